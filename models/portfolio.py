@@ -1,0 +1,231 @@
+"""The portfolio: sites, fleets, conversions, hosting contracts, market and treasury.
+
+Field names carry their units (``grid_mw``, ``rate_usd_per_kw_month``); shares are fractions
+between 0 and 1. The math these numbers feed is in ``docs/model.md``.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from models.base import Frozen, Month, Series, month_index
+
+
+class FleetGroup(Frozen):
+    """A group of similar ASICs at one site; groups are dispatched and sold separately."""
+
+    name: str = Field(min_length=1)
+    """Group name, unique within the portfolio (e.g. ``S19j Pro``)."""
+    power_mw: float = Field(ge=0, le=10_000)
+    """Wall power of the whole group at full hash rate, MW."""
+    efficiency_j_per_th: float = Field(gt=1, le=500)
+    """Energy per terahash, J/TH (S19j Pro ≈ 29.5, S21 ≈ 17.5, S21 XP ≈ 13.5)."""
+    resale_usd_per_th: float = Field(default=0.0, ge=0, le=1_000)
+    """Price a buyer pays today for the machines, $ per TH/s of hash rate."""
+    resale_decay_per_year: float = Field(default=0.0, ge=0, lt=1)
+    """Share of resale value lost per year; month t's price is level × (1 − decay)^(t/12)."""
+
+
+class Conversion(Frozen):
+    """What it takes to turn a site's mining halls into AI/GPU hosting capacity."""
+
+    max_it_mw: float = Field(ge=0, le=10_000)
+    """Most critical-IT MW the site can ever host, existing halls included."""
+    existing_it_mw: float = Field(default=0.0, ge=0, le=10_000)
+    """Critical-IT MW already converted and ready at the start of the horizon."""
+    capex_usd_per_it_mw: float = Field(ge=0, le=1e9)
+    """Conversion cost per MW of critical IT, $ (self-funded builds: $7–11M per IT MW)."""
+    lead_months: int = Field(ge=0, le=120)
+    """Months from the start of a conversion until the capacity is ready for a tenant."""
+    ai_pue: float = Field(default=1.3, ge=1, le=3)
+    """Grid MW per MW of critical IT for AI halls (≈1.2–1.4)."""
+    ai_opex_usd_per_kw_month: float = Field(default=0.0, ge=0, le=1_000)
+    """Operating cost of hosted IT load, $ per kW of IT hosted per month (excluding power)."""
+
+    @model_validator(mode="after")
+    def _existing_within_max(self) -> Conversion:
+        if self.existing_it_mw > self.max_it_mw:
+            raise ValueError(
+                f"existing_it_mw ({self.existing_it_mw}) exceeds max_it_mw ({self.max_it_mw})"
+            )
+        return self
+
+
+class Site(Frozen):
+    """A mining site behind one grid interconnect."""
+
+    name: str = Field(min_length=1)
+    """Site name, unique within the portfolio."""
+    grid_mw: float = Field(gt=0, le=10_000)
+    """Interconnect capacity, MW drawn from the grid at most in any month."""
+    power_price_usd_per_mwh: Series
+    """All-in power price, $/MWh: one number or one value per month."""
+    mining_pue: float = Field(default=1.05, ge=1, le=2)
+    """Grid MW per MW of ASIC wall power (cooling and losses, ≈1.02–1.10)."""
+    availability_share: float = Field(default=0.97, gt=0, le=1)
+    """Share of the fleet that is hashing on average (uptime)."""
+    mining_opex_usd_per_mw_month: float = Field(default=0.0, ge=0, le=1e7)
+    """Fixed mining opex per MW of fleet still owned (staff, maintenance), $ per MW-month."""
+    fleets: list[FleetGroup] = Field(default_factory=list)
+    """The ASIC groups installed at the site."""
+    conversion: Conversion | None = None
+    """How the site can convert to AI hosting; omit when it cannot."""
+
+
+class Contract(Frozen):
+    """An AI/GPU hosting contract: offered (the optimizer decides) or already signed (fixed)."""
+
+    name: str = Field(min_length=1)
+    """Contract name, unique within the portfolio."""
+    rate_usd_per_kw_month: float = Field(ge=0, le=10_000)
+    """Rent per kW of critical IT per month in the first contract year, $."""
+    escalator_per_year: float = Field(default=0.0, ge=0, le=1)
+    """Annual rent increase, applied at each contract anniversary."""
+    start_month: Month
+    """First month of rent, YYYY-MM."""
+    term_months: int = Field(ge=1, le=600)
+    """Contract length in months."""
+    max_it_mw: float = Field(ge=0, le=10_000)
+    """Most critical-IT MW the tenant will take, across all sites."""
+    min_it_mw: float = Field(default=0.0, ge=0, le=10_000)
+    """All-or-nothing minimum: the contract is declined or served at ≥ this many MW (0: none)."""
+    eligible_sites: list[str] = Field(min_length=1)
+    """Sites allowed to serve the contract."""
+    power_pass_through: bool = True
+    """True when the tenant pays the power its IT load draws."""
+    tenant_capex_share: float = Field(default=0.0, ge=0, le=1)
+    """Share of the conversion capex behind the contract's MW that the tenant prepays, received
+    evenly over the lead-time months before the start."""
+    signed_it_mw: dict[str, float] | None = None
+    """For contracts already signed: MW served at each site (fixed, not optimized)."""
+
+    @model_validator(mode="after")
+    def _check_sizes(self) -> Contract:
+        if self.min_it_mw > self.max_it_mw:
+            raise ValueError(f"min_it_mw ({self.min_it_mw}) exceeds max_it_mw ({self.max_it_mw})")
+        if len(set(self.eligible_sites)) != len(self.eligible_sites):
+            raise ValueError("eligible_sites lists a site twice")
+        if self.signed_it_mw is not None:
+            for site, mw in self.signed_it_mw.items():
+                if not 0 <= mw <= 10_000:
+                    raise ValueError(f"signed_it_mw[{site}] = {mw}; expected 0–10,000 MW")
+            if sum(self.signed_it_mw.values()) > self.max_it_mw + 1e-9:
+                raise ValueError("signed_it_mw adds up to more than max_it_mw")
+        return self
+
+    @property
+    def signed(self) -> bool:
+        """Whether the contract is already signed (its MW are inputs, not decisions)."""
+        return self.signed_it_mw is not None
+
+
+class Market(Frozen):
+    """Market forecast for one scenario: BTC price and hashprice, month by month."""
+
+    btc_price_usd: Series
+    """BTC price, $ per BTC."""
+    hashprice_usd_per_ph_day: Series
+    """Mining revenue per PH/s per day, $ (subsidy + fees at the network's hash rate)."""
+
+
+class Treasury(Frozen):
+    """The company's BTC stack, cash and the rules for selling BTC."""
+
+    btc: float = Field(ge=0, le=21e6)
+    """BTC held at the start."""
+    cash_usd: float = Field(ge=-1e12, le=1e12)
+    """Cash at the start, $."""
+    min_cash_usd: float = Field(default=0.0, ge=0, le=1e12)
+    """Cash floor that must hold at every month end, $."""
+    min_btc: float = Field(default=0.0, ge=0, le=21e6)
+    """BTC that must be held at every month end (pledged or policy reserve)."""
+    max_btc_sold_per_month: float = Field(default=1e6, ge=0, le=21e6)
+    """Most BTC the market can absorb from the company in one month."""
+    sale_cost_bps: float = Field(default=0.0, ge=0, le=10_000)
+    """Cost of selling BTC (fees, spread, slippage), basis points of the USD raised."""
+
+
+class Portfolio(Frozen):
+    """Everything one planning run needs."""
+
+    name: str = Field(min_length=1)
+    """Portfolio name, shown in reports."""
+    start_month: Month
+    """First planning month, YYYY-MM."""
+    months: int = Field(ge=1, le=600)
+    """Number of monthly periods planned."""
+    discount_rate_per_year: float = Field(default=0.10, ge=0, le=1)
+    """Annual discount rate for the value of a plan."""
+    pool_fee_share: float = Field(default=0.02, ge=0, lt=1)
+    """Share of mining revenue the pool keeps."""
+    terminal_value: bool = True
+    """Count contracted hosting cash flows after the horizon (net, at last-month prices)."""
+    sites: list[Site] = Field(min_length=1)
+    """The sites."""
+    contracts: list[Contract] = Field(default_factory=list)
+    """Hosting contracts, offered or signed."""
+    market: Market
+    """Price and hashprice forecast."""
+    treasury: Treasury
+    """BTC stack, cash and sale rules."""
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> Portfolio:
+        _unique("site", [s.name for s in self.sites])
+        _unique("fleet group", [g.name for s in self.sites for g in s.fleets])
+        _unique("contract", [c.name for c in self.contracts])
+        site_names = {s.name for s in self.sites}
+        for s in self.sites:
+            _covers(f"sites[{s.name}].power_price_usd_per_mwh", s.power_price_usd_per_mwh, self.months)
+        _covers("market.btc_price_usd", self.market.btc_price_usd, self.months)
+        _covers("market.hashprice_usd_per_ph_day", self.market.hashprice_usd_per_ph_day, self.months)
+        _positive("market.btc_price_usd", self.market.btc_price_usd)
+        for c in self.contracts:
+            for site in c.eligible_sites + list((c.signed_it_mw or {}).keys()):
+                if site not in site_names:
+                    raise ValueError(
+                        f"contracts[{c.name}] names site {site!r}, which is not in sites "
+                        f"(known: {', '.join(sorted(site_names))})"
+                    )
+            for site in (c.signed_it_mw or {}):
+                if site not in c.eligible_sites:
+                    raise ValueError(f"contracts[{c.name}].signed_it_mw names {site!r}, "
+                                     "which is not in its eligible_sites")
+            a = month_index(self.start_month, c.start_month)
+            if a >= self.months:
+                raise ValueError(f"contracts[{c.name}].start_month {c.start_month} is after the "
+                                 f"last planned month; extend months or drop the contract")
+            if a < 0 and not c.signed:
+                raise ValueError(f"contracts[{c.name}].start_month {c.start_month} is before "
+                                 f"start_month {self.start_month}; only signed contracts may start "
+                                 "before the horizon")
+            for site in c.eligible_sites:
+                conv = next(s for s in self.sites if s.name == site).conversion
+                if conv is None and (c.signed_it_mw or {}).get(site, 0) > 0:
+                    raise ValueError(f"contracts[{c.name}] is signed at {site!r}, which has no "
+                                     "conversion section (no IT capacity)")
+        return self
+
+    def site(self, name: str) -> Site:
+        """The site called ``name``."""
+        return next(s for s in self.sites if s.name == name)
+
+
+def _unique(kind: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"{kind} name {n!r} is used twice; names must be unique")
+        seen.add(n)
+
+
+def _covers(field: str, series: float | list[float], months: int) -> None:
+    if isinstance(series, list) and len(series) < months:
+        raise ValueError(f"{field} has {len(series)} values but the horizon has {months} months; "
+                         "give one value per month or a single number")
+
+
+def _positive(field: str, series: float | list[float]) -> None:
+    values = series if isinstance(series, list) else [series]
+    if any(v <= 0 for v in values):
+        raise ValueError(f"{field} must be above zero in every month")
