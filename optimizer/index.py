@@ -1,0 +1,244 @@
+"""The model index: every ordering and every coefficient decided once, before any row is built.
+
+The builder only walks the tuples and arrays prepared here (sites, months, fleet groups, eligible
+site×contract pairs, scenarios), so no constraint family loops over combinations that cannot
+occur, and extraction and reporting read the same orderings.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+
+import numpy as np
+
+from models import Market, Portfolio, month_index, month_label
+
+USD_PER_MUSD = 1e6
+"""The LP counts money in $M so that HiGHS sees well-scaled coefficients."""
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One market path with its probability."""
+
+    name: str
+    probability: float
+    market: Market
+
+
+def _series(values: float | list[float], months: int) -> np.ndarray:
+    if isinstance(values, list):
+        return np.asarray(values[:months], dtype=float)
+    return np.full(months, float(values))
+
+
+@dataclass(frozen=True)
+class ModelIndex:
+    """Orderings and per-month coefficients of one planning problem."""
+
+    portfolio: Portfolio
+    months: list[str]
+    days: np.ndarray  # [T] calendar days
+    hours: np.ndarray  # [T]
+    discount: np.ndarray  # [T] end-of-month discount factor δ_t
+    sites: list[str]
+    grid_mw: np.ndarray  # [S]
+    mining_pue: np.ndarray  # [S]
+    availability: np.ndarray  # [S]
+    mining_opex_usd_per_mw_month: np.ndarray  # [S]
+    power_price_usd_per_mwh: np.ndarray  # [S, T]
+    conv_sites: list[int]  # sites with a conversion section
+    max_it_mw: np.ndarray  # [S] (0 without conversion)
+    existing_it_mw: np.ndarray  # [S]
+    capex_usd_per_it_mw: np.ndarray  # [S]
+    lead_months: np.ndarray  # [S] int
+    ai_pue: np.ndarray  # [S]
+    ai_opex_usd_per_kw_month: np.ndarray  # [S]
+    groups: list[str]
+    group_site: np.ndarray  # [G] site index
+    group_power_mw: np.ndarray  # [G]
+    group_efficiency_j_per_th: np.ndarray  # [G]
+    resale_usd_per_th: np.ndarray  # [G, T]
+    salvage_usd_per_th: np.ndarray  # [G] resale price one month after the horizon
+    contracts: list[str]
+    contract_start: np.ndarray  # [K] month index a_k (may be < 0 for signed)
+    contract_end: np.ndarray  # [K] first month after the term
+    contract_rate_usd_per_kw_month: np.ndarray  # [K, T]  0 outside the term
+    contract_active: np.ndarray  # [K, T] bool
+    contract_max_it_mw: np.ndarray  # [K]
+    contract_min_it_mw: np.ndarray  # [K]
+    contract_signed: np.ndarray  # [K] bool
+    contract_pass_through: np.ndarray  # [K] bool
+    contract_tenant_capex_share: np.ndarray  # [K]
+    pairs: list[tuple[int, int]]  # eligible (site, contract), site has a conversion section
+    pair_signed_mw: np.ndarray  # [P] fixed MW for signed contracts (nan when not signed)
+    scenarios: list[Scenario]
+    probability: np.ndarray  # [W]
+    btc_price_usd: np.ndarray  # [W, T]
+    hashprice_usd_per_ph_day: np.ndarray  # [W, T]
+
+    @property
+    def n_months(self) -> int:
+        return len(self.months)
+
+    def ph_per_mw(self, g: int) -> float:
+        """PH/s delivered by 1 MW of group g at full hash: 1 MW at e J/TH is 1000/e PH/s."""
+        return 1000.0 / self.group_efficiency_j_per_th[g]
+
+    def mining_revenue_usd_per_mw_month(self) -> np.ndarray:
+        """[W, G, T]: $ earned (after pool fee) by 1 MW of each group running all month."""
+        fee = 1.0 - self.portfolio.pool_fee_share
+        ph = 1000.0 / self.group_efficiency_j_per_th  # [G]
+        return fee * ph[None, :, None] * self.days[None, None, :] * \
+            self.hashprice_usd_per_ph_day[:, None, :]
+
+    def btc_per_mw_month(self) -> np.ndarray:
+        """[W, G, T]: BTC mined by 1 MW of each group running all month."""
+        return self.mining_revenue_usd_per_mw_month() / self.btc_price_usd[:, None, :]
+
+    def capex_share(self, s: int, start: int, t: int) -> float:
+        """Share of a build started in month ``start`` that is paid in month ``t``.
+
+        Capex is paid in equal parts over the lead-time months; all at once when L = 0.
+        """
+        lead = int(self.lead_months[s])
+        if lead == 0:
+            return 1.0 if t == start else 0.0
+        return 1.0 / lead if start <= t < start + lead else 0.0
+
+    def tenant_prepay_months(self, s: int, k: int) -> list[int]:
+        """Months (inside the horizon) in which the tenant's capex prepayment arrives.
+
+        Evenly over the L_s months before the contract starts; months before the horizon are
+        already past (the money was received before the plan starts) and dropped.
+        """
+        lead = int(self.lead_months[s])
+        a = int(self.contract_start[k])
+        months = [a] if lead == 0 else list(range(a - lead, a))
+        return [t for t in months if 0 <= t < self.n_months]
+
+    def terminal_value_musd_per_mw(self, s: int, k: int) -> float:
+        """Discounted net hosting cash flow per MW after the horizon, $M (0 when TV is off).
+
+        Rent at the contract's escalated rate, minus AI opex and, without pass-through, the
+        power its IT draws at the last month's power price.
+        """
+        if not self.portfolio.terminal_value:
+            return 0.0
+        T = self.n_months
+        end = int(self.contract_end[k])
+        if end <= T:
+            return 0.0
+        contract = self.portfolio.contracts[k]
+        r = self.portfolio.discount_rate_per_year
+        last_price = float(self.power_price_usd_per_mwh[s, T - 1])
+        total = 0.0
+        for t in range(max(T, int(self.contract_start[k])), end):
+            label = month_label(self.portfolio.start_month, t)
+            y, m = (int(p) for p in label.split("-"))
+            hours = 24 * calendar.monthrange(y, m)[1]
+            rate = _escalated_rate(contract.rate_usd_per_kw_month, contract.escalator_per_year,
+                                   t - int(self.contract_start[k]))
+            net = 1000 * rate - 1000 * self.ai_opex_usd_per_kw_month[s]
+            if not contract.power_pass_through:
+                net -= self.ai_pue[s] * last_price * hours
+            total += (1 + r) ** (-(t + 1) / 12) * net
+        return total / USD_PER_MUSD
+
+
+def _escalated_rate(rate: float, escalator: float, months_since_start: int) -> float:
+    """Rent in a month: the base rate stepped up at each contract anniversary."""
+    return rate * (1 + escalator) ** (months_since_start // 12)
+
+
+def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -> ModelIndex:
+    """Prepare the index of ``portfolio``; one scenario (its own market) unless given."""
+    p = portfolio
+    T = p.months
+    months = [month_label(p.start_month, t) for t in range(T)]
+    days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], dtype=float)
+    discount = (1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12)
+
+    sites = p.sites
+    S = len(sites)
+    conv = [s.conversion for s in sites]
+
+    def conv_arr(attr: str, default: float = 0.0) -> np.ndarray:
+        return np.array([getattr(c, attr) if c else default for c in conv], dtype=float)
+
+    groups = [(si, g) for si, s in enumerate(sites) for g in s.fleets]
+    resale = np.array([
+        [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (t / 12) for t in range(T)]
+        for _, g in groups
+    ]).reshape(len(groups), T)
+
+    K = len(p.contracts)
+    start = np.array([month_index(p.start_month, c.start_month) for c in p.contracts], dtype=int)
+    end = np.array([start[k] + c.term_months for k, c in enumerate(p.contracts)], dtype=int)
+    active = np.zeros((K, T), dtype=bool)
+    rate = np.zeros((K, T))
+    for k, c in enumerate(p.contracts):
+        for t in range(max(0, start[k]), min(T, end[k])):
+            active[k, t] = True
+            rate[k, t] = _escalated_rate(c.rate_usd_per_kw_month, c.escalator_per_year, t - start[k])
+
+    site_pos = {s.name: i for i, s in enumerate(sites)}
+    pairs: list[tuple[int, int]] = []
+    signed_mw: list[float] = []
+    for k, c in enumerate(p.contracts):
+        for name in c.eligible_sites:
+            si = site_pos[name]
+            if conv[si] is None:
+                continue
+            pairs.append((si, k))
+            signed_mw.append(float((c.signed_it_mw or {}).get(name, 0.0)) if c.signed else np.nan)
+
+    if scenarios is None:
+        scenarios = [Scenario("base", 1.0, p.market)]
+    prob = np.array([sc.probability for sc in scenarios], dtype=float)
+
+    return ModelIndex(
+        portfolio=p,
+        months=months,
+        days=days,
+        hours=24 * days,
+        discount=discount,
+        sites=[s.name for s in sites],
+        grid_mw=np.array([s.grid_mw for s in sites], dtype=float),
+        mining_pue=np.array([s.mining_pue for s in sites], dtype=float),
+        availability=np.array([s.availability_share for s in sites], dtype=float),
+        mining_opex_usd_per_mw_month=np.array([s.mining_opex_usd_per_mw_month for s in sites]),
+        power_price_usd_per_mwh=np.array([_series(s.power_price_usd_per_mwh, T) for s in sites]),
+        conv_sites=[i for i in range(S) if conv[i] is not None],
+        max_it_mw=conv_arr("max_it_mw"),
+        existing_it_mw=conv_arr("existing_it_mw"),
+        capex_usd_per_it_mw=conv_arr("capex_usd_per_it_mw"),
+        lead_months=conv_arr("lead_months").astype(int),
+        ai_pue=conv_arr("ai_pue", 1.0),
+        ai_opex_usd_per_kw_month=conv_arr("ai_opex_usd_per_kw_month"),
+        groups=[g.name for _, g in groups],
+        group_site=np.array([si for si, _ in groups], dtype=int),
+        group_power_mw=np.array([g.power_mw for _, g in groups], dtype=float),
+        group_efficiency_j_per_th=np.array([g.efficiency_j_per_th for _, g in groups], dtype=float),
+        resale_usd_per_th=resale,
+        salvage_usd_per_th=np.array([g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12)
+                                     for _, g in groups], dtype=float),
+        contracts=[c.name for c in p.contracts],
+        contract_start=start,
+        contract_end=end,
+        contract_rate_usd_per_kw_month=rate,
+        contract_active=active,
+        contract_max_it_mw=np.array([c.max_it_mw for c in p.contracts], dtype=float),
+        contract_min_it_mw=np.array([c.min_it_mw for c in p.contracts], dtype=float),
+        contract_signed=np.array([c.signed for c in p.contracts], dtype=bool),
+        contract_pass_through=np.array([c.power_pass_through for c in p.contracts], dtype=bool),
+        contract_tenant_capex_share=np.array([c.tenant_capex_share for c in p.contracts]),
+        pairs=pairs,
+        pair_signed_mw=np.array(signed_mw, dtype=float),
+        scenarios=scenarios,
+        probability=prob,
+        btc_price_usd=np.array([_series(sc.market.btc_price_usd, T) for sc in scenarios]),
+        hashprice_usd_per_ph_day=np.array(
+            [_series(sc.market.hashprice_usd_per_ph_day, T) for sc in scenarios]),
+    )

@@ -1,0 +1,161 @@
+"""Solve a built model in phases: value, lexicographic BTC, baseline, and elastic funding.
+
+1. **value**: maximize expected value (a MILP when minimum commitments are live).
+2. With integers, fix them and re-solve the LP, so that shadow prices exist.
+3. **keep_btc**: with value held within a tiny tolerance of the optimum, minimize BTC sold
+   (weighted a hair heavier in earlier months, so ties sell as late as possible).
+4. **baseline**: the status quo (no new builds, contracts or rig sales) on the same arrays.
+When the value phase is infeasible, **elastic** opens a funding-gap column in every month's cash
+balance, minimizes the total gap, then maximizes value with the gap capped at that minimum.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from optimizer.build import Model
+from optimizer.matrix import MatrixForm
+from optimizer.solvers import ExtraRow, Phase, Solution
+
+VALUE_TOLERANCE = 1e-6
+"""Relative slack on the optimal value allowed to the lexicographic BTC phase."""
+LATE_SALE_WEIGHT = 1e-6
+"""How much heavier a BTC sold in month 0 weighs than one sold in the last month."""
+
+
+@dataclass
+class Outcome:
+    """The solution of one question (the plan or the baseline) after all its phases."""
+
+    status: str  # optimal | unfunded | infeasible | time_limit
+    x: np.ndarray | None
+    value_musd: float | None
+    duals_from: Solution | None = None
+    gap_total_musd: float = 0.0
+    phases: list[Solution] = field(default_factory=list)
+
+
+def _value_phase(mf: MatrixForm, lb, ub, integer, extra=None, name="value") -> Phase:
+    return Phase(name, -mf.value, lb, ub, integer, list(extra or []))
+
+
+def _solve_elastic(backend, mf: MatrixForm, m: Model, lb, ub, integer,
+                   phases: list[Solution]) -> tuple[Solution | None, float, list[ExtraRow]]:
+    """Minimize the funding gap, then return the gap cap row to keep while valuing the plan."""
+    gap_cols = m.gap.ravel()
+    ub = ub.copy()
+    ub[gap_cols] = np.inf
+    cost = np.zeros(mf.n_cols)
+    cost[gap_cols] = 1.0
+    sol = backend.solve(mf, Phase("elastic_gap", cost, lb, ub, integer))
+    phases.append(sol)
+    if not sol.has_solution:
+        return None, 0.0, []
+    gap_total = float(sol.objective)
+    cap = ExtraRow(gap_cols, np.ones(len(gap_cols)), -np.inf, gap_total * (1 + 1e-7) + 1e-7)
+    return sol, gap_total, [cap]
+
+
+def solve_outcome(backend, mf: MatrixForm, m: Model, lb: np.ndarray, ub: np.ndarray,
+                  integer: np.ndarray, keep_btc: bool) -> Outcome:
+    """Run the phases for one question with the given bounds."""
+    phases: list[Solution] = []
+    sol = backend.solve(mf, _value_phase(mf, lb, ub, integer))
+    phases.append(sol)
+    extra: list[ExtraRow] = []
+    gap_total = 0.0
+    status = "optimal"
+    if sol.status in ("infeasible", "unbounded", "error", "time_limit_no_solution"):
+        if sol.status != "infeasible":
+            return Outcome("time_limit" if "time" in sol.status else "infeasible", None, None,
+                           phases=phases)
+        esol, gap_total, extra = _solve_elastic(backend, mf, m, lb, ub, integer, phases)
+        if esol is None:
+            return Outcome("infeasible", None, None, phases=phases)
+        ub = ub.copy()
+        ub[m.gap.ravel()] = np.inf
+        sol = backend.solve(mf, _value_phase(mf, lb, ub, integer, extra, "value_unfunded"))
+        phases.append(sol)
+        if not sol.has_solution:
+            return Outcome("infeasible", None, None, phases=phases)
+        status = "unfunded"
+    if sol.status == "time_limit":
+        status = "time_limit"
+    lp_sol = sol
+    if integer.any():
+        fixed_lb, fixed_ub = lb.copy(), ub.copy()
+        rounded = np.round(sol.x[integer])
+        fixed_lb[integer] = rounded
+        fixed_ub[integer] = rounded
+        lb, ub = fixed_lb, fixed_ub
+        integer = np.zeros_like(integer)
+        lp_sol = backend.solve(mf, _value_phase(mf, lb, ub, integer, extra, "value_fixed_integers"))
+        phases.append(lp_sol)
+        if not lp_sol.has_solution:
+            lp_sol = sol
+    value = float(mf.value @ lp_sol.x)
+    x = lp_sol.x
+    if keep_btc:
+        tol = VALUE_TOLERANCE * max(1.0, abs(value))
+        floor = ExtraRow(np.flatnonzero(mf.value), mf.value[mf.value != 0], value - tol, np.inf)
+        T = m.sold.shape[1]
+        weights = 1.0 + LATE_SALE_WEIGHT * (T - 1 - np.arange(T)) / max(1, T - 1)
+        cost = np.zeros(mf.n_cols)
+        for w, prob in enumerate(m.index.probability):
+            cost[m.sold[w]] = prob * weights
+        lex = backend.solve(mf, Phase("keep_btc", cost, lb, ub, integer, [*extra, floor]))
+        phases.append(lex)
+        if lex.has_solution:
+            x = lex.x
+    gap_cols = m.gap.ravel()
+    return Outcome(status, x, float(mf.value @ x), lp_sol, float(x[gap_cols].sum()) if status ==
+                   "unfunded" else gap_total, phases)
+
+
+def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the status quo: no new builds, no new contracts, no rig sales."""
+    ub = ub.copy()
+    lb = lb.copy()
+    ix = m.index
+    ub[m.build[m.build >= 0]] = 0.0
+    ub[m.cum_build[m.cum_build >= 0]] = 0.0
+    for i in range(len(ix.pairs)):
+        if np.isnan(ix.pair_signed_mw[i]):
+            ub[m.host[i]] = 0.0
+    for col in m.commit.values():
+        ub[col] = 0.0
+        lb[col] = 0.0
+    ub[m.rigs_sold.ravel()] = 0.0
+    return lb, ub
+
+
+@dataclass
+class PlanRun:
+    """Everything solved for one portfolio: the plan, the baseline, and how long each took."""
+
+    model: Model
+    matrix: MatrixForm
+    plan: Outcome
+    baseline: Outcome
+    solver: str
+    solver_version: str
+    seconds: dict[str, float]
+
+
+def solve_plan(m: Model, mf: MatrixForm, backend, with_baseline: bool = True) -> PlanRun:
+    """Solve the plan (value, then keep BTC) and the status-quo baseline."""
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    plan = solve_outcome(backend, mf, m, mf.lb, mf.ub, mf.integer, keep_btc=True)
+    seconds["solve_plan"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if with_baseline:
+        lb, ub = baseline_bounds(m, mf.lb, mf.ub)
+        baseline = solve_outcome(backend, mf, m, lb, ub, np.zeros_like(mf.integer), keep_btc=False)
+    else:
+        baseline = Outcome("skipped", None, None)
+    seconds["solve_baseline"] = time.perf_counter() - t0
+    return PlanRun(m, mf, plan, baseline, backend.name, backend.version(), seconds)

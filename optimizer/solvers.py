@@ -1,0 +1,229 @@
+"""Solver backends: HiGHS through highspy's API (default) and CBC through PuLP.
+
+Both solve a *phase*: minimize cost·x over the model's rows plus optional extra rows, with the
+phase's bounds. Every backend returns duals in one convention: the change of the minimized
+objective per unit increase of a row's bound (or a column's active bound).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass, field
+
+import highspy
+import numpy as np
+import pulp
+
+from optimizer.matrix import MatrixForm
+
+
+@dataclass
+class ExtraRow:
+    """A row added for one phase only (the lexicographic value floor, the elastic gap cap)."""
+
+    cols: np.ndarray
+    coefs: np.ndarray
+    lo: float
+    hi: float
+
+
+@dataclass
+class Phase:
+    """One solve: minimize ``cost``·x within ``lb``/``ub`` and the model's (and extra) rows."""
+
+    name: str
+    cost: np.ndarray
+    lb: np.ndarray
+    ub: np.ndarray
+    integer: np.ndarray
+    extra_rows: list[ExtraRow] = field(default_factory=list)
+
+
+@dataclass
+class Solution:
+    """What a phase returns; ``status`` is optimal | time_limit | infeasible | unbounded | error."""
+
+    phase: str
+    status: str
+    x: np.ndarray | None
+    objective: float | None
+    row_dual: np.ndarray | None
+    col_dual: np.ndarray | None
+    seconds: float
+    detail: str = ""
+    mip_gap: float | None = None
+
+    @property
+    def has_solution(self) -> bool:
+        return self.x is not None
+
+
+@dataclass
+class SolverOptions:
+    """Limits a user can set; time-limited results are reported as such, never as optimal."""
+
+    time_limit_s: float | None = None
+    mip_rel_gap: float = 1e-4
+
+
+def _highs_status(status: highspy.HighsModelStatus) -> str:
+    S = highspy.HighsModelStatus
+    if status == S.kOptimal:
+        return "optimal"
+    if status in (S.kInfeasible, S.kUnboundedOrInfeasible):
+        return "infeasible"
+    if status == S.kUnbounded:
+        return "unbounded"
+    if status in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
+        return "time_limit"
+    return "error"
+
+
+class HighsBackend:
+    """HiGHS in process: the model is passed as arrays with ``passModel``."""
+
+    name = "highs"
+
+    def __init__(self, options: SolverOptions):
+        self.options = options
+
+    @staticmethod
+    def version() -> str:
+        h = highspy.Highs()
+        return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
+
+    def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
+        started = time.perf_counter()
+        indptr, indices, data = mf.indptr, mf.indices, mf.data
+        lo, hi = mf.row_lo, mf.row_hi
+        if phase.extra_rows:
+            indptr = list(indptr)
+            indices, data = [indices], [data]
+            lo, hi = [lo], [hi]
+            for r in phase.extra_rows:
+                indices.append(r.cols.astype(np.int32))
+                data.append(r.coefs)
+                indptr.append(indptr[-1] + len(r.cols))
+                lo.append(np.array([r.lo]))
+                hi.append(np.array([r.hi]))
+            indptr = np.asarray(indptr, dtype=np.int64)
+            indices, data = np.concatenate(indices), np.concatenate(data)
+            lo, hi = np.concatenate(lo), np.concatenate(hi)
+        lp = highspy.HighsLp()
+        lp.num_col_ = mf.n_cols
+        lp.num_row_ = len(lo)
+        lp.col_cost_ = phase.cost
+        lp.col_lower_ = phase.lb
+        lp.col_upper_ = phase.ub
+        lp.row_lower_ = lo
+        lp.row_upper_ = hi
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+        lp.a_matrix_.start_ = indptr
+        lp.a_matrix_.index_ = indices
+        lp.a_matrix_.value_ = data
+        is_mip = bool(phase.integer.any())
+        if is_mip:
+            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                               for i in phase.integer]
+        h = highspy.Highs()
+        h.setOptionValue("output_flag", False)
+        h.setOptionValue("mip_rel_gap", self.options.mip_rel_gap)
+        if self.options.time_limit_s:
+            h.setOptionValue("time_limit", float(self.options.time_limit_s))
+        h.passModel(lp)
+        h.run()
+        status = _highs_status(h.getModelStatus())
+        info = h.getInfo()
+        has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        x = row_dual = col_dual = None
+        objective = None
+        if has_primal and status in ("optimal", "time_limit"):
+            sol = h.getSolution()
+            x = np.asarray(sol.col_value)
+            objective = float(h.getInfo().objective_function_value)
+            if not is_mip and sol.dual_valid:
+                row_dual = np.asarray(sol.row_dual)[: mf.n_rows]
+                col_dual = np.asarray(sol.col_dual)
+        elif status == "time_limit":
+            status = "time_limit_no_solution"
+        gap = float(info.mip_gap) if is_mip and x is not None else None
+        return Solution(phase.name, status, x, objective, row_dual, col_dual,
+                        time.perf_counter() - started, h.modelStatusToString(h.getModelStatus()),
+                        gap)
+
+
+class CbcBackend:
+    """CBC through PuLP's bundled binary (writes an MPS file per solve; slower, no MIP duals)."""
+
+    name = "cbc"
+
+    def __init__(self, options: SolverOptions):
+        self.options = options
+
+    @staticmethod
+    def version() -> str:
+        return f"CBC (PuLP {pulp.__version__} bundled)"
+
+    def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
+        started = time.perf_counter()
+        prob = pulp.LpProblem(phase.name, pulp.LpMinimize)
+        cols = [prob.add_variable(
+            f"x{j}",
+            None if np.isinf(phase.lb[j]) else float(phase.lb[j]),
+            None if np.isinf(phase.ub[j]) else float(phase.ub[j]),
+            pulp.LpInteger if phase.integer[j] else pulp.LpContinuous,
+        ) for j in range(mf.n_cols)]
+        prob.setObjective(pulp.LpAffineExpression(
+            [(cols[j], float(c)) for j, c in enumerate(phase.cost) if c != 0.0]))
+        rows = []
+        all_rows = [(mf.indices[mf.indptr[i]:mf.indptr[i + 1]], mf.data[mf.indptr[i]:mf.indptr[i + 1]],
+                     mf.row_lo[i], mf.row_hi[i]) for i in range(mf.n_rows)]
+        all_rows += [(r.cols, r.coefs, r.lo, r.hi) for r in phase.extra_rows]
+        for i, (idx, val, lo, hi) in enumerate(all_rows):
+            expr = pulp.LpAffineExpression([(cols[j], float(v)) for j, v in zip(idx, val, strict=True)])
+            if lo == hi:
+                con = pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{i}", float(lo))
+            elif np.isinf(lo):
+                con = pulp.LpConstraint(expr, pulp.LpConstraintLE, f"r{i}", float(hi))
+            else:
+                con = pulp.LpConstraint(expr, pulp.LpConstraintGE, f"r{i}", float(lo))
+            prob.addConstraint(con)
+            rows.append(con)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", FutureWarning)
+            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=self.options.time_limit_s,
+                                       gapRel=self.options.mip_rel_gap)
+            code = prob.solve(solver)
+        sol_status = prob.sol_status
+        if code == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
+            status = "optimal"
+        elif code == pulp.LpStatusOptimal:
+            status = "time_limit"
+        elif code == pulp.LpStatusInfeasible:
+            status = "infeasible"
+        elif code == pulp.LpStatusUnbounded:
+            status = "unbounded"
+        else:
+            status = "time_limit_no_solution" if self.options.time_limit_s else "error"
+        x = row_dual = col_dual = None
+        objective = None
+        if status in ("optimal", "time_limit"):
+            x = np.array([v.varValue or 0.0 for v in cols])
+            objective = float(phase.cost @ x)
+            if not phase.integer.any():
+                row_dual = np.array([c.pi or 0.0 for c in rows[: mf.n_rows]])
+                col_dual = np.array([v.dj or 0.0 for v in cols])
+        return Solution(phase.name, status, x, objective, row_dual, col_dual,
+                        time.perf_counter() - started, pulp.LpStatus[code])
+
+
+def make_backend(name: str, options: SolverOptions | None = None):
+    """The backend called ``name`` (``highs`` or ``cbc``)."""
+    options = options or SolverOptions()
+    if name == "highs":
+        return HighsBackend(options)
+    if name == "cbc":
+        return CbcBackend(options)
+    raise ValueError(f"unknown solver {name!r}; choose highs or cbc")
