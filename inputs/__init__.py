@@ -17,8 +17,9 @@ def load_portfolio(path: Path | str) -> Portfolio:
         from inputs.excel_loader import load_excel
 
         return load_excel(path)
-    raise InputError(f"unknown file type {suffix or '(none)'!r}; give a .yaml, .yml or .xlsx file",
-                     path)
+    raise InputError(
+        f"unknown file type {suffix or '(none)'!r}; give a .yaml, .yml or .xlsx file", path
+    )
 
 
 __all__ = ["InputError", "load_portfolio", "load_yaml"]

@@ -65,7 +65,9 @@ def from_validation_error(
         elif e["type"] == "missing":
             msg = "required field is missing"
         got = e.get("input")
-        got_text = "" if e["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
+        got_text = (
+            "" if e["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
+        )
         lines.append(f"{where}: {msg}{got_text}")
     count = len(lines)
     head = f"{count} problem{'s' if count > 1 else ''} in the portfolio: "

@@ -16,12 +16,16 @@ def load_forecast_spec(path: Path | str) -> ForecastSpec:
     path = Path(path)
     data, node = parse_yaml(path)  # yaml.safe_load, plus the node tree for line numbers
     if not isinstance(data, dict):
-        raise InputError("expected a mapping of forecast fields (start_month, months, price, ...) "
-                         f"at the top level, got {type(data).__name__}", path)
+        raise InputError(
+            "expected a mapping of forecast fields (start_month, months, price, ...) "
+            f"at the top level, got {type(data).__name__}",
+            path,
+        )
     try:
         return ForecastSpec.model_validate(data)
     except ValidationError as e:
         err = from_validation_error(e, path, data, lambda loc: _node_line(node, loc))
         message = str(err).removeprefix(f"{err.path}: ")
-        raise InputError(message.replace("in the portfolio", "in the forecast spec", 1),
-                         path) from None
+        raise InputError(
+            message.replace("in the portfolio", "in the forecast spec", 1), path
+        ) from None

@@ -27,12 +27,17 @@ def read_text(path: Path) -> str:
         raise InputError("is a folder; give the portfolio's YAML or Excel file", path)
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
-        raise InputError(f"file is {size / 1e6:.0f} MB; portfolio files over "
-                         f"{MAX_INPUT_BYTES // 1024 // 1024} MB are refused", path)
+        raise InputError(
+            f"file is {size / 1e6:.0f} MB; portfolio files over "
+            f"{MAX_INPUT_BYTES // 1024 // 1024} MB are refused",
+            path,
+        )
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"byte {e.start} is not valid UTF-8; save the file as UTF-8", path) from None
+        raise InputError(
+            f"byte {e.start} is not valid UTF-8; save the file as UTF-8", path
+        ) from None
 
 
 def parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
@@ -45,8 +50,9 @@ def parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(e, "problem", None) or str(e)
-        raise InputError(f"{where}YAML syntax error: {problem}; check indentation and quoting there",
-                         path) from None
+        raise InputError(
+            f"{where}YAML syntax error: {problem}; check indentation and quoting there", path
+        ) from None
     return data, node
 
 
@@ -78,21 +84,26 @@ def _resolve_csv_series(data: Any, base: Path, path: Path) -> Any:
 
 def _read_csv_column(csv_path: Path, column: str, yaml_path: Path) -> list[float]:
     if not csv_path.exists():
-        raise InputError(f"series file {csv_path} not found (paths are relative to the YAML file)",
-                         yaml_path)
+        raise InputError(
+            f"series file {csv_path} not found (paths are relative to the YAML file)", yaml_path
+        )
     try:
         frame = pd.read_csv(csv_path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(f"cannot read CSV: {e}", csv_path) from None
     if column not in frame.columns:
-        raise InputError(f"no column {column!r}; columns are {', '.join(map(str, frame.columns))}",
-                         csv_path)
+        raise InputError(
+            f"no column {column!r}; columns are {', '.join(map(str, frame.columns))}", csv_path
+        )
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values[values.isna()]
     if len(bad):
         row = int(bad.index[0]) + 2  # header is line 1
-        raise InputError(f"line {row}, column {column!r}: expected a number, got "
-                         f"{frame[column].iloc[bad.index[0]]!r}", csv_path)
+        raise InputError(
+            f"line {row}, column {column!r}: expected a number, got "
+            f"{frame[column].iloc[bad.index[0]]!r}",
+            csv_path,
+        )
     return values.astype(float).tolist()
 
 
@@ -101,8 +112,11 @@ def load_yaml(path: Path | str) -> Portfolio:
     path = Path(path)
     data, node = parse_yaml(path)
     if not isinstance(data, dict):
-        raise InputError("expected a mapping of portfolio fields (name, start_month, sites, ...) "
-                         f"at the top level, got {type(data).__name__}", path)
+        raise InputError(
+            "expected a mapping of portfolio fields (name, start_month, sites, ...) "
+            f"at the top level, got {type(data).__name__}",
+            path,
+        )
     data = _resolve_csv_series(data, path.parent, path)
     try:
         return Portfolio.model_validate(data)

@@ -4,6 +4,15 @@ from models.base import Month, Series, month_index, month_label
 from models.portfolio import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
 
 __all__ = [
-    "Contract", "Conversion", "FleetGroup", "Market", "Month", "Portfolio", "Series", "Site",
-    "Treasury", "month_index", "month_label",
+    "Contract",
+    "Conversion",
+    "FleetGroup",
+    "Market",
+    "Month",
+    "Portfolio",
+    "Series",
+    "Site",
+    "Treasury",
+    "month_index",
+    "month_label",
 ]

@@ -43,8 +43,16 @@ INITIAL_SUBSIDY_SATS = 5_000_000_000
 SATS_PER_BTC = 100_000_000
 PERCENTILES = (5, 25, 50, 75, 95)
 """The percentiles :func:`percentiles` reports."""
-COLUMNS = ["scenario", "month", "block_height", "subsidy_btc", "fees_btc", "hashrate_eh",
-           "btc_price_usd", "hashprice_usd_per_ph_day"]
+COLUMNS = [
+    "scenario",
+    "month",
+    "block_height",
+    "subsidy_btc",
+    "fees_btc",
+    "hashrate_eh",
+    "btc_price_usd",
+    "hashprice_usd_per_ph_day",
+]
 """The columns of the frame :func:`generate` returns, in order."""
 
 
@@ -118,10 +126,8 @@ class HashrateSpec(Frozen):
 
     @model_validator(mode="after")
     def _one_rule(self) -> HashrateSpec:
-        _exactly_one(start_eh_per_s=self.start_eh_per_s,
-                     monthly_eh_per_s=self.monthly_eh_per_s)
-        _needs("growth_per_year", self.growth_per_year, "start_eh_per_s",
-               self.start_eh_per_s)
+        _exactly_one(start_eh_per_s=self.start_eh_per_s, monthly_eh_per_s=self.monthly_eh_per_s)
+        _needs("growth_per_year", self.growth_per_year, "start_eh_per_s", self.start_eh_per_s)
         _needs("response", self.response, "start_eh_per_s", self.start_eh_per_s)
         _at_most_one(growth_per_year=self.growth_per_year, response=self.response)
         _check_positive("monthly_eh_per_s", self.monthly_eh_per_s)
@@ -142,8 +148,9 @@ class FeesSpec(Frozen):
 
     @model_validator(mode="after")
     def _one_rule(self) -> FeesSpec:
-        _exactly_one(btc_per_block=self.btc_per_block,
-                     monthly_btc_per_block=self.monthly_btc_per_block)
+        _exactly_one(
+            btc_per_block=self.btc_per_block, monthly_btc_per_block=self.monthly_btc_per_block
+        )
         _needs("growth_per_year", self.growth_per_year, "btc_per_block", self.btc_per_block)
         for i, v in enumerate(self.monthly_btc_per_block or []):
             if not 0 <= v <= 1_000:
@@ -230,12 +237,16 @@ class ForecastSpec(Frozen):
         if self.forward_curve is None:
             missing = [k for k in ("block", "hashrate", "fees") if getattr(self, k) is None]
             if missing:
-                raise ValueError(f"{', '.join(missing)} must be given to compute hashprice; give "
-                                 "them or a forward_curve")
+                raise ValueError(
+                    f"{', '.join(missing)} must be given to compute hashprice; give "
+                    "them or a forward_curve"
+                )
         else:
             if self.hashrate is not None:
-                raise ValueError("give either hashrate or forward_curve, not both (with a curve "
-                                 "the hash rate is implied by the hashprice)")
+                raise ValueError(
+                    "give either hashrate or forward_curve, not both (with a curve "
+                    "the hash rate is implied by the hashprice)"
+                )
             months = [p.month for p in self.forward_curve]
             for a, b in pairwise(months):
                 if month_index(a, b) <= 0:
@@ -246,11 +257,14 @@ class ForecastSpec(Frozen):
             ("price.monthly_usd", self.price.monthly_usd),
         ):
             if values is not None and len(values) < self.months:
-                raise ValueError(f"{field} has {len(values)} values but the forecast has "
-                                 f"{self.months} months; give one value per month")
+                raise ValueError(
+                    f"{field} has {len(values)} values but the forecast has "
+                    f"{self.months} months; give one value per month"
+                )
         if self.paths * self.months > 2_000_000:
-            raise ValueError(f"paths × months = {self.paths * self.months:,} rows; keep it under "
-                             "2,000,000")
+            raise ValueError(
+                f"paths × months = {self.paths * self.months:,} rows; keep it under 2,000,000"
+            )
         return self
 
 
@@ -280,8 +294,13 @@ def subsidy_btc(height: int | np.ndarray) -> float | np.ndarray:
     return float(btc) if btc.ndim == 0 else btc
 
 
-def block_heights(start_height: int, start_date: date, start_month: str, months: int,
-                  blocks_per_day: float = BLOCKS_PER_DAY) -> np.ndarray:
+def block_heights(
+    start_height: int,
+    start_date: date,
+    start_month: str,
+    months: int,
+    blocks_per_day: float = BLOCKS_PER_DAY,
+) -> np.ndarray:
     """Block height at the midpoint of each month from ``start_month`` (int array, ≥ 0).
 
     The midpoint is the month's first day at 00:00 UTC plus half its days (16 March 12:00,
@@ -300,9 +319,12 @@ def hashrate_from_difficulty_eh_per_s(difficulty: float | np.ndarray) -> float |
     return difficulty * 2**32 / 600 / 1e18
 
 
-def hashprice_usd_per_ph_day(subsidy_btc: float | np.ndarray, fees_btc: float | np.ndarray,
-                             btc_price_usd: float | np.ndarray,
-                             hashrate_eh_per_s: float | np.ndarray) -> float | np.ndarray:
+def hashprice_usd_per_ph_day(
+    subsidy_btc: float | np.ndarray,
+    fees_btc: float | np.ndarray,
+    btc_price_usd: float | np.ndarray,
+    hashrate_eh_per_s: float | np.ndarray,
+) -> float | np.ndarray:
     """(subsidy + fees per block) × 144 × price / (hash rate in PH/s), $ per PH/s per day."""
     return (subsidy_btc + fees_btc) * BLOCKS_PER_DAY * btc_price_usd / (hashrate_eh_per_s * 1000)
 
@@ -364,7 +386,8 @@ def _hashrate_paths(spec: HashrateSpec, revenue_usd_per_day: np.ndarray) -> np.n
         k = max(t - r.lag_months, 0)
         hashprice = revenue_usd_per_day[:, k] / (hashrate[:, k] * 1000)
         growth = r.base_growth_per_month + r.elasticity_per_month * (
-            hashprice / r.breakeven_usd_per_ph_day - 1)
+            hashprice / r.breakeven_usd_per_ph_day - 1
+        )
         growth = np.clip(growth, r.min_growth_per_month, r.max_growth_per_month)
         hashrate[:, t] = hashrate[:, t - 1] * (1 + growth)
     return hashrate
@@ -378,14 +401,16 @@ def generate(spec: ForecastSpec) -> pd.DataFrame:
     paths unchanged.
     """
     n, months = spec.paths, spec.months
-    price_rng, fee_rng = (np.random.default_rng(s)
-                          for s in np.random.SeedSequence(spec.seed).spawn(2))
+    price_rng, fee_rng = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(spec.seed).spawn(2)
+    )
     price = _price_paths(spec.price, months, n, price_rng)
     nan = np.full((n, months), np.nan)
     if spec.block is not None:
         b = spec.block
-        one_path = block_heights(b.start_height, b.start_date, spec.start_month, months,
-                                 b.blocks_per_day)
+        one_path = block_heights(
+            b.start_height, b.start_date, spec.start_month, months, b.blocks_per_day
+        )
         height = pd.array(np.tile(one_path, n), dtype="Int64")
         subsidy = np.tile(subsidy_btc(one_path), (n, 1))
     else:
@@ -401,22 +426,27 @@ def generate(spec: ForecastSpec) -> pd.DataFrame:
         hashprice = np.tile(interpolate_curve(spec.forward_curve, spec.start_month, months), (n, 1))
         hashrate = revenue / hashprice / 1000
     labels = [month_label(spec.start_month, t) for t in range(months)]
-    return pd.DataFrame({
-        "scenario": np.repeat(np.arange(n), months),
-        "month": np.tile(labels, n),
-        "block_height": height,
-        "subsidy_btc": subsidy.ravel(),
-        "fees_btc": fees.ravel(),
-        "hashrate_eh": hashrate.ravel(),
-        "btc_price_usd": price.ravel(),
-        "hashprice_usd_per_ph_day": hashprice.ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "scenario": np.repeat(np.arange(n), months),
+            "month": np.tile(labels, n),
+            "block_height": height,
+            "subsidy_btc": subsidy.ravel(),
+            "fees_btc": fees.ravel(),
+            "hashrate_eh": hashrate.ravel(),
+            "btc_price_usd": price.ravel(),
+            "hashprice_usd_per_ph_day": hashprice.ravel(),
+        }
+    )
 
 
 def percentiles(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     """Per-month P5/P25/P50/P75/P95 of ``column`` across scenarios: columns month, p5 … p95."""
-    table = (frame.groupby("month", sort=False)[column]
-             .quantile([q / 100 for q in PERCENTILES]).unstack())
+    table = (
+        frame.groupby("month", sort=False)[column]
+        .quantile([q / 100 for q in PERCENTILES])
+        .unstack()
+    )
     table.columns = [f"p{q}" for q in PERCENTILES]
     return table.reset_index()
 
@@ -431,9 +461,16 @@ def halving_months(frame: pd.DataFrame) -> list[str]:
 def markets(frame: pd.DataFrame) -> list[tuple[float, Market]]:
     """Each scenario as (probability, :class:`~models.portfolio.Market`), probability 1/N."""
     groups = list(frame.groupby("scenario", sort=True))
-    return [(1 / len(groups), Market(btc_price_usd=g["btc_price_usd"].tolist(),
-                                     hashprice_usd_per_ph_day=g["hashprice_usd_per_ph_day"].tolist()))
-            for _, g in groups]
+    return [
+        (
+            1 / len(groups),
+            Market(
+                btc_price_usd=g["btc_price_usd"].tolist(),
+                hashprice_usd_per_ph_day=g["hashprice_usd_per_ph_day"].tolist(),
+            ),
+        )
+        for _, g in groups
+    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,16 +478,20 @@ def markets(frame: pd.DataFrame) -> list[tuple[float, Market]]:
 # --------------------------------------------------------------------------------------------
 
 
-def hashcost_usd_per_ph_day(efficiency_j_per_th: float | np.ndarray,
-                            power_price_usd_per_mwh: float | np.ndarray,
-                            pue: float | np.ndarray = 1.0) -> float | np.ndarray:
+def hashcost_usd_per_ph_day(
+    efficiency_j_per_th: float | np.ndarray,
+    power_price_usd_per_mwh: float | np.ndarray,
+    pue: float | np.ndarray = 1.0,
+) -> float | np.ndarray:
     """Power cost of 1 PH/s for a day: J/TH × $/MWh × 24 / 1000 × PUE, $ per PH/s per day."""
     return efficiency_j_per_th * power_price_usd_per_mwh * 24 / 1000 * pue
 
 
-def breakeven_power_price_usd_per_mwh(efficiency_j_per_th: float | np.ndarray,
-                                      hashprice_usd_per_ph_day: float | np.ndarray,
-                                      pue: float | np.ndarray = 1.0) -> float | np.ndarray:
+def breakeven_power_price_usd_per_mwh(
+    efficiency_j_per_th: float | np.ndarray,
+    hashprice_usd_per_ph_day: float | np.ndarray,
+    pue: float | np.ndarray = 1.0,
+) -> float | np.ndarray:
     """Power price at which hashcost equals hashprice, $/MWh (the inverse of the hashcost)."""
     return hashprice_usd_per_ph_day * 1000 / (24 * efficiency_j_per_th * pue)
 
@@ -470,9 +511,16 @@ class BreakevenGroup(Frozen):
 
 def fleet_groups(portfolio: Portfolio) -> list[BreakevenGroup]:
     """Every fleet group of a portfolio with its site's power price and mining PUE."""
-    return [BreakevenGroup(name=g.name, efficiency_j_per_th=g.efficiency_j_per_th,
-                           power_price_usd_per_mwh=s.power_price_usd_per_mwh, pue=s.mining_pue)
-            for s in portfolio.sites for g in s.fleets]
+    return [
+        BreakevenGroup(
+            name=g.name,
+            efficiency_j_per_th=g.efficiency_j_per_th,
+            power_price_usd_per_mwh=s.power_price_usd_per_mwh,
+            pue=s.mining_pue,
+        )
+        for s in portfolio.sites
+        for g in s.fleets
+    ]
 
 
 @dataclass(frozen=True)
@@ -487,8 +535,9 @@ class GroupBreakeven:
     """First month whose hashprice is below the hashcost, or None if the margin stays ≥ 0."""
 
 
-def group_breakeven(groups: Sequence[BreakevenGroup], hashprice_usd_per_ph_day: Sequence[float],
-                    start_month: str) -> list[GroupBreakeven]:
+def group_breakeven(
+    groups: Sequence[BreakevenGroup], hashprice_usd_per_ph_day: Sequence[float], start_month: str
+) -> list[GroupBreakeven]:
     """Per group: hashcost, breakeven power price and margin for each month of a hashprice path."""
     hashprice = np.asarray(hashprice_usd_per_ph_day, float)
     months = len(hashprice)
@@ -499,11 +548,17 @@ def group_breakeven(groups: Sequence[BreakevenGroup], hashprice_usd_per_ph_day: 
         margin = hashprice - cost
         negative = np.flatnonzero(margin < 0)
         first = month_label(start_month, int(negative[0])) if negative.size else None
-        out.append(GroupBreakeven(
-            name=g.name, hashcost_usd_per_ph_day=cost, margin_usd_per_ph_day=margin,
-            breakeven_power_price_usd_per_mwh=breakeven_power_price_usd_per_mwh(
-                g.efficiency_j_per_th, hashprice, g.pue),
-            first_negative_month=first))
+        out.append(
+            GroupBreakeven(
+                name=g.name,
+                hashcost_usd_per_ph_day=cost,
+                margin_usd_per_ph_day=margin,
+                breakeven_power_price_usd_per_mwh=breakeven_power_price_usd_per_mwh(
+                    g.efficiency_j_per_th, hashprice, g.pue
+                ),
+                first_negative_month=first,
+            )
+        )
     return out
 
 
@@ -515,22 +570,30 @@ def breakeven_frame(frame: pd.DataFrame, groups: Sequence[BreakevenGroup]) -> pd
     """
     median = percentiles(frame, "hashprice_usd_per_ph_day")
     months = median["month"].tolist()
-    by_path = frame.pivot(index="scenario", columns="month",
-                          values="hashprice_usd_per_ph_day")[months].to_numpy()
+    by_path = frame.pivot(index="scenario", columns="month", values="hashprice_usd_per_ph_day")[
+        months
+    ].to_numpy()
     rows = []
     for g, b in zip(groups, group_breakeven(groups, median["p50"], months[0]), strict=True):
-        rows.append(pd.DataFrame({
-            "group": g.name, "month": months,
-            "efficiency_j_per_th": g.efficiency_j_per_th,
-            "power_price_usd_per_mwh": _monthly(g.power_price_usd_per_mwh, len(months), g.name),
-            "pue": g.pue,
-            "hashprice_p50_usd_per_ph_day": median["p50"],
-            "hashcost_usd_per_ph_day": b.hashcost_usd_per_ph_day,
-            "margin_usd_per_ph_day": b.margin_usd_per_ph_day,
-            "breakeven_power_price_usd_per_mwh": b.breakeven_power_price_usd_per_mwh,
-            "share_of_paths_negative": (by_path < b.hashcost_usd_per_ph_day).mean(axis=0),
-            "first_negative_month": b.first_negative_month,
-        }))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "group": g.name,
+                    "month": months,
+                    "efficiency_j_per_th": g.efficiency_j_per_th,
+                    "power_price_usd_per_mwh": _monthly(
+                        g.power_price_usd_per_mwh, len(months), g.name
+                    ),
+                    "pue": g.pue,
+                    "hashprice_p50_usd_per_ph_day": median["p50"],
+                    "hashcost_usd_per_ph_day": b.hashcost_usd_per_ph_day,
+                    "margin_usd_per_ph_day": b.margin_usd_per_ph_day,
+                    "breakeven_power_price_usd_per_mwh": b.breakeven_power_price_usd_per_mwh,
+                    "share_of_paths_negative": (by_path < b.hashcost_usd_per_ph_day).mean(axis=0),
+                    "first_negative_month": b.first_negative_month,
+                }
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 

@@ -176,9 +176,13 @@ class Portfolio(Frozen):
         _unique("contract", [c.name for c in self.contracts])
         site_names = {s.name for s in self.sites}
         for s in self.sites:
-            _covers(f"sites[{s.name}].power_price_usd_per_mwh", s.power_price_usd_per_mwh, self.months)
+            _covers(
+                f"sites[{s.name}].power_price_usd_per_mwh", s.power_price_usd_per_mwh, self.months
+            )
         _covers("market.btc_price_usd", self.market.btc_price_usd, self.months)
-        _covers("market.hashprice_usd_per_ph_day", self.market.hashprice_usd_per_ph_day, self.months)
+        _covers(
+            "market.hashprice_usd_per_ph_day", self.market.hashprice_usd_per_ph_day, self.months
+        )
         _positive("market.btc_price_usd", self.market.btc_price_usd)
         for c in self.contracts:
             for site in c.eligible_sites + list((c.signed_it_mw or {}).keys()):
@@ -187,23 +191,31 @@ class Portfolio(Frozen):
                         f"contracts[{c.name}] names site {site!r}, which is not in sites "
                         f"(known: {', '.join(sorted(site_names))})"
                     )
-            for site in (c.signed_it_mw or {}):
+            for site in c.signed_it_mw or {}:
                 if site not in c.eligible_sites:
-                    raise ValueError(f"contracts[{c.name}].signed_it_mw names {site!r}, "
-                                     "which is not in its eligible_sites")
+                    raise ValueError(
+                        f"contracts[{c.name}].signed_it_mw names {site!r}, "
+                        "which is not in its eligible_sites"
+                    )
             a = month_index(self.start_month, c.start_month)
             if a >= self.months:
-                raise ValueError(f"contracts[{c.name}].start_month {c.start_month} is after the "
-                                 f"last planned month; extend months or drop the contract")
+                raise ValueError(
+                    f"contracts[{c.name}].start_month {c.start_month} is after the "
+                    f"last planned month; extend months or drop the contract"
+                )
             if a < 0 and not c.signed:
-                raise ValueError(f"contracts[{c.name}].start_month {c.start_month} is before "
-                                 f"start_month {self.start_month}; only signed contracts may start "
-                                 "before the horizon")
+                raise ValueError(
+                    f"contracts[{c.name}].start_month {c.start_month} is before "
+                    f"start_month {self.start_month}; only signed contracts may start "
+                    "before the horizon"
+                )
             for site in c.eligible_sites:
                 conv = next(s for s in self.sites if s.name == site).conversion
                 if conv is None and (c.signed_it_mw or {}).get(site, 0) > 0:
-                    raise ValueError(f"contracts[{c.name}] is signed at {site!r}, which has no "
-                                     "conversion section (no IT capacity)")
+                    raise ValueError(
+                        f"contracts[{c.name}] is signed at {site!r}, which has no "
+                        "conversion section (no IT capacity)"
+                    )
         return self
 
     def site(self, name: str) -> Site:
@@ -221,8 +233,10 @@ def _unique(kind: str, names: list[str]) -> None:
 
 def _covers(field: str, series: float | list[float], months: int) -> None:
     if isinstance(series, list) and len(series) < months:
-        raise ValueError(f"{field} has {len(series)} values but the horizon has {months} months; "
-                         "give one value per month or a single number")
+        raise ValueError(
+            f"{field} has {len(series)} values but the horizon has {months} months; "
+            "give one value per month or a single number"
+        )
 
 
 def _positive(field: str, series: float | list[float]) -> None:

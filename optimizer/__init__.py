@@ -9,5 +9,13 @@ from optimizer.index import Scenario
 from optimizer.pipeline import PlanResult, PlanVerificationError, plan_portfolio
 from optimizer.solvers import SolverOptions
 
-__all__ = ["CONSTRAINT_FAMILIES", "OBJECTIVE_TERMS", "PlanResult", "PlanTables",
-           "PlanVerificationError", "Scenario", "SolverOptions", "plan_portfolio"]
+__all__ = [
+    "CONSTRAINT_FAMILIES",
+    "OBJECTIVE_TERMS",
+    "PlanResult",
+    "PlanTables",
+    "PlanVerificationError",
+    "Scenario",
+    "SolverOptions",
+    "plan_portfolio",
+]

@@ -19,9 +19,18 @@ from optimizer.index import USD_PER_MUSD, ModelIndex
 INF = float("inf")
 
 OBJECTIVE_TERMS = (
-    "mining_revenue_usd", "mining_power_usd", "mining_opex_usd", "rig_proceeds_usd",
-    "ai_revenue_usd", "ai_power_usd", "ai_opex_usd", "capex_usd", "tenant_capex_usd",
-    "btc_sale_cost_usd", "terminal_value_usd", "fleet_salvage_usd",
+    "mining_revenue_usd",
+    "mining_power_usd",
+    "mining_opex_usd",
+    "rig_proceeds_usd",
+    "ai_revenue_usd",
+    "ai_power_usd",
+    "ai_opex_usd",
+    "capex_usd",
+    "tenant_capex_usd",
+    "btc_sale_cost_usd",
+    "terminal_value_usd",
+    "fleet_salvage_usd",
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
@@ -61,8 +70,13 @@ class Model:
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
 
-    def var(self, name: str, low: float | None = 0.0, up: float | None = None,
-            cat: str = pulp.LpContinuous) -> int:
+    def var(
+        self,
+        name: str,
+        low: float | None = 0.0,
+        up: float | None = None,
+        cat: str = pulp.LpContinuous,
+    ) -> int:
         v = self.prob.add_variable(name, low, up, cat)
         v.index = len(self.columns)
         self.columns.append(v)
@@ -103,7 +117,7 @@ def add_variables(m: Model) -> None:
             m.build[s, t] = m.var(f"build_{s}_{t}", 0.0, room)
             m.cum_build[s, t] = m.var(f"cum_build_{s}_{t}", 0.0, room)
         if last >= 0:
-            m.cum_build[s, last + 1:] = m.cum_build[s, last]
+            m.cum_build[s, last + 1 :] = m.cum_build[s, last]
     m.host = np.empty(len(ix.pairs), dtype=int)
     for i, (s, k) in enumerate(ix.pairs):
         signed = ix.pair_signed_mw[i]
@@ -115,22 +129,38 @@ def add_variables(m: Model) -> None:
         for k in range(len(ix.contracts)):
             if ix.contract_min_it_mw[k] > 0 and not ix.contract_signed[k]:
                 m.commit[k] = m.var(f"commit_{k}", 0, 1, pulp.LpInteger)
-    m.rigs_sold = np.array([[m.var(f"rigs_sold_{g}_{t}") for t in range(T)] for g in range(G)],
-                           dtype=int).reshape(G, T)
-    m.fleet = np.array([[m.var(f"fleet_{g}_{t}") for t in range(T)] for g in range(G)],
-                       dtype=int).reshape(G, T)
-    m.mine = np.array([[[m.var(f"mine_{g}_{t}_{w}") for t in range(T)] for g in range(G)]
-                       for w in range(W)], dtype=int).reshape(W, G, T)
+    m.rigs_sold = np.array(
+        [[m.var(f"rigs_sold_{g}_{t}") for t in range(T)] for g in range(G)], dtype=int
+    ).reshape(G, T)
+    m.fleet = np.array(
+        [[m.var(f"fleet_{g}_{t}") for t in range(T)] for g in range(G)], dtype=int
+    ).reshape(G, T)
+    m.mine = np.array(
+        [[[m.var(f"mine_{g}_{t}_{w}") for t in range(T)] for g in range(G)] for w in range(W)],
+        dtype=int,
+    ).reshape(W, G, T)
     tr = p.treasury
-    m.sold = np.array([[m.var(f"sold_{t}_{w}", 0.0, tr.max_btc_sold_per_month) for t in range(T)]
-                       for w in range(W)], dtype=int)
-    m.held = np.array([[m.var(f"held_{t}_{w}", tr.min_btc) for t in range(T)]
-                       for w in range(W)], dtype=int)
-    m.cash = np.array([[m.var(f"cash_{t}_{w}", tr.min_cash_usd / USD_PER_MUSD) for t in range(T)]
-                       for w in range(W)], dtype=int)
+    m.sold = np.array(
+        [
+            [m.var(f"sold_{t}_{w}", 0.0, tr.max_btc_sold_per_month) for t in range(T)]
+            for w in range(W)
+        ],
+        dtype=int,
+    )
+    m.held = np.array(
+        [[m.var(f"held_{t}_{w}", tr.min_btc) for t in range(T)] for w in range(W)], dtype=int
+    )
+    m.cash = np.array(
+        [
+            [m.var(f"cash_{t}_{w}", tr.min_cash_usd / USD_PER_MUSD) for t in range(T)]
+            for w in range(W)
+        ],
+        dtype=int,
+    )
     # elastic funding gap: closed (upper bound 0) unless the plan cannot be funded
-    m.gap = np.array([[m.var(f"gap_{t}_{w}", 0.0, 0.0) for t in range(T)]
-                      for w in range(W)], dtype=int)
+    m.gap = np.array(
+        [[m.var(f"gap_{t}_{w}", 0.0, 0.0) for t in range(T)] for w in range(W)], dtype=int
+    )
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -152,8 +182,13 @@ def add_conversion_limit(m: Model) -> None:
     for s in ix.conv_sites:
         col = m.cum(s, ix.n_months - 1)
         if col >= 0:
-            m.row("conversion_limit", (s,), {col: 1.0}, pulp.LpConstraintLE,
-                  float(ix.max_it_mw[s] - ix.existing_it_mw[s]))
+            m.row(
+                "conversion_limit",
+                (s,),
+                {col: 1.0},
+                pulp.LpConstraintLE,
+                float(ix.max_it_mw[s] - ix.existing_it_mw[s]),
+            )
 
 
 def add_fleet_balance(m: Model) -> None:
@@ -175,9 +210,13 @@ def add_fleet_limit(m: Model) -> None:
         for g in range(len(ix.groups)):
             alpha = float(ix.availability[ix.group_site[g]])
             for t in range(ix.n_months):
-                m.row("fleet_limit", (g, t, w),
-                      {int(m.mine[w, g, t]): 1.0, int(m.fleet[g, t]): -alpha},
-                      pulp.LpConstraintLE, 0.0)
+                m.row(
+                    "fleet_limit",
+                    (g, t, w),
+                    {int(m.mine[w, g, t]): 1.0, int(m.fleet[g, t]): -alpha},
+                    pulp.LpConstraintLE,
+                    0.0,
+                )
 
 
 def add_site_power(m: Model) -> None:
@@ -208,8 +247,9 @@ def add_hosting_capacity(m: Model) -> None:
             if not pairs:
                 continue
             _add(pairs, m.cum(s, t - lead), -1.0)
-            m.row("hosting_capacity", (s, t), pairs, pulp.LpConstraintLE,
-                  float(ix.existing_it_mw[s]))
+            m.row(
+                "hosting_capacity", (s, t), pairs, pulp.LpConstraintLE, float(ix.existing_it_mw[s])
+            )
 
 
 def add_contract_size(m: Model) -> None:
@@ -264,25 +304,30 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
     for g in range(len(ix.groups)):
         s = int(ix.group_site[g])
         price = float(ix.power_price_usd_per_mwh[s, t])
-        terms["mining_power_usd"][int(m.mine[w, g, t])] = \
+        terms["mining_power_usd"][int(m.mine[w, g, t])] = (
             -ix.mining_pue[s] * price * hours / USD_PER_MUSD
-        terms["mining_opex_usd"][int(m.fleet[g, t])] = \
+        )
+        terms["mining_opex_usd"][int(m.fleet[g, t])] = (
             -ix.mining_opex_usd_per_mw_month[s] / USD_PER_MUSD
-        terms["rig_proceeds_usd"][int(m.rigs_sold[g, t])] = \
-            float(ix.resale_usd_per_th[g, t] / ix.group_efficiency_j_per_th[g])
+        )
+        terms["rig_proceeds_usd"][int(m.rigs_sold[g, t])] = float(
+            ix.resale_usd_per_th[g, t] / ix.group_efficiency_j_per_th[g]
+        )
     for i, (s, k) in enumerate(ix.pairs):
         col = int(m.host[i])
         if ix.contract_active[k, t]:
             terms["ai_revenue_usd"][col] = 1000 * ix.contract_rate_usd_per_kw_month[k, t] / 1e6
             terms["ai_opex_usd"][col] = -1000 * ix.ai_opex_usd_per_kw_month[s] / 1e6
             if not ix.contract_pass_through[k]:
-                terms["ai_power_usd"][col] = \
+                terms["ai_power_usd"][col] = (
                     -ix.ai_pue[s] * ix.power_price_usd_per_mwh[s, t] * hours / USD_PER_MUSD
+                )
         share = ix.contract_tenant_capex_share[k]
         if share > 0 and not ix.contract_signed[k] and t in ix.tenant_prepay_months(s, k):
             per_month = 1.0 / max(1, int(ix.lead_months[s]))
-            terms["tenant_capex_usd"][col] = \
+            terms["tenant_capex_usd"][col] = (
                 share * ix.capex_usd_per_it_mw[s] * per_month / USD_PER_MUSD
+            )
     for s in ix.conv_sites:
         lead = max(1, int(ix.lead_months[s]))
         rate = float(ix.capex_usd_per_it_mw[s]) / lead / USD_PER_MUSD
@@ -331,10 +376,12 @@ def add_objective(m: Model) -> None:
             d = float(ix.discount[t])
             flows = cash_flow_pairs(m, t, w)
             for g in range(len(ix.groups)):
-                flows["mining_revenue_usd"][int(m.mine[w, g, t])] = \
+                flows["mining_revenue_usd"][int(m.mine[w, g, t])] = (
                     float(revenue[w, g, t]) / USD_PER_MUSD
-            flows["btc_sale_cost_usd"][int(m.sold[w, t])] = \
+                )
+            flows["btc_sale_cost_usd"][int(m.sold[w, t])] = (
                 -phi * float(ix.btc_price_usd[w, t]) / USD_PER_MUSD
+            )
             for name, pairs in flows.items():
                 for col, coef in pairs.items():
                     _add(acc[name], col, d * coef)
@@ -344,17 +391,24 @@ def add_objective(m: Model) -> None:
             # rigs still owned after the last month are worth their resale price then
             last = ix.n_months - 1
             for g in range(len(ix.groups)):
-                _add(acc["fleet_salvage_usd"], int(m.fleet[g, last]),
-                     float(ix.discount[last] * ix.salvage_usd_per_th[g]
-                           / ix.group_efficiency_j_per_th[g]))
+                _add(
+                    acc["fleet_salvage_usd"],
+                    int(m.fleet[g, last]),
+                    float(
+                        ix.discount[last]
+                        * ix.salvage_usd_per_th[g]
+                        / ix.group_efficiency_j_per_th[g]
+                    ),
+                )
         for name, pairs in acc.items():
             cols = np.fromiter(pairs.keys(), dtype=int, count=len(pairs))
             coefs = np.fromiter(pairs.values(), dtype=float, count=len(pairs))
             m.terms[name].append(TermVector(cols, coefs))
             for col, coef in pairs.items():
                 _add(total, col, float(ix.probability[w]) * coef)
-    m.prob.setObjective(pulp.LpAffineExpression(
-        [(m.columns[j], c) for j, c in total.items() if c != 0.0]))
+    m.prob.setObjective(
+        pulp.LpAffineExpression([(m.columns[j], c) for j, c in total.items() if c != 0.0])
+    )
 
 
 CONSTRAINT_FAMILIES = {

@@ -19,13 +19,16 @@ def structural_problems(p: Portfolio) -> list[str]:
     if tr.btc < tr.min_btc:
         problems.append(
             f"The BTC floor (treasury.min_btc = {tr.min_btc:,.2f} BTC) is above the starting "
-            f"stack ({tr.btc:,.2f} BTC): lower min_btc or raise treasury.btc.")
+            f"stack ({tr.btc:,.2f} BTC): lower min_btc or raise treasury.btc."
+        )
     for s in p.sites:
         c = s.conversion
         if c and c.ai_pue * c.existing_it_mw > s.grid_mw + 1e-9:
             problems.append(
-                f"Site {s.name}: existing AI halls ({c.existing_it_mw:,.1f} IT MW × PUE {c.ai_pue}) "
-                f"need {c.ai_pue * c.existing_it_mw:,.1f} MW but grid_mw is {s.grid_mw:,.1f}.")
+                f"Site {s.name}: existing AI halls ({c.existing_it_mw:,.1f} IT MW × PUE "
+                f"{c.ai_pue}) "
+                f"need {c.ai_pue * c.existing_it_mw:,.1f} MW but grid_mw is {s.grid_mw:,.1f}."
+            )
     for s in p.sites:
         c = s.conversion
         signed = [(k, k.signed_it_mw.get(s.name, 0.0)) for k in p.contracts if k.signed]
@@ -33,8 +36,11 @@ def structural_problems(p: Portfolio) -> list[str]:
         if not c or not signed:
             continue
         for t in range(p.months):
-            active = [(k, mw) for k, mw in signed
-                      if 0 <= t - month_index(p.start_month, k.start_month) < k.term_months]
+            active = [
+                (k, mw)
+                for k, mw in signed
+                if 0 <= t - month_index(p.start_month, k.start_month) < k.term_months
+            ]
             need = sum(mw for _, mw in active)
             # the most IT that can be ready at the site in month t
             reachable = c.max_it_mw if t >= c.lead_months else c.existing_it_mw
@@ -44,7 +50,9 @@ def structural_problems(p: Portfolio) -> list[str]:
                     f"Site {s.name}: signed contract(s) {names} need {need:,.1f} IT MW in month "
                     f"{t} of the plan, but at most {reachable:,.1f} MW can be ready there by then "
                     f"(existing {c.existing_it_mw:,.1f} MW, max {c.max_it_mw:,.1f} MW, lead time "
-                    f"{c.lead_months} months): raise existing_it_mw or max_it_mw, or move the start.")
+                    f"{c.lead_months} months): raise existing_it_mw or max_it_mw, "
+                    "or move the start."
+                )
                 break
     return problems
 
@@ -71,5 +79,6 @@ def funding_gap_text(gap: pd.DataFrame, treasury: pd.DataFrame, p: Portfolio) ->
         lines.append(
             f"In BTC, about {btc:,.1f} more BTC at the first month's price, if the monthly sale "
             f"limit ({p.treasury.max_btc_sold_per_month:,.0f} BTC) and the BTC floor "
-            f"({p.treasury.min_btc:,.0f} BTC) allow selling it in time.")
+            f"({p.treasury.min_btc:,.0f} BTC) allow selling it in time."
+        )
     return lines

@@ -42,15 +42,23 @@ def _clean(v: float) -> float:
 def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:
     """Expected value of each objective term in USD (the value bridge reads this dict)."""
     prob = m.index.probability
-    return {name: _clean(sum(p * tv.value(x) for p, tv in zip(prob, m.terms[name], strict=True))
-                         * USD_PER_MUSD) for name in OBJECTIVE_TERMS}
+    return {
+        name: _clean(
+            sum(p * tv.value(x) for p, tv in zip(prob, m.terms[name], strict=True)) * USD_PER_MUSD
+        )
+        for name in OBJECTIVE_TERMS
+    }
 
 
 def scenario_values(m: Model, x: np.ndarray) -> np.ndarray:
     """Value of the plan in each scenario, USD."""
     W = len(m.index.scenarios)
-    return np.array([sum(m.terms[name][w].value(x) for name in OBJECTIVE_TERMS) * USD_PER_MUSD
-                     for w in range(W)])
+    return np.array(
+        [
+            sum(m.terms[name][w].value(x) for name in OBJECTIVE_TERMS) * USD_PER_MUSD
+            for w in range(W)
+        ]
+    )
 
 
 def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
@@ -65,13 +73,21 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             lead = int(ix.lead_months[s])
             for t, month in enumerate(ix.months):
                 used = 0.0
-                base = {"month": month, "site": site} | ({"scenario": ix.scenarios[w].name}
-                                                         if W > 1 else {})
+                base = {"month": month, "site": site} | (
+                    {"scenario": ix.scenarios[w].name} if W > 1 else {}
+                )
                 for g in groups:
                     mw = x[m.mine[w, g, t]]
                     used += mu * mw
-                    rows.append(base | {"use": "mining", "detail": ix.groups[g],
-                                        "power_mw": _clean(mu * mw), "it_mw": 0.0})
+                    rows.append(
+                        base
+                        | {
+                            "use": "mining",
+                            "detail": ix.groups[g],
+                            "power_mw": _clean(mu * mw),
+                            "it_mw": 0.0,
+                        }
+                    )
                 started = x[m.cum(s, t)] if m.cum(s, t) >= 0 else 0.0
                 ready_built = x[m.cum(s, t - lead)] if m.cum(s, t - lead) >= 0 else 0.0
                 ready = ix.existing_it_mw[s] + ready_built
@@ -83,18 +99,45 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                         mw = x[m.host[i]]
                         hosted += mw
                         if mw > EPS:
-                            rows.append(base | {"use": "hosting", "detail": ix.contracts[k],
-                                                "power_mw": _clean(eta * mw), "it_mw": _clean(mw)})
+                            rows.append(
+                                base
+                                | {
+                                    "use": "hosting",
+                                    "detail": ix.contracts[k],
+                                    "power_mw": _clean(eta * mw),
+                                    "it_mw": _clean(mw),
+                                }
+                            )
                 if s in ix.conv_sites:
                     idle = ready - hosted
-                    rows.append(base | {"use": "constructing", "detail": "",
-                                        "power_mw": _clean(eta * constructing),
-                                        "it_mw": _clean(constructing)})
-                    rows.append(base | {"use": "ready_idle", "detail": "",
-                                        "power_mw": _clean(eta * idle), "it_mw": _clean(idle)})
+                    rows.append(
+                        base
+                        | {
+                            "use": "constructing",
+                            "detail": "",
+                            "power_mw": _clean(eta * constructing),
+                            "it_mw": _clean(constructing),
+                        }
+                    )
+                    rows.append(
+                        base
+                        | {
+                            "use": "ready_idle",
+                            "detail": "",
+                            "power_mw": _clean(eta * idle),
+                            "it_mw": _clean(idle),
+                        }
+                    )
                     used += eta * (constructing + ready)
-                rows.append(base | {"use": "unused", "detail": "",
-                                    "power_mw": _clean(ix.grid_mw[s] - used), "it_mw": 0.0})
+                rows.append(
+                    base
+                    | {
+                        "use": "unused",
+                        "detail": "",
+                        "power_mw": _clean(ix.grid_mw[s] - used),
+                        "it_mw": 0.0,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -109,11 +152,18 @@ def _treasury_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             mined = sum(btc[w, g, t] * x[m.mine[w, g, t]] for g in range(len(ix.groups)))
             sold = x[m.sold[w, t]]
             price = ix.btc_price_usd[w, t]
-            rows.append(({"scenario": ix.scenarios[w].name} if W > 1 else {}) | {
-                "month": month, "btc_price_usd": _clean(price), "btc_mined": _clean(mined),
-                "btc_sold": _clean(sold), "usd_raised": _clean((1 - phi) * price * sold),
-                "btc_held": _clean(x[m.held[w, t]]),
-                "cash_usd": _clean(x[m.cash[w, t]] * USD_PER_MUSD)})
+            rows.append(
+                ({"scenario": ix.scenarios[w].name} if W > 1 else {})
+                | {
+                    "month": month,
+                    "btc_price_usd": _clean(price),
+                    "btc_mined": _clean(mined),
+                    "btc_sold": _clean(sold),
+                    "usd_raised": _clean((1 - phi) * price * sold),
+                    "btc_held": _clean(x[m.held[w, t]]),
+                    "cash_usd": _clean(x[m.cash[w, t]] * USD_PER_MUSD),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -126,9 +176,15 @@ def _conversions_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             col = m.build[s, t]
             if col < 0 or x[col] <= EPS:
                 continue
-            rows.append({"site": ix.sites[s], "start_month": ix.months[t],
-                         "ready_month": ix.months[t + lead], "it_mw": _clean(x[col]),
-                         "capex_usd": _clean(x[col] * ix.capex_usd_per_it_mw[s])})
+            rows.append(
+                {
+                    "site": ix.sites[s],
+                    "start_month": ix.months[t],
+                    "ready_month": ix.months[t + lead],
+                    "it_mw": _clean(x[col]),
+                    "capex_usd": _clean(x[col] * ix.capex_usd_per_it_mw[s]),
+                }
+            )
     return pd.DataFrame(rows, columns=["site", "start_month", "ready_month", "it_mw", "capex_usd"])
 
 
@@ -139,16 +195,35 @@ def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
         mw = x[m.host[i]]
         if mw <= EPS:
             continue
-        revenue = float((ix.contract_rate_usd_per_kw_month[k] * ix.contract_active[k]).sum()) * 1000 * mw
+        revenue = (
+            float((ix.contract_rate_usd_per_kw_month[k] * ix.contract_active[k]).sum()) * 1000 * mw
+        )
         start = max(0, int(ix.contract_start[k]))
-        rows.append({"contract": ix.contracts[k], "site": ix.sites[s], "it_mw": _clean(mw),
-                     "start_month": month_label(ix.portfolio.start_month, int(ix.contract_start[k])),
-                     "end_month": month_label(ix.portfolio.start_month, int(ix.contract_end[k]) - 1),
-                     "signed": bool(ix.contract_signed[k]),
-                     "first_month_in_horizon": ix.months[start] if start < ix.n_months else "",
-                     "revenue_usd": _clean(revenue)})
-    return pd.DataFrame(rows, columns=["contract", "site", "it_mw", "start_month", "end_month",
-                                       "signed", "first_month_in_horizon", "revenue_usd"])
+        rows.append(
+            {
+                "contract": ix.contracts[k],
+                "site": ix.sites[s],
+                "it_mw": _clean(mw),
+                "start_month": month_label(ix.portfolio.start_month, int(ix.contract_start[k])),
+                "end_month": month_label(ix.portfolio.start_month, int(ix.contract_end[k]) - 1),
+                "signed": bool(ix.contract_signed[k]),
+                "first_month_in_horizon": ix.months[start] if start < ix.n_months else "",
+                "revenue_usd": _clean(revenue),
+            }
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "contract",
+            "site",
+            "it_mw",
+            "start_month",
+            "end_month",
+            "signed",
+            "first_month_in_horizon",
+            "revenue_usd",
+        ],
+    )
 
 
 def _rig_sales_table(m: Model, x: np.ndarray) -> pd.DataFrame:
@@ -160,11 +235,19 @@ def _rig_sales_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             if mw <= EPS:
                 continue
             th = mw * 1e6 / ix.group_efficiency_j_per_th[g]
-            rows.append({"month": month, "site": ix.sites[ix.group_site[g]], "fleet_group": name,
-                         "mw_sold": _clean(mw), "th_sold": _clean(th),
-                         "proceeds_usd": _clean(th * ix.resale_usd_per_th[g, t])})
-    return pd.DataFrame(rows, columns=["month", "site", "fleet_group", "mw_sold", "th_sold",
-                                       "proceeds_usd"])
+            rows.append(
+                {
+                    "month": month,
+                    "site": ix.sites[ix.group_site[g]],
+                    "fleet_group": name,
+                    "mw_sold": _clean(mw),
+                    "th_sold": _clean(th),
+                    "proceeds_usd": _clean(th * ix.resale_usd_per_th[g, t]),
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["month", "site", "fleet_group", "mw_sold", "th_sold", "proceeds_usd"]
+    )
 
 
 def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
@@ -178,7 +261,9 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
         for t, month in enumerate(ix.months):
             flows = cash_flow_pairs(m, t, w)
             row = ({"scenario": ix.scenarios[w].name} if W > 1 else {}) | {
-                "month": month, "discount_factor": round(float(ix.discount[t]), 12)}
+                "month": month,
+                "discount_factor": round(float(ix.discount[t]), 12),
+            }
             for name in OBJECTIVE_TERMS:
                 if name in ("terminal_value_usd", "fleet_salvage_usd"):
                     continue
@@ -194,7 +279,9 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome, row_names: list[str]) -> pd.DataFrame:
+def shadow_price_table(
+    m: Model, ix: ModelIndex, outcome: Outcome, row_names: list[str]
+) -> pd.DataFrame:
     """Value of relaxing each binding limit, in USD, from the LP duals of the value phase.
 
     Duals are read in the minimization convention (∂ min-objective / ∂ bound) and turned into
@@ -212,35 +299,71 @@ def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome, row_names: li
     rows = []
     for s, site in enumerate(ix.sites):
         grid = sum(v for key, v in by_family.get("site_power", {}).items() if key[0] == s)
-        rows.append({"family": "site_power", "site": site, "month": "all",
-                     "shadow_price_usd": _clean(grid),
-                     "meaning": "value of 1 more MW of grid at the site in every month"})
+        rows.append(
+            {
+                "family": "site_power",
+                "site": site,
+                "month": "all",
+                "shadow_price_usd": _clean(grid),
+                "meaning": "value of 1 more MW of grid at the site in every month",
+            }
+        )
         if s in ix.conv_sites:
             conv = by_family.get("conversion_limit", {}).get((s,), 0.0)
-            rows.append({"family": "conversion_limit", "site": site, "month": "all",
-                         "shadow_price_usd": _clean(conv),
-                         "meaning": "value of 1 more MW of IT the site may convert"})
+            rows.append(
+                {
+                    "family": "conversion_limit",
+                    "site": site,
+                    "month": "all",
+                    "shadow_price_usd": _clean(conv),
+                    "meaning": "value of 1 more MW of IT the site may convert",
+                }
+            )
     for k, name in enumerate(ix.contracts):
         v = by_family.get("contract_size", {}).get((k,))
         if v is not None:
-            rows.append({"family": "contract_size", "site": name, "month": "all",
-                         "shadow_price_usd": _clean(v),
-                         "meaning": "value of 1 more MW the tenant would take"})
+            rows.append(
+                {
+                    "family": "contract_size",
+                    "site": name,
+                    "month": "all",
+                    "shadow_price_usd": _clean(v),
+                    "meaning": "value of 1 more MW the tenant would take",
+                }
+            )
     W = len(ix.scenarios)
     for t, month in enumerate(ix.months):
         # the floor is the cash column's lower bound: its reduced cost prices it ($M per $M)
         floor = sum(dvc[m.cash[w, t]] for w in range(W)) / USD_PER_MUSD
-        rows.append({"family": "cash_floor", "site": "", "month": month,
-                     "shadow_price_usd": _clean(floor),
-                     "meaning": "value of a $1 lower cash floor at this month end"})
+        rows.append(
+            {
+                "family": "cash_floor",
+                "site": "",
+                "month": month,
+                "shadow_price_usd": _clean(floor),
+                "meaning": "value of a $1 lower cash floor at this month end",
+            }
+        )
     total_floor = sum(dvc[m.cash.ravel()]) / USD_PER_MUSD
-    rows.append({"family": "cash_floor", "site": "", "month": "all",
-                 "shadow_price_usd": _clean(total_floor),
-                 "meaning": "value of a $1 lower cash floor in every month"})
+    rows.append(
+        {
+            "family": "cash_floor",
+            "site": "",
+            "month": "all",
+            "shadow_price_usd": _clean(total_floor),
+            "meaning": "value of a $1 lower cash floor in every month",
+        }
+    )
     btc_floor = sum(dvc[m.held.ravel()])
-    rows.append({"family": "btc_floor", "site": "", "month": "all",
-                 "shadow_price_usd": _clean(btc_floor),
-                 "meaning": "value of a 1 BTC lower BTC floor in every month"})
+    rows.append(
+        {
+            "family": "btc_floor",
+            "site": "",
+            "month": "all",
+            "shadow_price_usd": _clean(btc_floor),
+            "meaning": "value of a 1 BTC lower BTC floor in every month",
+        }
+    )
     return pd.DataFrame(rows, columns=cols)
 
 

@@ -90,8 +90,12 @@ class ModelIndex:
         """[W, G, T]: $ earned (after pool fee) by 1 MW of each group running all month."""
         fee = 1.0 - self.portfolio.pool_fee_share
         ph = 1000.0 / self.group_efficiency_j_per_th  # [G]
-        return fee * ph[None, :, None] * self.days[None, None, :] * \
-            self.hashprice_usd_per_ph_day[:, None, :]
+        return (
+            fee
+            * ph[None, :, None]
+            * self.days[None, None, :]
+            * self.hashprice_usd_per_ph_day[:, None, :]
+        )
 
     def btc_per_mw_month(self) -> np.ndarray:
         """[W, G, T]: BTC mined by 1 MW of each group running all month."""
@@ -138,8 +142,11 @@ class ModelIndex:
             label = month_label(self.portfolio.start_month, t)
             y, m = (int(p) for p in label.split("-"))
             hours = 24 * calendar.monthrange(y, m)[1]
-            rate = _escalated_rate(contract.rate_usd_per_kw_month, contract.escalator_per_year,
-                                   t - int(self.contract_start[k]))
+            rate = _escalated_rate(
+                contract.rate_usd_per_kw_month,
+                contract.escalator_per_year,
+                t - int(self.contract_start[k]),
+            )
             net = 1000 * rate - 1000 * self.ai_opex_usd_per_kw_month[s]
             if not contract.power_pass_through:
                 net -= self.ai_pue[s] * last_price * hours
@@ -168,10 +175,12 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
         return np.array([getattr(c, attr) if c else default for c in conv], dtype=float)
 
     groups = [(si, g) for si, s in enumerate(sites) for g in s.fleets]
-    resale = np.array([
-        [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (t / 12) for t in range(T)]
-        for _, g in groups
-    ]).reshape(len(groups), T)
+    resale = np.array(
+        [
+            [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (t / 12) for t in range(T)]
+            for _, g in groups
+        ]
+    ).reshape(len(groups), T)
 
     K = len(p.contracts)
     start = np.array([month_index(p.start_month, c.start_month) for c in p.contracts], dtype=int)
@@ -181,7 +190,9 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
     for k, c in enumerate(p.contracts):
         for t in range(max(0, start[k]), min(T, end[k])):
             active[k, t] = True
-            rate[k, t] = _escalated_rate(c.rate_usd_per_kw_month, c.escalator_per_year, t - start[k])
+            rate[k, t] = _escalated_rate(
+                c.rate_usd_per_kw_month, c.escalator_per_year, t - start[k]
+            )
 
     site_pos = {s.name: i for i, s in enumerate(sites)}
     pairs: list[tuple[int, int]] = []
@@ -222,8 +233,10 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
         group_power_mw=np.array([g.power_mw for _, g in groups], dtype=float),
         group_efficiency_j_per_th=np.array([g.efficiency_j_per_th for _, g in groups], dtype=float),
         resale_usd_per_th=resale,
-        salvage_usd_per_th=np.array([g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12)
-                                     for _, g in groups], dtype=float),
+        salvage_usd_per_th=np.array(
+            [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12) for _, g in groups],
+            dtype=float,
+        ),
         contracts=[c.name for c in p.contracts],
         contract_start=start,
         contract_end=end,
@@ -240,5 +253,6 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
         probability=prob,
         btc_price_usd=np.array([_series(sc.market.btc_price_usd, T) for sc in scenarios]),
         hashprice_usd_per_ph_day=np.array(
-            [_series(sc.market.hashprice_usd_per_ph_day, T) for sc in scenarios]),
+            [_series(sc.market.hashprice_usd_per_ph_day, T) for sc in scenarios]
+        ),
     )

@@ -77,8 +77,15 @@ def to_matrix(m: Model) -> MatrixForm:
         hi.append(bound if con.sense in (pulp.LpConstraintLE, pulp.LpConstraintEQ) else np.inf)
         names.append(name)
     return MatrixForm(
-        value=value, lb=lb, ub=ub, integer=integer,
-        indptr=np.asarray(indptr, dtype=np.int64), indices=np.asarray(indices, dtype=np.int32),
-        data=np.asarray(data, dtype=float), row_lo=np.asarray(lo), row_hi=np.asarray(hi),
-        row_names=names, col_names=[v.name for v in m.columns],
+        value=value,
+        lb=lb,
+        ub=ub,
+        integer=integer,
+        indptr=np.asarray(indptr, dtype=np.int64),
+        indices=np.asarray(indices, dtype=np.int32),
+        data=np.asarray(data, dtype=float),
+        row_lo=np.asarray(lo),
+        row_hi=np.asarray(hi),
+        row_names=names,
+        col_names=[v.name for v in m.columns],
     )

@@ -49,9 +49,13 @@ class PlanVerificationError(RuntimeError):
     """The solved plan broke an invariant: a bug, never a user error; nothing is written."""
 
 
-def plan_portfolio(portfolio: Portfolio, solver: str = "highs", relax: bool = False,
-                   options: SolverOptions | None = None,
-                   scenarios: list[Scenario] | None = None) -> PlanResult:
+def plan_portfolio(
+    portfolio: Portfolio,
+    solver: str = "highs",
+    relax: bool = False,
+    options: SolverOptions | None = None,
+    scenarios: list[Scenario] | None = None,
+) -> PlanResult:
     """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant."""
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -64,8 +68,13 @@ def plan_portfolio(portfolio: Portfolio, solver: str = "highs", relax: bool = Fa
     backend = make_backend(solver, options)
     run = solve_plan(model, mf, backend)
     seconds.update(run.seconds)
-    size = {"columns": mf.n_cols, "rows": mf.n_rows, "nonzeros": mf.n_nonzeros,
-            "integer_columns": int(mf.integer.sum()), "scenarios": len(index.scenarios)}
+    size = {
+        "columns": mf.n_cols,
+        "rows": mf.n_rows,
+        "nonzeros": mf.n_nonzeros,
+        "integer_columns": int(mf.integer.sum()),
+        "scenarios": len(index.scenarios),
+    }
     diagnosis = structural_problems(portfolio)
     base_terms: dict[str, float] = {}
     if run.baseline.x is not None:
@@ -73,37 +82,56 @@ def plan_portfolio(portfolio: Portfolio, solver: str = "highs", relax: bool = Fa
 
         base_terms = value_terms(model, run.baseline.x)
     result = PlanResult(
-        portfolio=portfolio, status=run.plan.status,
+        portfolio=portfolio,
+        status=run.plan.status,
         value_usd=None if run.plan.value_musd is None else run.plan.value_musd * 1e6,
         baseline_status=run.baseline.status,
-        baseline_value_usd=None if run.baseline.value_musd is None
+        baseline_value_usd=None
+        if run.baseline.value_musd is None
         else run.baseline.value_musd * 1e6,
-        tables=None, baseline_value_terms_usd=base_terms, verification=None,
-        solver=run.solver, solver_version=run.solver_version, relaxed=relax,
-        model_size=size, seconds=seconds, diagnosis=diagnosis,
+        tables=None,
+        baseline_value_terms_usd=base_terms,
+        verification=None,
+        solver=run.solver,
+        solver_version=run.solver_version,
+        relaxed=relax,
+        model_size=size,
+        seconds=seconds,
+        diagnosis=diagnosis,
         mip_gap=next((p.mip_gap for p in run.plan.phases if p.mip_gap is not None), None),
     )
     if run.plan.x is None:
         if not diagnosis:
-            result.diagnosis = ["The solver found no plan even with an elastic cash floor; "
-                                "no single input explains it (please report this portfolio)."]
+            result.diagnosis = [
+                "The solver found no plan even with an elastic cash floor; "
+                "no single input explains it (please report this portfolio)."
+            ]
         return result
     t0 = time.perf_counter()
     tables = extract(model, run.plan, mf.row_names)
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    check = verify(portfolio, _first_scenario(tables.plan), _first_scenario(tables.treasury),
-                   tables.conversions, tables.contracts, tables.rig_sales,
-                   _first_scenario(tables.funding_gap), _scenario_value(result, model, run),
-                   market=index.scenarios[0].market, relaxed=relax)
+    check = verify(
+        portfolio,
+        _first_scenario(tables.plan),
+        _first_scenario(tables.treasury),
+        tables.conversions,
+        tables.contracts,
+        tables.rig_sales,
+        _first_scenario(tables.funding_gap),
+        _scenario_value(result, model, run),
+        market=index.scenarios[0].market,
+        relaxed=relax,
+    )
     seconds["verify"] = time.perf_counter() - t0
     result.tables = tables
     result.verification = check
     if run.plan.status == "unfunded":
         result.diagnosis = funding_gap_text(tables.funding_gap, tables.treasury, portfolio)
     if not check.ok:
-        worst = "; ".join(f"{c.family} off by {c.max_violation:.6g} {c.unit}"
-                          for c in check.failures())
+        worst = "; ".join(
+            f"{c.family} off by {c.max_violation:.6g} {c.unit}" for c in check.failures()
+        )
         raise PlanVerificationError(f"the solved plan fails verification: {worst}")
     return result
 

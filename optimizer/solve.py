@@ -42,8 +42,9 @@ def _value_phase(mf: MatrixForm, lb, ub, integer, extra=None, name="value") -> P
     return Phase(name, -mf.value, lb, ub, integer, list(extra or []))
 
 
-def _solve_elastic(backend, mf: MatrixForm, m: Model, lb, ub, integer,
-                   phases: list[Solution]) -> tuple[Solution | None, float, list[ExtraRow]]:
+def _solve_elastic(
+    backend, mf: MatrixForm, m: Model, lb, ub, integer, phases: list[Solution]
+) -> tuple[Solution | None, float, list[ExtraRow]]:
     """Minimize the funding gap, then return the gap cap row to keep while valuing the plan."""
     gap_cols = m.gap.ravel()
     ub = ub.copy()
@@ -59,8 +60,15 @@ def _solve_elastic(backend, mf: MatrixForm, m: Model, lb, ub, integer,
     return sol, gap_total, [cap]
 
 
-def solve_outcome(backend, mf: MatrixForm, m: Model, lb: np.ndarray, ub: np.ndarray,
-                  integer: np.ndarray, keep_btc: bool) -> Outcome:
+def solve_outcome(
+    backend,
+    mf: MatrixForm,
+    m: Model,
+    lb: np.ndarray,
+    ub: np.ndarray,
+    integer: np.ndarray,
+    keep_btc: bool,
+) -> Outcome:
     """Run the phases for one question with the given bounds."""
     phases: list[Solution] = []
     sol = backend.solve(mf, _value_phase(mf, lb, ub, integer))
@@ -70,8 +78,9 @@ def solve_outcome(backend, mf: MatrixForm, m: Model, lb: np.ndarray, ub: np.ndar
     status = "optimal"
     if sol.status in ("infeasible", "unbounded", "error", "time_limit_no_solution"):
         if sol.status != "infeasible":
-            return Outcome("time_limit" if "time" in sol.status else "infeasible", None, None,
-                           phases=phases)
+            return Outcome(
+                "time_limit" if "time" in sol.status else "infeasible", None, None, phases=phases
+            )
         esol, gap_total, extra = _solve_elastic(backend, mf, m, lb, ub, integer, phases)
         if esol is None:
             return Outcome("infeasible", None, None, phases=phases)
@@ -111,8 +120,14 @@ def solve_outcome(backend, mf: MatrixForm, m: Model, lb: np.ndarray, ub: np.ndar
         if lex.has_solution:
             x = lex.x
     gap_cols = m.gap.ravel()
-    return Outcome(status, x, float(mf.value @ x), lp_sol, float(x[gap_cols].sum()) if status ==
-                   "unfunded" else gap_total, phases)
+    return Outcome(
+        status,
+        x,
+        float(mf.value @ x),
+        lp_sol,
+        float(x[gap_cols].sum()) if status == "unfunded" else gap_total,
+        phases,
+    )
 
 
 def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -124,8 +124,10 @@ class HighsBackend:
         lp.a_matrix_.value_ = data
         is_mip = bool(phase.integer.any())
         if is_mip:
-            lp.integrality_ = [highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
-                               for i in phase.integer]
+            lp.integrality_ = [
+                highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
+                for i in phase.integer
+            ]
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
         h.setOptionValue("mip_rel_gap", self.options.mip_rel_gap)
@@ -148,9 +150,17 @@ class HighsBackend:
         elif status == "time_limit":
             status = "time_limit_no_solution"
         gap = float(info.mip_gap) if is_mip and x is not None else None
-        return Solution(phase.name, status, x, objective, row_dual, col_dual,
-                        time.perf_counter() - started, h.modelStatusToString(h.getModelStatus()),
-                        gap)
+        return Solution(
+            phase.name,
+            status,
+            x,
+            objective,
+            row_dual,
+            col_dual,
+            time.perf_counter() - started,
+            h.modelStatusToString(h.getModelStatus()),
+            gap,
+        )
 
 
 class CbcBackend:
@@ -168,20 +178,35 @@ class CbcBackend:
     def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
         started = time.perf_counter()
         prob = pulp.LpProblem(phase.name, pulp.LpMinimize)
-        cols = [prob.add_variable(
-            f"x{j}",
-            None if np.isinf(phase.lb[j]) else float(phase.lb[j]),
-            None if np.isinf(phase.ub[j]) else float(phase.ub[j]),
-            pulp.LpInteger if phase.integer[j] else pulp.LpContinuous,
-        ) for j in range(mf.n_cols)]
-        prob.setObjective(pulp.LpAffineExpression(
-            [(cols[j], float(c)) for j, c in enumerate(phase.cost) if c != 0.0]))
+        cols = [
+            prob.add_variable(
+                f"x{j}",
+                None if np.isinf(phase.lb[j]) else float(phase.lb[j]),
+                None if np.isinf(phase.ub[j]) else float(phase.ub[j]),
+                pulp.LpInteger if phase.integer[j] else pulp.LpContinuous,
+            )
+            for j in range(mf.n_cols)
+        ]
+        prob.setObjective(
+            pulp.LpAffineExpression(
+                [(cols[j], float(c)) for j, c in enumerate(phase.cost) if c != 0.0]
+            )
+        )
         rows = []
-        all_rows = [(mf.indices[mf.indptr[i]:mf.indptr[i + 1]], mf.data[mf.indptr[i]:mf.indptr[i + 1]],
-                     mf.row_lo[i], mf.row_hi[i]) for i in range(mf.n_rows)]
+        all_rows = [
+            (
+                mf.indices[mf.indptr[i] : mf.indptr[i + 1]],
+                mf.data[mf.indptr[i] : mf.indptr[i + 1]],
+                mf.row_lo[i],
+                mf.row_hi[i],
+            )
+            for i in range(mf.n_rows)
+        ]
         all_rows += [(r.cols, r.coefs, r.lo, r.hi) for r in phase.extra_rows]
         for i, (idx, val, lo, hi) in enumerate(all_rows):
-            expr = pulp.LpAffineExpression([(cols[j], float(v)) for j, v in zip(idx, val, strict=True)])
+            expr = pulp.LpAffineExpression(
+                [(cols[j], float(v)) for j, v in zip(idx, val, strict=True)]
+            )
             if lo == hi:
                 con = pulp.LpConstraint(expr, pulp.LpConstraintEQ, f"r{i}", float(lo))
             elif np.isinf(lo):
@@ -193,8 +218,9 @@ class CbcBackend:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", DeprecationWarning)
             warnings.simplefilter("ignore", FutureWarning)
-            solver = pulp.PULP_CBC_CMD(msg=False, timeLimit=self.options.time_limit_s,
-                                       gapRel=self.options.mip_rel_gap)
+            solver = pulp.PULP_CBC_CMD(
+                msg=False, timeLimit=self.options.time_limit_s, gapRel=self.options.mip_rel_gap
+            )
             code = prob.solve(solver)
         sol_status = prob.sol_status
         if code == pulp.LpStatusOptimal and sol_status == pulp.LpSolutionOptimal:
@@ -215,8 +241,16 @@ class CbcBackend:
             if not phase.integer.any():
                 row_dual = np.array([c.pi or 0.0 for c in rows[: mf.n_rows]])
                 col_dual = np.array([v.dj or 0.0 for v in cols])
-        return Solution(phase.name, status, x, objective, row_dual, col_dual,
-                        time.perf_counter() - started, pulp.LpStatus[code])
+        return Solution(
+            phase.name,
+            status,
+            x,
+            objective,
+            row_dual,
+            col_dual,
+            time.perf_counter() - started,
+            pulp.LpStatus[code],
+        )
 
 
 def make_backend(name: str, options: SolverOptions | None = None):

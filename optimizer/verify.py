@@ -45,8 +45,17 @@ class Verification:
         return [c for c in self.checks if not c.ok]
 
     def as_records(self) -> list[dict]:
-        return [{"family": c.family, "max_violation": c.max_violation, "tolerance": c.tolerance,
-                 "unit": c.unit, "ok": c.ok, "where": c.where} for c in self.checks]
+        return [
+            {
+                "family": c.family,
+                "max_violation": c.max_violation,
+                "tolerance": c.tolerance,
+                "unit": c.unit,
+                "ok": c.ok,
+                "where": c.where,
+            }
+            for c in self.checks
+        ]
 
 
 def _series(v: float | list[float], T: int) -> np.ndarray:
@@ -61,9 +70,18 @@ def _worst(values: pd.Series | np.ndarray, labels: list[str] | None = None) -> t
     return max(0.0, float(arr[i])), (labels[i] if labels is not None and arr[i] > 0 else "")
 
 
-def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions: pd.DataFrame,
-           contracts: pd.DataFrame, rig_sales: pd.DataFrame, funding_gap: pd.DataFrame,
-           value_usd: float, market: Market | None = None, relaxed: bool = False) -> Verification:
+def verify(
+    p: Portfolio,
+    plan: pd.DataFrame,
+    treasury: pd.DataFrame,
+    conversions: pd.DataFrame,
+    contracts: pd.DataFrame,
+    rig_sales: pd.DataFrame,
+    funding_gap: pd.DataFrame,
+    value_usd: float,
+    market: Market | None = None,
+    relaxed: bool = False,
+) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring."""
     market = market or p.market
     T = p.months
@@ -77,9 +95,20 @@ def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions
     tr = p.treasury
     phi = tr.sale_cost_bps / 1e4
     checks: list[Check] = []
-    flows = {k: np.zeros(T) for k in ("mining_revenue_usd", "mining_power_usd", "mining_opex_usd",
-                                      "rig_proceeds_usd", "ai_revenue_usd", "ai_power_usd",
-                                      "ai_opex_usd", "capex_usd", "tenant_capex_usd")}
+    flows = {
+        k: np.zeros(T)
+        for k in (
+            "mining_revenue_usd",
+            "mining_power_usd",
+            "mining_opex_usd",
+            "rig_proceeds_usd",
+            "ai_revenue_usd",
+            "ai_power_usd",
+            "ai_opex_usd",
+            "capex_usd",
+            "tenant_capex_usd",
+        )
+    }
     plan = plan.assign(t=plan["month"].map(pos))
     mined = np.zeros(T)
     power_excess, fleet_excess, ready_excess, idle_mismatch = [], [], [], []
@@ -93,8 +122,11 @@ def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions
             last_ready = max(last_ready, r.it_mw)
         built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
     checks.append(Check("builds_ready_in_horizon", last_ready, 1e-6, "MW"))
-    conv_excess = [built_by_site.get(s.name, 0.0) + s.conversion.existing_it_mw
-                   - s.conversion.max_it_mw for s in p.sites if s.conversion]
+    conv_excess = [
+        built_by_site.get(s.name, 0.0) + s.conversion.existing_it_mw - s.conversion.max_it_mw
+        for s in p.sites
+        if s.conversion
+    ]
     v, w = _worst(conv_excess, [s.name for s in p.sites if s.conversion])
     checks.append(Check("conversion_limit", v, 1e-6, "MW", w))
 
@@ -122,8 +154,18 @@ def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions
         ready_excess.append((hosted - ready).max(initial=0.0))
         if conv:
             state = rows[rows["use"].isin(["constructing", "ready_idle"])]
-            idle = state[state["use"] == "ready_idle"].set_index("t")["it_mw"].reindex(range(T)).fillna(0)
-            cons = state[state["use"] == "constructing"].set_index("t")["it_mw"].reindex(range(T)).fillna(0)
+            idle = (
+                state[state["use"] == "ready_idle"]
+                .set_index("t")["it_mw"]
+                .reindex(range(T))
+                .fillna(0)
+            )
+            cons = (
+                state[state["use"] == "constructing"]
+                .set_index("t")["it_mw"]
+                .reindex(range(T))
+                .fillna(0)
+            )
             idle_mismatch.append(np.abs(idle.to_numpy() - (ready - hosted)).max(initial=0.0))
             idle_mismatch.append(np.abs(cons.to_numpy() - constructing).max(initial=0.0))
         for r in contracts[contracts["site"] == site.name].itertuples():
@@ -140,8 +182,9 @@ def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions
                 pay = [a] if lead == 0 else list(range(a - lead, a))
                 for t in pay:
                     if 0 <= t < T:
-                        flows["tenant_capex_usd"][t] += (c.tenant_capex_share * conv.capex_usd_per_it_mw
-                                                         * r.it_mw / max(1, lead))
+                        flows["tenant_capex_usd"][t] += (
+                            c.tenant_capex_share * conv.capex_usd_per_it_mw * r.it_mw / max(1, lead)
+                        )
             if p.terminal_value:
                 for t in range(max(T, a), a + c.term_months):
                     lab = month_label(p.start_month, t)
@@ -204,10 +247,19 @@ def verify(p: Portfolio, plan: pd.DataFrame, treasury: pd.DataFrame, conversions
     held_prev = np.concatenate([[tr.btc], tre["btc_held"].to_numpy()[:-1]])
     btc_err = np.abs(tre["btc_held"].to_numpy() - (held_prev + mined - tre["btc_sold"].to_numpy()))
     mined_err = np.abs(tre["btc_mined"].to_numpy() - mined)
-    checks.append(Check("btc_balance", float(max(btc_err.max(), mined_err.max())),
-                        1e-6 * max(1.0, tr.btc), "BTC"))
-    floor_err = max(float((tr.min_btc - tre["btc_held"]).max()),
-                    float((tre["btc_sold"] - tr.max_btc_sold_per_month).max()), 0.0)
+    checks.append(
+        Check(
+            "btc_balance",
+            float(max(btc_err.max(), mined_err.max())),
+            1e-6 * max(1.0, tr.btc),
+            "BTC",
+        )
+    )
+    floor_err = max(
+        float((tr.min_btc - tre["btc_held"]).max()),
+        float((tre["btc_sold"] - tr.max_btc_sold_per_month).max()),
+        0.0,
+    )
     checks.append(Check("btc_floor_and_depth", floor_err, 1e-6 * max(1.0, tr.btc), "BTC"))
 
     # cash conserved and above its floor

@@ -43,8 +43,10 @@ def handle_errors(fn):
         except Exception as e:
             if os.environ.get("REALLOC_DEBUG"):
                 raise
-            _say(f"internal error: {type(e).__name__}: {e}\n"
-                 "This is a bug in realloc; rerun with REALLOC_DEBUG=1 for the traceback.")
+            _say(
+                f"internal error: {type(e).__name__}: {e}\n"
+                "This is a bug in realloc; rerun with REALLOC_DEBUG=1 for the traceback."
+            )
             sys.exit(1)
 
     return wrapper
@@ -62,17 +64,39 @@ def main() -> None:
 
 @main.command()
 @click.argument("portfolio", required=False, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="Folder for the plan's files (replaced atomically).")
-@click.option("--solver", type=click.Choice(["highs", "cbc"]), default="highs", show_default=True,
-              help="LP/MILP solver.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Folder for the plan's files (replaced atomically).",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(["highs", "cbc"]),
+    default="highs",
+    show_default=True,
+    help="LP/MILP solver.",
+)
 @click.option("--relax", is_flag=True, help="Drop all-or-nothing minimum commitments (pure LP).")
 @click.option("--time-limit", type=float, default=None, help="Solver time limit per phase, s.")
-@click.option("--mip-gap", type=float, default=1e-4, show_default=True,
-              help="Relative MIP gap accepted as optimal.")
+@click.option(
+    "--mip-gap",
+    type=float,
+    default=1e-4,
+    show_default=True,
+    help="Relative MIP gap accepted as optimal.",
+)
 @handle_errors
-def plan(portfolio: Path | None, out_dir: Path, solver: str, relax: bool,
-         time_limit: float | None, mip_gap: float) -> None:
+def plan(
+    portfolio: Path | None,
+    out_dir: Path,
+    solver: str,
+    relax: bool,
+    time_limit: float | None,
+    mip_gap: float,
+) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
     Example: realloc plan my_portfolio.yaml --out out --solver highs
@@ -84,19 +108,27 @@ def plan(portfolio: Path | None, out_dir: Path, solver: str, relax: bool,
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
-    _say(f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
-         f"{p.months} months ({solver})")
+    _say(
+        f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
+        f"{p.months} months ({solver})"
+    )
     from optimizer import SolverOptions, plan_portfolio
     from reports.plan_files import write_plan
 
-    result = plan_portfolio(p, solver=solver, relax=relax,
-                            options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap))
+    result = plan_portfolio(
+        p,
+        solver=solver,
+        relax=relax,
+        options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
+    )
     write_plan(result, out_dir)
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
-        _say(f"value ${result.value_usd / 1e6:,.1f}M vs status quo "
-             f"${(result.baseline_value_usd or 0) / 1e6:,.1f}M "
-             f"(uplift ${(result.uplift_usd or 0) / 1e6:,.1f}M)")
+        _say(
+            f"value ${result.value_usd / 1e6:,.1f}M vs status quo "
+            f"${(result.baseline_value_usd or 0) / 1e6:,.1f}M "
+            f"(uplift ${(result.uplift_usd or 0) / 1e6:,.1f}M)"
+        )
     for line in result.diagnosis:
         _say(line)
     if result.status in ("unfunded", "infeasible"):
@@ -114,9 +146,11 @@ def validate(portfolio: Path) -> None:
     from inputs import load_portfolio
 
     p = load_portfolio(portfolio)
-    click.echo(f"{portfolio}: ok ({p.name}: {len(p.sites)} sites, "
-               f"{sum(len(s.fleets) for s in p.sites)} fleet groups, {len(p.contracts)} contracts, "
-               f"{p.months} months from {p.start_month})")
+    click.echo(
+        f"{portfolio}: ok ({p.name}: {len(p.sites)} sites, "
+        f"{sum(len(s.fleets) for s in p.sites)} fleet groups, {len(p.contracts)} contracts, "
+        f"{p.months} months from {p.start_month})"
+    )
 
 
 @main.command()

@@ -21,22 +21,32 @@ from matplotlib.ticker import FuncFormatter
 
 from models.forecast import COLUMNS, BreakevenGroup, breakeven_frame, halving_months, percentiles
 
-PERCENTILE_COLUMNS = ["subsidy_btc", "fees_btc", "hashrate_eh", "btc_price_usd",
-                      "hashprice_usd_per_ph_day"]
+PERCENTILE_COLUMNS = [
+    "subsidy_btc",
+    "fees_btc",
+    "hashrate_eh",
+    "btc_price_usd",
+    "hashprice_usd_per_ph_day",
+]
 """The variables summarised in ``forecast_percentiles.csv``."""
 
 
-def write_forecast(frame: pd.DataFrame, out_dir: Path | str,
-                   fleet_groups: Sequence[BreakevenGroup] | None = None) -> dict[str, Path]:
+def write_forecast(
+    frame: pd.DataFrame, out_dir: Path | str, fleet_groups: Sequence[BreakevenGroup] | None = None
+) -> dict[str, Path]:
     """Write the forecast files into ``out_dir`` (created if needed); return them by name."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = {name: out / name for name in ("forecast.csv", "forecast_percentiles.csv",
-                                            "forecast_fan.png")}
+    files = {
+        name: out / name
+        for name in ("forecast.csv", "forecast_percentiles.csv", "forecast_fan.png")
+    }
     frame[COLUMNS].to_csv(files["forecast.csv"], index=False)
     tables = {c: percentiles(frame, c) for c in PERCENTILE_COLUMNS}
-    pd.concat([t.assign(variable=c)[["variable", *t.columns]] for c, t in tables.items()],
-              ignore_index=True).to_csv(files["forecast_percentiles.csv"], index=False)
+    pd.concat(
+        [t.assign(variable=c)[["variable", *t.columns]] for c, t in tables.items()],
+        ignore_index=True,
+    ).to_csv(files["forecast_percentiles.csv"], index=False)
     breakeven = None
     if fleet_groups:
         breakeven = breakeven_frame(frame, fleet_groups)
@@ -46,8 +56,9 @@ def write_forecast(frame: pd.DataFrame, out_dir: Path | str,
     return files
 
 
-def _fan_chart(frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
-               breakeven: pd.DataFrame | None, path: Path) -> None:
+def _fan_chart(
+    frame: pd.DataFrame, tables: dict[str, pd.DataFrame], breakeven: pd.DataFrame | None, path: Path
+) -> None:
     paths = frame["scenario"].nunique()
     months = tables["hashprice_usd_per_ph_day"]["month"]
     x = pd.PeriodIndex(months, freq="M").to_timestamp()
@@ -56,15 +67,25 @@ def _fan_chart(frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     what = f"{paths} Monte Carlo paths" if paths > 1 else "single path"
-    fig.suptitle(f"Market forecast {months.iloc[0]} to {months.iloc[-1]} ({what})",
-                 fontsize=14, fontweight="bold")
+    fig.suptitle(
+        f"Market forecast {months.iloc[0]} to {months.iloc[-1]} ({what})",
+        fontsize=14,
+        fontweight="bold",
+    )
 
     _fan(top, x, tables["hashprice_usd_per_ph_day"], paths, "tab:blue", "Hashprice")
     if breakeven is not None:
-        for (group, rows), style in zip(breakeven.groupby("group", sort=False),
-                                        ["--", "-.", ":"] * 100, strict=False):
-            top.plot(x, rows["hashcost_usd_per_ph_day"].to_numpy(), style, color="tab:red",
-                     lw=1.2, label=f"Hashcost: {group}")
+        for (group, rows), style in zip(
+            breakeven.groupby("group", sort=False), ["--", "-.", ":"] * 100, strict=False
+        ):
+            top.plot(
+                x,
+                rows["hashcost_usd_per_ph_day"].to_numpy(),
+                style,
+                color="tab:red",
+                lw=1.2,
+                label=f"Hashcost: {group}",
+            )
     top.set_title("Hashprice (mining revenue per PH/s per day)")
     top.set_ylabel("Hashprice, $ per PH/s per day")
     top.set_ylim(bottom=0)
@@ -80,8 +101,13 @@ def _fan_chart(frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
     halvings = halving_months(frame) if frame["subsidy_btc"].notna().any() else []
     for ax in (top, bottom):
         for m in halvings:
-            ax.axvline(pd.Period(m, freq="M").to_timestamp(), color="black", lw=1.2, ls="--",
-                       label=f"Halving ({m})" if ax is top else None)
+            ax.axvline(
+                pd.Period(m, freq="M").to_timestamp(),
+                color="black",
+                lw=1.2,
+                ls="--",
+                label=f"Halving ({m})" if ax is top else None,
+            )
         ax.grid(True, alpha=0.3)
         ax.margins(x=0)
     top.legend(loc="upper right", fontsize=9)
@@ -89,14 +115,17 @@ def _fan_chart(frame: pd.DataFrame, tables: dict[str, pd.DataFrame],
     fig.savefig(path, dpi=120)
 
 
-def _fan(ax: Axes, x: pd.DatetimeIndex, table: pd.DataFrame, paths: int, color: str,
-         label: str) -> None:
+def _fan(
+    ax: Axes, x: pd.DatetimeIndex, table: pd.DataFrame, paths: int, color: str, label: str
+) -> None:
     """P5–P95 and P25–P75 bands with the median, or one line for a single path."""
     if paths == 1:
         ax.plot(x, table["p50"].to_numpy(), color=color, lw=2, label=label)
         return
-    ax.fill_between(x, table["p5"], table["p95"], color=color, alpha=0.15, lw=0,
-                    label=f"{label} P5–P95")
-    ax.fill_between(x, table["p25"], table["p75"], color=color, alpha=0.35, lw=0,
-                    label=f"{label} P25–P75")
+    ax.fill_between(
+        x, table["p5"], table["p95"], color=color, alpha=0.15, lw=0, label=f"{label} P5–P95"
+    )
+    ax.fill_between(
+        x, table["p25"], table["p75"], color=color, alpha=0.35, lw=0, label=f"{label} P25–P75"
+    )
     ax.plot(x, table["p50"].to_numpy(), color=color, lw=2, label=f"{label} median")

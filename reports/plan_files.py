@@ -16,8 +16,15 @@ from reports.atomic import staged_dir
 from reports.summary_md import summary_markdown
 
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
-TREASURY_COLUMNS = ["month", "btc_price_usd", "btc_mined", "btc_sold", "usd_raised", "btc_held",
-                    "cash_usd"]
+TREASURY_COLUMNS = [
+    "month",
+    "btc_price_usd",
+    "btc_mined",
+    "btc_sold",
+    "usd_raised",
+    "btc_held",
+    "cash_usd",
+]
 
 
 def portfolio_sha256(result: PlanResult) -> str:
@@ -46,8 +53,12 @@ def summary_dict(result: PlanResult) -> dict:
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),
-        "solver": {"name": result.solver, "version": result.solver_version,
-                   "relaxed_min_commitments": result.relaxed, "mip_gap": result.mip_gap},
+        "solver": {
+            "name": result.solver,
+            "version": result.solver_version,
+            "relaxed_min_commitments": result.relaxed,
+            "mip_gap": result.mip_gap,
+        },
         "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
         "model_size": result.model_size,
         "inputs_sha256": portfolio_sha256(result),
@@ -70,10 +81,16 @@ def write_plan(result: PlanResult, out_dir: Path | str) -> Path:
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         t = result.tables
         if t is not None:
-            _csv(t.plan, stage / "plan.csv",
-                 (["scenario"] if "scenario" in t.plan.columns else []) + PLAN_COLUMNS)
-            _csv(t.treasury, stage / "treasury.csv",
-                 (["scenario"] if "scenario" in t.treasury.columns else []) + TREASURY_COLUMNS)
+            _csv(
+                t.plan,
+                stage / "plan.csv",
+                (["scenario"] if "scenario" in t.plan.columns else []) + PLAN_COLUMNS,
+            )
+            _csv(
+                t.treasury,
+                stage / "treasury.csv",
+                (["scenario"] if "scenario" in t.treasury.columns else []) + TREASURY_COLUMNS,
+            )
             _csv(t.conversions, stage / "conversions.csv")
             _csv(t.contracts, stage / "contracts.csv")
             _csv(t.rig_sales, stage / "rig_sales.csv")
@@ -82,6 +99,7 @@ def write_plan(result: PlanResult, out_dir: Path | str) -> Path:
             if result.status == "unfunded":
                 _csv(t.funding_gap, stage / "funding_gap.csv", ["month", "gap_usd"])
             pd.DataFrame(result.verification.as_records()).to_csv(
-                stage / "verification.csv", index=False, lineterminator="\n")
+                stage / "verification.csv", index=False, lineterminator="\n"
+            )
         (stage / "summary.md").write_text(summary_markdown(result, summary))
     return out_dir

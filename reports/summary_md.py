@@ -64,25 +64,39 @@ def binding_constraints(shadow: pd.DataFrame) -> list[str]:
     for r in sp.itertuples():
         v = r.shadow_price_usd
         if r.family == "site_power":
-            out.append(f"Grid at {r.site} is fully used: one more MW of interconnect would add "
-                       f"{money(v)} of value.")
+            out.append(
+                f"Grid at {r.site} is fully used: one more MW of interconnect would add "
+                f"{money(v)} of value."
+            )
         elif r.family == "conversion_limit":
-            out.append(f"{r.site} converts all it may: one more MW of convertible IT capacity "
-                       f"would add {money(v)}.")
+            out.append(
+                f"{r.site} converts all it may: one more MW of convertible IT capacity "
+                f"would add {money(v)}."
+            )
         elif r.family == "contract_size":
-            out.append(f"Contract {r.site} is taken in full: one more MW from the tenant would "
-                       f"add {money(v)}.")
+            out.append(
+                f"Contract {r.site} is taken in full: one more MW from the tenant would "
+                f"add {money(v)}."
+            )
         elif r.family == "btc_floor":
             out.append(f"The BTC floor binds: each BTC of lower floor would add {money(v)}.")
-    floor = shadow[(shadow["family"] == "cash_floor") & (shadow["month"] != "all")] \
-        if not shadow.empty else shadow
+    floor = (
+        shadow[(shadow["family"] == "cash_floor") & (shadow["month"] != "all")]
+        if not shadow.empty
+        else shadow
+    )
     binding = floor[floor["shadow_price_usd"].abs() > 1e-6] if not floor.empty else floor
     if not binding.empty:
-        total = float(shadow[(shadow["family"] == "cash_floor") & (shadow["month"] == "all")]
-                      ["shadow_price_usd"].iloc[0])
+        total = float(
+            shadow[(shadow["family"] == "cash_floor") & (shadow["month"] == "all")][
+                "shadow_price_usd"
+            ].iloc[0]
+        )
         months = ", ".join(binding["month"].tolist()[:6]) + (" …" if len(binding) > 6 else "")
-        out.append(f"The cash floor binds in {len(binding)} month(s) ({months}): $1 less floor "
-                   f"in every month would add ${total:,.3f} of value.")
+        out.append(
+            f"The cash floor binds in {len(binding)} month(s) ({months}): $1 less floor "
+            f"in every month would add ${total:,.3f} of value."
+        )
     return out
 
 
@@ -97,30 +111,48 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     if t is None:
         lines.append("No plan could be produced; see the diagnosis above.")
         return "\n".join(lines) + "\n"
-    lines += ["## Value", "",
-              f"- Plan value: **{money(result.value_usd)}** (discounted at "
-              f"{p.discount_rate_per_year:.1%}/yr)",
-              f"- Status quo (no new builds, contracts or rig sales): "
-              f"{money(result.baseline_value_usd)} ({result.baseline_status})",
-              f"- Uplift: **{money(result.uplift_usd)}**", ""]
-    bridge = pd.DataFrame([
-        {"term": TERM_LABELS[k], "status quo": money(result.baseline_value_terms_usd.get(k)),
-         "plan": money(v), "change": money(v - result.baseline_value_terms_usd.get(k, 0.0))}
-        for k, v in t.value_terms_usd.items()])
+    lines += [
+        "## Value",
+        "",
+        f"- Plan value: **{money(result.value_usd)}** (discounted at "
+        f"{p.discount_rate_per_year:.1%}/yr)",
+        f"- Status quo (no new builds, contracts or rig sales): "
+        f"{money(result.baseline_value_usd)} ({result.baseline_status})",
+        f"- Uplift: **{money(result.uplift_usd)}**",
+        "",
+    ]
+    bridge = pd.DataFrame(
+        [
+            {
+                "term": TERM_LABELS[k],
+                "status quo": money(result.baseline_value_terms_usd.get(k)),
+                "plan": money(v),
+                "change": money(v - result.baseline_value_terms_usd.get(k, 0.0)),
+            }
+            for k, v in t.value_terms_usd.items()
+        ]
+    )
     lines += ["Value by term (discounted):", "", _table(bridge)]
 
     lines += ["## Conversions", ""]
     if t.conversions.empty:
         lines.append("Convert nothing.\n")
     else:
-        conv = t.conversions.assign(it_mw=t.conversions["it_mw"].round(1),
-                                    capex_usd=t.conversions["capex_usd"].map(money))
+        conv = t.conversions.assign(
+            it_mw=t.conversions["it_mw"].round(1), capex_usd=t.conversions["capex_usd"].map(money)
+        )
         lines.append(_table(conv))
     lines += ["## Hosting contracts", ""]
-    lines.append(_table(t.contracts[["contract", "site", "it_mw", "start_month", "end_month",
-                                     "signed"]].assign(it_mw=t.contracts["it_mw"].round(1))))
-    declined = sorted(set(p.contracts[i].name for i in range(len(p.contracts)))
-                      - set(t.contracts["contract"]))
+    lines.append(
+        _table(
+            t.contracts[["contract", "site", "it_mw", "start_month", "end_month", "signed"]].assign(
+                it_mw=t.contracts["it_mw"].round(1)
+            )
+        )
+    )
+    declined = sorted(
+        set(p.contracts[i].name for i in range(len(p.contracts))) - set(t.contracts["contract"])
+    )
     if declined:
         lines.append(f"Declined: {', '.join(declined)}.\n")
     lines += ["## Rig sales", ""]
@@ -128,26 +160,48 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         lines.append("Sell no rigs.\n")
     else:
         rs = t.rig_sales.groupby(["site", "fleet_group"], as_index=False).agg(
-            mw_sold=("mw_sold", "sum"), first_month=("month", "min"),
-            proceeds_usd=("proceeds_usd", "sum"))
-        lines.append(_table(rs.assign(mw_sold=rs["mw_sold"].round(1),
-                                      proceeds_usd=rs["proceeds_usd"].map(money))))
+            mw_sold=("mw_sold", "sum"),
+            first_month=("month", "min"),
+            proceeds_usd=("proceeds_usd", "sum"),
+        )
+        lines.append(
+            _table(
+                rs.assign(
+                    mw_sold=rs["mw_sold"].round(1), proceeds_usd=rs["proceeds_usd"].map(money)
+                )
+            )
+        )
     lines += ["## BTC to sell", ""]
     tre = t.treasury
     sold = tre[tre["btc_sold"] > 1e-6]
     if sold.empty:
         lines.append("Sell no BTC: the plan is funded from cash.\n")
     else:
-        by_q = sold.assign(quarter=sold["month"].map(quarter)).groupby("quarter", as_index=False).agg(
-            btc_sold=("btc_sold", "sum"), usd_raised=("usd_raised", "sum"),
-            months=("month", lambda s: ", ".join(s)))
-        lines.append(f"Sell **{summary['btc_sold_total']:,.1f} BTC** in all, raising "
-                     f"{money(summary['usd_raised_total'])} net of sale costs:\n")
-        lines.append(_table(by_q.assign(btc_sold=by_q["btc_sold"].round(2),
-                                        usd_raised=by_q["usd_raised"].map(money))))
-    lines.append(f"BTC held at the end: {tre['btc_held'].iloc[-1]:,.1f} "
-                 f"(start {p.treasury.btc:,.1f}); lowest cash {money(tre['cash_usd'].min())} "
-                 f"against a floor of {money(p.treasury.min_cash_usd)}.\n")
+        by_q = (
+            sold.assign(quarter=sold["month"].map(quarter))
+            .groupby("quarter", as_index=False)
+            .agg(
+                btc_sold=("btc_sold", "sum"),
+                usd_raised=("usd_raised", "sum"),
+                months=("month", lambda s: ", ".join(s)),
+            )
+        )
+        lines.append(
+            f"Sell **{summary['btc_sold_total']:,.1f} BTC** in all, raising "
+            f"{money(summary['usd_raised_total'])} net of sale costs:\n"
+        )
+        lines.append(
+            _table(
+                by_q.assign(
+                    btc_sold=by_q["btc_sold"].round(2), usd_raised=by_q["usd_raised"].map(money)
+                )
+            )
+        )
+    lines.append(
+        f"BTC held at the end: {tre['btc_held'].iloc[-1]:,.1f} "
+        f"(start {p.treasury.btc:,.1f}); lowest cash {money(tre['cash_usd'].min())} "
+        f"against a floor of {money(p.treasury.min_cash_usd)}.\n"
+    )
     lines += ["## What binds", ""]
     binds = binding_constraints(t.shadow_prices)
     lines += [f"- {b}" for b in binds] if binds else ["Nothing binds at the margin."]
@@ -157,7 +211,11 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         lines += ["## Funding gap", "", _table(gap.assign(gap_usd=gap["gap_usd"].map(money)))]
     checks = result.verification.checks if result.verification else []
     worst = max((c.max_violation / c.tolerance for c in checks), default=0.0)
-    lines += ["## Checks", "",
-              f"All {len(checks)} invariant families re-computed from these tables hold "
-              f"(worst at {worst:.1e} of its tolerance). Solved by {result.solver_version}.", ""]
+    lines += [
+        "## Checks",
+        "",
+        f"All {len(checks)} invariant families re-computed from these tables hold "
+        f"(worst at {worst:.1e} of its tolerance). Solved by {result.solver_version}.",
+        "",
+    ]
     return "\n".join(lines)

@@ -50,10 +50,19 @@ def base_frame(base_spec: ForecastSpec) -> pd.DataFrame:
 
 # ref: protocol / Subsidy halving interval / consensus (50 BTC >> height/210,000; 0 after 64)
 # and protocol / Halving 4 (block 840,000 -> 3.125) / Next halving block (1,050,000 -> 1.5625).
-@pytest.mark.parametrize(("height", "btc"), [
-    (0, 50.0), (209_999, 50.0), (210_000, 25.0), (840_000, 3.125), (1_049_999, 3.125),
-    (1_050_000, 1.5625), (64 * 210_000, 0.0), (100 * 210_000, 0.0),
-])
+@pytest.mark.parametrize(
+    ("height", "btc"),
+    [
+        (0, 50.0),
+        (209_999, 50.0),
+        (210_000, 25.0),
+        (840_000, 3.125),
+        (1_049_999, 3.125),
+        (1_050_000, 1.5625),
+        (64 * 210_000, 0.0),
+        (100 * 210_000, 0.0),
+    ],
+)
 def test_subsidy_at_height(height: int, btc: float) -> None:
     assert subsidy_btc(height) == btc
 
@@ -86,8 +95,9 @@ def test_hashprice_nov_2025_luxor_five_year_low() -> None:
     # ref: market / Luxor hashprice 5-year low / 2025-11 (BTC $91k, difficulty ~152T -> 38.2).
     # H = 152e12 × 2^32 / 600 = 1.0881e21 H/s = 1,088,060 PH/s; revenue/day =
     # 3.161 × 144 × 91,000 = $41,421,744; / 1,088,060 = $38.07/PH/day (row's own check: 38.1).
-    hashprice = hashprice_usd_per_ph_day(3.125, 0.036, 91_000,
-                                         hashrate_from_difficulty_eh_per_s(152e12))
+    hashprice = hashprice_usd_per_ph_day(
+        3.125, 0.036, 91_000, hashrate_from_difficulty_eh_per_s(152e12)
+    )
     assert hashprice == pytest.approx(38.2, rel=0.02)
 
 
@@ -111,12 +121,14 @@ def test_example_halving_halves_hashprice(base_frame: pd.DataFrame) -> None:
 
 
 def test_example_halving_step_without_noise(base_spec: ForecastSpec) -> None:
-    flat = base_spec.model_copy(update={"price": base_spec.price.model_copy(update={"gbm": None}),
-                                        "paths": 1})
+    flat = base_spec.model_copy(
+        update={"price": base_spec.price.model_copy(update={"gbm": None}), "paths": 1}
+    )
     path = generate(flat).set_index("month")["hashprice_usd_per_ph_day"]
     month_growth = 1.2 ** (1 / 12)
     assert path["2028-04"] / path["2028-03"] == pytest.approx(
-        (1.5625 + 0.036) / (3.125 + 0.036) / month_growth)
+        (1.5625 + 0.036) / (3.125 + 0.036) / month_growth
+    )
     # start month: 3.161 × 144 × 67,000 / 1,000,000 PH/s
     assert path["2026-03"] == pytest.approx(3.161 * 144 * 67_000 / 1e6)
 
@@ -132,8 +144,9 @@ def test_generate_columns_and_probabilities(base_frame: pd.DataFrame) -> None:
     assert len(scenarios[0][1].hashprice_usd_per_ph_day) == 60
 
 
-def test_monte_carlo_reproducible_from_seed(base_spec: ForecastSpec,
-                                            base_frame: pd.DataFrame) -> None:
+def test_monte_carlo_reproducible_from_seed(
+    base_spec: ForecastSpec, base_frame: pd.DataFrame
+) -> None:
     pd.testing.assert_frame_equal(generate(base_spec), base_frame)
     other = generate(base_spec.model_copy(update={"seed": 8}))
     assert not np.allclose(other["btc_price_usd"], base_frame["btc_price_usd"])
@@ -149,17 +162,24 @@ def test_percentiles_ordered(base_frame: pd.DataFrame) -> None:
 
 
 def test_forward_curve_interpolation_by_hand() -> None:
-    points = [CurvePoint(month="2026-03", usd_per_ph_day=30),
-              CurvePoint.model_validate(["2026-06", 36])]
+    points = [
+        CurvePoint(month="2026-03", usd_per_ph_day=30),
+        CurvePoint.model_validate(["2026-06", 36]),
+    ]
     # flat before March, +2/month to June, flat after
-    np.testing.assert_allclose(interpolate_curve(points, "2026-01", 8),
-                               [30, 30, 30, 32, 34, 36, 36, 36])
-    spec = ForecastSpec.model_validate({
-        "start_month": "2026-01", "months": 8, "price": {"start_usd": 70_000},
-        "fees": {"btc_per_block": 0.036},
-        "block": {"start_height": 935_424, "start_date": "2026-02-07"},
-        "forward_curve": [["2026-03", 30], ["2026-06", 36]],
-    })
+    np.testing.assert_allclose(
+        interpolate_curve(points, "2026-01", 8), [30, 30, 30, 32, 34, 36, 36, 36]
+    )
+    spec = ForecastSpec.model_validate(
+        {
+            "start_month": "2026-01",
+            "months": 8,
+            "price": {"start_usd": 70_000},
+            "fees": {"btc_per_block": 0.036},
+            "block": {"start_height": 935_424, "start_date": "2026-02-07"},
+            "forward_curve": [["2026-03", 30], ["2026-06", 36]],
+        }
+    )
     frame = generate(spec)
     np.testing.assert_allclose(frame["hashprice_usd_per_ph_day"], [30, 30, 30, 32, 34, 36, 36, 36])
     # implied hash rate: 3.161 × 144 × 70,000 / 30 / 1000 = 1,062 EH/s
@@ -174,10 +194,14 @@ def test_breakeven_arithmetic() -> None:
     assert hashcost_usd_per_ph_day(29.5, 40, 1.05) == pytest.approx(29.7, abs=0.05)
     assert hashcost_usd_per_ph_day(13.5, 40, 1.05) == pytest.approx(13.6, abs=0.05)
     assert breakeven_power_price_usd_per_mwh(15, 14.4) == pytest.approx(40)
-    groups = [BreakevenGroup(name="S19j Pro", efficiency_j_per_th=29.5,
-                             power_price_usd_per_mwh=40, pue=1.05),
-              BreakevenGroup(name="S21 XP", efficiency_j_per_th=13.5,
-                             power_price_usd_per_mwh=[40, 40, 80], pue=1.05)]
+    groups = [
+        BreakevenGroup(
+            name="S19j Pro", efficiency_j_per_th=29.5, power_price_usd_per_mwh=40, pue=1.05
+        ),
+        BreakevenGroup(
+            name="S21 XP", efficiency_j_per_th=13.5, power_price_usd_per_mwh=[40, 40, 80], pue=1.05
+        ),
+    ]
     old, new = group_breakeven(groups, [35.0, 29.0, 20.0], "2026-03")
     assert old.first_negative_month == "2026-04"
     assert old.breakeven_power_price_usd_per_mwh[0] == pytest.approx(35 * 1000 / 24 / 29.5 / 1.05)
@@ -189,8 +213,12 @@ def test_breakeven_arithmetic() -> None:
 def test_write_forecast(tmp_path: Path, base_frame: pd.DataFrame) -> None:
     groups = [BreakevenGroup(name="S21", efficiency_j_per_th=17.5, power_price_usd_per_mwh=40)]
     files = write_forecast(base_frame, tmp_path, groups)
-    assert sorted(files) == ["breakeven.csv", "forecast.csv", "forecast_fan.png",
-                             "forecast_percentiles.csv"]
+    assert sorted(files) == [
+        "breakeven.csv",
+        "forecast.csv",
+        "forecast_fan.png",
+        "forecast_percentiles.csv",
+    ]
     assert list(pd.read_csv(files["forecast.csv"]).columns) == COLUMNS
     breakeven = pd.read_csv(files["breakeven.csv"])
     assert len(breakeven) == 60 and breakeven["share_of_paths_negative"].between(0, 1).all()
