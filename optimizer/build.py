@@ -112,10 +112,9 @@ def add_variables(m: Model) -> None:
     m.cum_build = np.full((S, T), -1, dtype=int)
     for s in ix.conv_sites:
         last = T - 1 - int(ix.lead_months[s])  # a build must be ready inside the horizon
-        room = float(ix.max_it_mw[s] - ix.existing_it_mw[s])
-        for t in range(last + 1):
-            m.build[s, t] = m.var(f"build_{s}_{t}", 0.0, room)
-            m.cum_build[s, t] = m.var(f"cum_build_{s}_{t}", 0.0, room)
+        for t in range(last + 1):  # the room left to convert is conversion_limit's row
+            m.build[s, t] = m.var(f"build_{s}_{t}")
+            m.cum_build[s, t] = m.var(f"cum_build_{s}_{t}")
         if last >= 0:
             m.cum_build[s, last + 1 :] = m.cum_build[s, last]
     m.host = np.empty(len(ix.pairs), dtype=int)

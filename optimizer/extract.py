@@ -34,9 +34,13 @@ class PlanTables:
     shadow_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
-def _clean(v: float) -> float:
-    """Round solver noise (|v| < 1e-7) to zero and to 9 significant decimals for stable files."""
-    return 0.0 if abs(v) < EPS else round(float(v), 9)
+def _clean(v: float, digits: int = 9) -> float:
+    """Round solver noise away: |v| < 1e-7 to zero, then to ``digits`` decimals (MW to the watt,
+    USD to the cent, BTC to the satoshi), so files are stable and free of specks."""
+    return 0.0 if abs(v) < EPS else round(float(v), digits) + 0.0
+
+
+MW, USD, BTC = 6, 2, 8
 
 
 def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:
@@ -44,7 +48,8 @@ def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:
     prob = m.index.probability
     return {
         name: _clean(
-            sum(p * tv.value(x) for p, tv in zip(prob, m.terms[name], strict=True)) * USD_PER_MUSD
+            sum(p * tv.value(x) for p, tv in zip(prob, m.terms[name], strict=True)) * USD_PER_MUSD,
+            USD,
         )
         for name in OBJECTIVE_TERMS
     }
@@ -84,7 +89,7 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                         | {
                             "use": "mining",
                             "detail": ix.groups[g],
-                            "power_mw": _clean(mu * mw),
+                            "power_mw": _clean(mu * mw, MW),
                             "it_mw": 0.0,
                         }
                     )
@@ -104,8 +109,8 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                                 | {
                                     "use": "hosting",
                                     "detail": ix.contracts[k],
-                                    "power_mw": _clean(eta * mw),
-                                    "it_mw": _clean(mw),
+                                    "power_mw": _clean(eta * mw, MW),
+                                    "it_mw": _clean(mw, MW),
                                 }
                             )
                 if s in ix.conv_sites:
@@ -115,8 +120,8 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                         | {
                             "use": "constructing",
                             "detail": "",
-                            "power_mw": _clean(eta * constructing),
-                            "it_mw": _clean(constructing),
+                            "power_mw": _clean(eta * constructing, MW),
+                            "it_mw": _clean(constructing, MW),
                         }
                     )
                     rows.append(
@@ -124,8 +129,8 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                         | {
                             "use": "ready_idle",
                             "detail": "",
-                            "power_mw": _clean(eta * idle),
-                            "it_mw": _clean(idle),
+                            "power_mw": _clean(eta * idle, MW),
+                            "it_mw": _clean(idle, MW),
                         }
                     )
                     used += eta * (constructing + ready)
@@ -134,7 +139,7 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                     | {
                         "use": "unused",
                         "detail": "",
-                        "power_mw": _clean(ix.grid_mw[s] - used),
+                        "power_mw": _clean(ix.grid_mw[s] - used, MW),
                         "it_mw": 0.0,
                     }
                 )
@@ -156,12 +161,12 @@ def _treasury_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                 ({"scenario": ix.scenarios[w].name} if W > 1 else {})
                 | {
                     "month": month,
-                    "btc_price_usd": _clean(price),
-                    "btc_mined": _clean(mined),
-                    "btc_sold": _clean(sold),
-                    "usd_raised": _clean((1 - phi) * price * sold),
-                    "btc_held": _clean(x[m.held[w, t]]),
-                    "cash_usd": _clean(x[m.cash[w, t]] * USD_PER_MUSD),
+                    "btc_price_usd": _clean(price, USD),
+                    "btc_mined": _clean(mined, BTC),
+                    "btc_sold": _clean(sold, BTC),
+                    "usd_raised": _clean((1 - phi) * price * sold, USD),
+                    "btc_held": _clean(x[m.held[w, t]], BTC),
+                    "cash_usd": _clean(x[m.cash[w, t]] * USD_PER_MUSD, USD),
                 }
             )
     return pd.DataFrame(rows)
@@ -181,8 +186,8 @@ def _conversions_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                     "site": ix.sites[s],
                     "start_month": ix.months[t],
                     "ready_month": ix.months[t + lead],
-                    "it_mw": _clean(x[col]),
-                    "capex_usd": _clean(x[col] * ix.capex_usd_per_it_mw[s]),
+                    "it_mw": _clean(x[col], MW),
+                    "capex_usd": _clean(x[col] * ix.capex_usd_per_it_mw[s], USD),
                 }
             )
     return pd.DataFrame(rows, columns=["site", "start_month", "ready_month", "it_mw", "capex_usd"])
@@ -203,12 +208,12 @@ def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             {
                 "contract": ix.contracts[k],
                 "site": ix.sites[s],
-                "it_mw": _clean(mw),
+                "it_mw": _clean(mw, MW),
                 "start_month": month_label(ix.portfolio.start_month, int(ix.contract_start[k])),
                 "end_month": month_label(ix.portfolio.start_month, int(ix.contract_end[k]) - 1),
                 "signed": bool(ix.contract_signed[k]),
                 "first_month_in_horizon": ix.months[start] if start < ix.n_months else "",
-                "revenue_usd": _clean(revenue),
+                "revenue_usd": _clean(revenue, USD),
             }
         )
     return pd.DataFrame(
@@ -240,9 +245,9 @@ def _rig_sales_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                     "month": month,
                     "site": ix.sites[ix.group_site[g]],
                     "fleet_group": name,
-                    "mw_sold": _clean(mw),
-                    "th_sold": _clean(th),
-                    "proceeds_usd": _clean(th * ix.resale_usd_per_th[g, t]),
+                    "mw_sold": _clean(mw, MW),
+                    "th_sold": _clean(th, 3),
+                    "proceeds_usd": _clean(th * ix.resale_usd_per_th[g, t], USD),
                 }
             )
     return pd.DataFrame(
@@ -273,8 +278,8 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                     val = -phi * ix.btc_price_usd[w, t] * x[m.sold[w, t]]
                 else:
                     val = sum(c * x[j] for j, c in flows[name].items()) * USD_PER_MUSD
-                row[name] = _clean(val)
-            row["funding_gap_usd"] = _clean(x[m.gap[w, t]] * USD_PER_MUSD)
+                row[name] = _clean(val, USD)
+            row["funding_gap_usd"] = _clean(x[m.gap[w, t]] * USD_PER_MUSD, USD)
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -304,7 +309,7 @@ def shadow_price_table(
                 "family": "site_power",
                 "site": site,
                 "month": "all",
-                "shadow_price_usd": _clean(grid),
+                "shadow_price_usd": _clean(grid, 6),
                 "meaning": "value of 1 more MW of grid at the site in every month",
             }
         )
@@ -315,7 +320,7 @@ def shadow_price_table(
                     "family": "conversion_limit",
                     "site": site,
                     "month": "all",
-                    "shadow_price_usd": _clean(conv),
+                    "shadow_price_usd": _clean(conv, 6),
                     "meaning": "value of 1 more MW of IT the site may convert",
                 }
             )
@@ -327,7 +332,7 @@ def shadow_price_table(
                     "family": "contract_size",
                     "site": name,
                     "month": "all",
-                    "shadow_price_usd": _clean(v),
+                    "shadow_price_usd": _clean(v, 6),
                     "meaning": "value of 1 more MW the tenant would take",
                 }
             )
@@ -340,8 +345,8 @@ def shadow_price_table(
                 "family": "cash_floor",
                 "site": "",
                 "month": month,
-                "shadow_price_usd": _clean(floor),
-                "meaning": "value of a $1 lower cash floor at this month end",
+                "shadow_price_usd": _clean(floor, 6),
+                "meaning": "change in value if the cash floor at this month end were $1 higher",
             }
         )
     total_floor = sum(dvc[m.cash.ravel()]) / USD_PER_MUSD
@@ -350,8 +355,8 @@ def shadow_price_table(
             "family": "cash_floor",
             "site": "",
             "month": "all",
-            "shadow_price_usd": _clean(total_floor),
-            "meaning": "value of a $1 lower cash floor in every month",
+            "shadow_price_usd": _clean(total_floor, 6),
+            "meaning": "change in value if the cash floor were $1 higher in every month",
         }
     )
     btc_floor = sum(dvc[m.held.ravel()])
@@ -360,8 +365,8 @@ def shadow_price_table(
             "family": "btc_floor",
             "site": "",
             "month": "all",
-            "shadow_price_usd": _clean(btc_floor),
-            "meaning": "value of a 1 BTC lower BTC floor in every month",
+            "shadow_price_usd": _clean(btc_floor, 6),
+            "meaning": "change in value if the BTC floor were 1 BTC higher in every month",
         }
     )
     return pd.DataFrame(rows, columns=cols)

@@ -67,7 +67,8 @@ def to_matrix(m: Model) -> MatrixForm:
     lo: list[float] = []
     hi: list[float] = []
     names: list[str] = []
-    for name, con in m.prob.constraints.items():
+    for con in m.prob.constraints():
+        name = con.name
         for var, coef in con.items():
             indices.append(var.index)
             data.append(coef)

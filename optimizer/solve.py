@@ -20,8 +20,10 @@ from optimizer.build import Model
 from optimizer.matrix import MatrixForm
 from optimizer.solvers import ExtraRow, Phase, Solution
 
-VALUE_TOLERANCE = 1e-6
-"""Relative slack on the optimal value allowed to the lexicographic BTC phase."""
+VALUE_TOLERANCE = 1e-9
+"""Relative slack on the optimal value allowed to the lexicographic BTC phase ..."""
+VALUE_TOLERANCE_MUSD = 1e-7
+"""... and at least this much, in $M ($0.10): the solver's feasibility tolerance."""
 LATE_SALE_WEIGHT = 1e-6
 """How much heavier a BTC sold in month 0 weighs than one sold in the last month."""
 
@@ -38,6 +40,50 @@ class Outcome:
     phases: list[Solution] = field(default_factory=list)
 
 
+GAP_TIMING_WEIGHT = 1e-3
+"""How much heavier a dollar of funding gap weighs in month 0 than in the last month."""
+DUAL_ZERO = 1e-9
+"""Reduced costs and duals (in $M) below this are treated as zero when fixing the optimal face."""
+
+
+def _late_weights(T: int, weight: float = LATE_SALE_WEIGHT) -> np.ndarray:
+    """1 in the last month, 1 + ``weight`` in month 0: ties go to the latest month."""
+    return 1.0 + weight * (T - 1 - np.arange(T)) / max(1, T - 1)
+
+
+def optimal_face(mf: MatrixForm, sol: Solution, lb: np.ndarray, ub: np.ndarray):
+    """Bounds that keep a later phase on the LP's set of optimal solutions.
+
+    By complementary slackness, every optimal solution keeps a column with a non-zero reduced
+    cost at its bound and a row with a non-zero dual at its bound; pinning them leaves the
+    lexicographic phase free only where value is indifferent, so it cannot trade away value
+    within a tolerance and leave specks of decisions behind.
+    """
+    row_lo, row_hi = mf.row_lo.copy(), mf.row_hi.copy()
+    if sol.col_dual is None or sol.row_dual is None:
+        return lb, ub, None, None
+    lb, ub = lb.copy(), ub.copy()
+    x = sol.x
+    at_low = sol.col_dual > DUAL_ZERO
+    at_high = sol.col_dual < -DUAL_ZERO
+    ub[at_low] = np.maximum(lb[at_low], np.minimum(ub[at_low], x[at_low]))
+    lb[at_high] = np.minimum(ub[at_high], np.maximum(lb[at_high], x[at_high]))
+    activity = mf.row_activity(x)
+    tight = np.abs(sol.row_dual) > DUAL_ZERO
+    row_lo[tight] = np.where(
+        np.isfinite(mf.row_lo[tight]),
+        np.minimum(mf.row_lo[tight], activity[tight]),
+        activity[tight],
+    )
+    row_hi[tight] = np.where(
+        np.isfinite(mf.row_hi[tight]),
+        np.maximum(mf.row_hi[tight], activity[tight]),
+        activity[tight],
+    )
+    row_lo[tight] = row_hi[tight] = np.clip(activity[tight], row_lo[tight], row_hi[tight])
+    return lb, ub, row_lo, row_hi
+
+
 def _value_phase(mf: MatrixForm, lb, ub, integer, extra=None, name="value") -> Phase:
     return Phase(name, -mf.value, lb, ub, integer, list(extra or []))
 
@@ -50,12 +96,13 @@ def _solve_elastic(
     ub = ub.copy()
     ub[gap_cols] = np.inf
     cost = np.zeros(mf.n_cols)
-    cost[gap_cols] = 1.0
+    # inject just in time: a dollar of gap weighs a hair more the earlier it comes
+    cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :]
     sol = backend.solve(mf, Phase("elastic_gap", cost, lb, ub, integer))
     phases.append(sol)
     if not sol.has_solution:
         return None, 0.0, []
-    gap_total = float(sol.objective)
+    gap_total = float(sol.x[gap_cols].sum())
     cap = ExtraRow(gap_cols, np.ones(len(gap_cols)), -np.inf, gap_total * (1 + 1e-7) + 1e-7)
     return sol, gap_total, [cap]
 
@@ -108,14 +155,18 @@ def solve_outcome(
     value = float(mf.value @ lp_sol.x)
     x = lp_sol.x
     if keep_btc:
-        tol = VALUE_TOLERANCE * max(1.0, abs(value))
+        lb, ub, row_lo, row_hi = optimal_face(mf, lp_sol, lb, ub)
+        tol = max(VALUE_TOLERANCE_MUSD, VALUE_TOLERANCE * abs(value))
         floor = ExtraRow(np.flatnonzero(mf.value), mf.value[mf.value != 0], value - tol, np.inf)
-        T = m.sold.shape[1]
-        weights = 1.0 + LATE_SALE_WEIGHT * (T - 1 - np.arange(T)) / max(1, T - 1)
+        weights = _late_weights(m.sold.shape[1])
         cost = np.zeros(mf.n_cols)
         for w, prob in enumerate(m.index.probability):
             cost[m.sold[w]] = prob * weights
-        lex = backend.solve(mf, Phase("keep_btc", cost, lb, ub, integer, [*extra, floor]))
+        # an unfunded plan's gap (total already capped) is shown as late as it can come
+        cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :] - 1.0
+        lex = backend.solve(
+            mf, Phase("keep_btc", cost, lb, ub, integer, [*extra, floor], row_lo, row_hi)
+        )
         phases.append(lex)
         if lex.has_solution:
             x = lex.x

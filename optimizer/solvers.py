@@ -38,6 +38,8 @@ class Phase:
     ub: np.ndarray
     integer: np.ndarray
     extra_rows: list[ExtraRow] = field(default_factory=list)
+    row_lo: np.ndarray | None = None  # overrides of the model's row bounds for this phase
+    row_hi: np.ndarray | None = None
 
 
 @dataclass
@@ -96,7 +98,8 @@ class HighsBackend:
     def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
         started = time.perf_counter()
         indptr, indices, data = mf.indptr, mf.indices, mf.data
-        lo, hi = mf.row_lo, mf.row_hi
+        lo = mf.row_lo if phase.row_lo is None else phase.row_lo
+        hi = mf.row_hi if phase.row_hi is None else phase.row_hi
         if phase.extra_rows:
             indptr = list(indptr)
             indices, data = [indices], [data]
@@ -193,12 +196,14 @@ class CbcBackend:
             )
         )
         rows = []
+        row_lo = mf.row_lo if phase.row_lo is None else phase.row_lo
+        row_hi = mf.row_hi if phase.row_hi is None else phase.row_hi
         all_rows = [
             (
                 mf.indices[mf.indptr[i] : mf.indptr[i + 1]],
                 mf.data[mf.indptr[i] : mf.indptr[i + 1]],
-                mf.row_lo[i],
-                mf.row_hi[i],
+                row_lo[i],
+                row_hi[i],
             )
             for i in range(mf.n_rows)
         ]

@@ -247,11 +247,12 @@ def verify(
     held_prev = np.concatenate([[tr.btc], tre["btc_held"].to_numpy()[:-1]])
     btc_err = np.abs(tre["btc_held"].to_numpy() - (held_prev + mined - tre["btc_sold"].to_numpy()))
     mined_err = np.abs(tre["btc_mined"].to_numpy() - mined)
+    btc_scale = max(1.0, tr.btc, float(mined.sum()), float(tre["btc_sold"].sum()))
     checks.append(
         Check(
             "btc_balance",
             float(max(btc_err.max(), mined_err.max())),
-            1e-6 * max(1.0, tr.btc),
+            1e-5 * btc_scale,
             "BTC",
         )
     )
@@ -260,7 +261,7 @@ def verify(
         float((tre["btc_sold"] - tr.max_btc_sold_per_month).max()),
         0.0,
     )
-    checks.append(Check("btc_floor_and_depth", floor_err, 1e-6 * max(1.0, tr.btc), "BTC"))
+    checks.append(Check("btc_floor_and_depth", floor_err, 1e-5 * btc_scale, "BTC"))
 
     # cash conserved and above its floor
     sold = tre["btc_sold"].to_numpy()

@@ -79,7 +79,8 @@ def binding_constraints(shadow: pd.DataFrame) -> list[str]:
                 f"add {money(v)}."
             )
         elif r.family == "btc_floor":
-            out.append(f"The BTC floor binds: each BTC of lower floor would add {money(v)}.")
+            out.append(f"The BTC floor binds in at least one month: each BTC less of floor "
+                       f"would add {money(-v)} of value.")
     floor = (
         shadow[(shadow["family"] == "cash_floor") & (shadow["month"] != "all")]
         if not shadow.empty
