@@ -79,8 +79,10 @@ def binding_constraints(shadow: pd.DataFrame) -> list[str]:
                 f"add {money(v)}."
             )
         elif r.family == "btc_floor":
-            out.append(f"The BTC floor binds in at least one month: each BTC less of floor "
-                       f"would add {money(-v)} of value.")
+            out.append(
+                f"The BTC floor binds in at least one month: each BTC less of floor "
+                f"would add {money(-v)} of value."
+            )
     floor = (
         shadow[(shadow["family"] == "cash_floor") & (shadow["month"] != "all")]
         if not shadow.empty
@@ -95,8 +97,8 @@ def binding_constraints(shadow: pd.DataFrame) -> list[str]:
         )
         months = ", ".join(binding["month"].tolist()[:6]) + (" …" if len(binding) > 6 else "")
         out.append(
-            f"The cash floor binds in {len(binding)} month(s) ({months}): $1 less floor "
-            f"in every month would add ${total:,.3f} of value."
+            f"The cash floor binds in {len(binding)} month(s) ({months}): each $1 less of "
+            f"floor in every month would add ${-total:,.3f} of value."
         )
     return out
 

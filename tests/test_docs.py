@@ -1,0 +1,58 @@
+"""The docs are kept in step with the code: the family tables and the input reference."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from models.reference import input_reference_markdown
+from optimizer import CONSTRAINT_FAMILIES
+from optimizer.build import Model, build_model
+from optimizer.index import build_index
+from tests.helpers import tiny
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _table_rows(text: str) -> dict[str, list[str]]:
+    rows = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and re.fullmatch(r"[a-z_]+", cells[0]) and cells[0] != "family":
+            rows[cells[0]] = cells
+    return rows
+
+
+def test_readme_family_table_matches_the_code():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- families:start -->")[1].split("<!-- families:end -->")[0]
+    rows = _table_rows(block)
+    assert set(rows) == set(CONSTRAINT_FAMILIES)
+    for family, cells in rows.items():
+        assert cells[2] == f"`{CONSTRAINT_FAMILIES[family].__name__}`"
+
+
+def test_model_doc_family_table_matches_code_and_row_names():
+    text = (ROOT / "docs" / "model.md").read_text()
+    section = text.split("## Constraint families")[1].split("##")[0]
+    rows = _table_rows(section)
+    assert set(rows) == set(CONSTRAINT_FAMILIES)
+    m: Model = build_model(build_index(tiny(contracts__0__min_it_mw=10)))
+    built = [c.name for c in m.prob.constraints()]
+    for family, cells in rows.items():
+        assert cells[2] == f"`{CONSTRAINT_FAMILIES[family].__name__}`"
+        # the documented row-name pattern starts with the family name, and such rows exist
+        assert cells[3].startswith(f"`{family}_")
+        assert any(name.startswith(family + "_") for name in built), family
+    # each function's docstring opens with its math
+    for fn in CONSTRAINT_FAMILIES.values():
+        assert fn.__doc__ and fn.__doc__.strip()
+
+
+def test_readme_input_reference_is_generated_from_the_models():
+    text = (ROOT / "README.md").read_text()
+    block = text.split("<!-- input-reference:start")[1].split("-->", 1)[1]
+    block = block.split("<!-- input-reference:end -->")[0]
+    assert block.strip() == input_reference_markdown().strip(), (
+        "README input reference is stale: regenerate with `python -m models.reference`"
+    )

@@ -1,0 +1,176 @@
+"""Invariants over seeded random small portfolios, and the bundled example end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from inputs import load_portfolio
+from inputs.examples import example_path
+from models import Portfolio
+from optimizer import plan_portfolio
+from optimizer.verify import verify
+from reports.plan_files import write_plan
+
+
+@st.composite
+def portfolios(draw, rich_cash: bool = False) -> Portfolio:
+    months = draw(st.integers(6, 18))
+    n_sites = draw(st.integers(1, 2))
+    sites = []
+    for i in range(n_sites):
+        fleets = [
+            dict(
+                name=f"g{i}{j}",
+                power_mw=draw(st.floats(5, 60)),
+                efficiency_j_per_th=draw(st.sampled_from([13.5, 17.5, 21.5, 29.5])),
+                resale_usd_per_th=draw(st.floats(0, 15)),
+                resale_decay_per_year=draw(st.floats(0, 0.6)),
+            )
+            for j in range(draw(st.integers(0, 2)))
+        ]
+        grid = sum(f["power_mw"] for f in fleets) * 1.1 + draw(st.floats(0, 40)) + 2
+        conv = None
+        if draw(st.booleans()):
+            conv = dict(
+                max_it_mw=draw(st.floats(0.5, grid / 1.4)),
+                capex_usd_per_it_mw=draw(st.floats(2e6, 11e6)),
+                lead_months=draw(st.integers(0, 6)),
+                ai_pue=1.3,
+                ai_opex_usd_per_kw_month=draw(st.floats(0, 25)),
+            )
+        sites.append(
+            dict(
+                name=f"s{i}",
+                grid_mw=grid,
+                power_price_usd_per_mwh=[draw(st.floats(20, 90))] * months,
+                mining_pue=1.05,
+                availability_share=draw(st.floats(0.9, 1.0)),
+                mining_opex_usd_per_mw_month=draw(st.floats(0, 5000)),
+                fleets=fleets,
+                conversion=conv,
+            )
+        )
+    contracts = []
+    for k in range(draw(st.integers(0, 2))):
+        contracts.append(
+            dict(
+                name=f"c{k}",
+                rate_usd_per_kw_month=draw(st.floats(60, 200)),
+                escalator_per_year=draw(st.floats(0, 0.03)),
+                start_month=f"2026-{draw(st.integers(1, min(12, months))):02d}",
+                term_months=draw(st.integers(6, 120)),
+                max_it_mw=draw(st.floats(5, 80)),
+                min_it_mw=draw(st.sampled_from([0.0, 0.0, 5.0])),
+                eligible_sites=[s["name"] for s in sites],
+                power_pass_through=draw(st.booleans()),
+                tenant_capex_share=draw(st.sampled_from([0.0, 0.5])),
+            )
+        )
+    price = draw(st.floats(40_000, 120_000))
+    return Portfolio.model_validate(
+        dict(
+            name="random",
+            start_month="2026-01",
+            months=months,
+            discount_rate_per_year=draw(st.floats(0, 0.15)),
+            pool_fee_share=0.02,
+            terminal_value=draw(st.booleans()),
+            sites=sites,
+            contracts=contracts,
+            market=dict(
+                btc_price_usd=[price * (1 + 0.01 * t) for t in range(months)],
+                hashprice_usd_per_ph_day=draw(st.floats(15, 60)),
+            ),
+            treasury=dict(
+                btc=draw(st.floats(0, 2000)),
+                cash_usd=1e10 if rich_cash else draw(st.floats(0, 3e8)),
+                min_cash_usd=0 if rich_cash else draw(st.floats(0, 5e7)),
+                max_btc_sold_per_month=draw(st.floats(50, 5000)),
+                sale_cost_bps=draw(st.floats(0, 50)),
+            ),
+        )
+    )
+
+
+SETTINGS = settings(
+    max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+@SETTINGS
+@given(portfolios())
+def test_every_invariant_holds_and_plan_beats_status_quo(p):
+    # plan_portfolio raises PlanVerificationError when any invariant fails
+    r = plan_portfolio(p)
+    assert r.status in ("optimal", "unfunded")
+    assert r.verification.ok
+    if r.status == "optimal" and r.baseline_status == "optimal":
+        assert r.value_usd >= r.baseline_value_usd - 1e-6 * max(1.0, abs(r.value_usd))
+
+
+@SETTINGS
+@given(portfolios(rich_cash=True), st.floats(1.05, 2.0))
+def test_raising_a_contract_rate_never_lowers_its_hosted_mw(p, factor):
+    if not p.contracts:
+        return
+    c = p.contracts[0]
+    richer = p.model_copy(
+        update={
+            "contracts": [
+                c.model_copy(update={"rate_usd_per_kw_month": c.rate_usd_per_kw_month * factor}),
+                *p.contracts[1:],
+            ]
+        }
+    )
+    before = plan_portfolio(p, relax=True).tables.contracts
+    after = plan_portfolio(richer, relax=True).tables.contracts
+    mw_before = before.loc[before["contract"] == c.name, "it_mw"].sum()
+    mw_after = after.loc[after["contract"] == c.name, "it_mw"].sum()
+    assert mw_after >= mw_before - 1e-6
+
+
+@pytest.fixture(scope="module")
+def example_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("example") / "out"
+    p = load_portfolio(example_path())
+    write_plan(plan_portfolio(p), out)
+    return p, out
+
+
+def test_example_summary_matches_its_tables(example_run):
+    p, out = example_run
+    summary = json.loads((out / "summary.json").read_text())
+    read = {
+        name: pd.read_csv(out / f"{name}.csv")
+        for name in ("plan", "treasury", "conversions", "contracts", "rig_sales")
+    }
+    assert summary["status"] == "optimal"
+    assert summary["btc_sold_total"] == pytest.approx(read["treasury"]["btc_sold"].sum())
+    assert summary["it_mw_converted_total"] == pytest.approx(read["conversions"]["it_mw"].sum())
+    assert summary["value_usd"] == pytest.approx(sum(summary["value_terms_usd"].values()), rel=1e-9)
+    # the value recomputed from the written files alone (independent of the builder)
+    gap = pd.DataFrame({"month": read["treasury"]["month"], "gap_usd": 0.0})
+    check = verify(
+        p,
+        read["plan"],
+        read["treasury"],
+        read["conversions"],
+        read["contracts"],
+        read["rig_sales"],
+        gap,
+        summary["value_usd"],
+    )
+    assert check.ok, check.failures()
+    assert check.recomputed_value_usd == pytest.approx(summary["value_usd"], rel=1e-7)
+    # grid use adds up to each site's interconnect every month
+    use = read["plan"].groupby(["site", "month"])["power_mw"].sum()
+    grid = {s.name: s.grid_mw for s in p.sites}
+    for (site, _), mw in use.items():
+        assert mw == pytest.approx(grid[site], abs=1e-4)
+    for name in ("summary.md", "shadow_prices.csv", "cashflows.csv", "verification.csv"):
+        assert (out / name).exists()
