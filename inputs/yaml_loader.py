@@ -118,6 +118,9 @@ def load_yaml(path: Path | str) -> Portfolio:
             path,
         )
     data = _resolve_csv_series(data, path.parent, path)
+    from inputs.market_forecast import resolve_market_forecast
+
+    data = resolve_market_forecast(data, path.parent, path)
     try:
         return Portfolio.model_validate(data)
     except ValidationError as e:

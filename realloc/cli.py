@@ -88,6 +88,13 @@ def main() -> None:
     show_default=True,
     help="Relative MIP gap accepted as optimal.",
 )
+@click.option(
+    "--forecast",
+    "forecast_spec",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Replace the portfolio's market with this forecast spec (mean of its paths).",
+)
 @handle_errors
 def plan(
     portfolio: Path | None,
@@ -96,6 +103,7 @@ def plan(
     relax: bool,
     time_limit: float | None,
     mip_gap: float,
+    forecast_spec: Path | None,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -108,6 +116,10 @@ def plan(
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
+    if forecast_spec is not None:
+        from inputs.market_forecast import market_from_spec_file
+
+        p = p.model_copy(update={"market": market_from_spec_file(forecast_spec, p)})
     _say(
         f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
         f"{p.months} months ({solver})"
@@ -124,15 +136,66 @@ def plan(
     write_plan(result, out_dir)
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
+        from reports.summary_md import money
+
         _say(
-            f"value ${result.value_usd / 1e6:,.1f}M vs status quo "
-            f"${(result.baseline_value_usd or 0) / 1e6:,.1f}M "
-            f"(uplift ${(result.uplift_usd or 0) / 1e6:,.1f}M)"
+            f"value {money(result.value_usd)} vs status quo {money(result.baseline_value_usd)} "
+            f"(uplift {money(result.uplift_usd)})"
         )
     for line in result.diagnosis:
         _say(line)
     if result.status in ("unfunded", "infeasible"):
         sys.exit(EXIT_UNFUNDED)
+
+
+@main.command()
+@click.argument("spec", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("forecast"),
+    show_default=True,
+    help="Folder for forecast.csv, percentiles and the fan chart.",
+)
+@click.option(
+    "--portfolio",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Portfolio whose fleet groups get breakeven tables (default: the example).",
+)
+@handle_errors
+def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
+    """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
+
+    Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
+    breakeven.csv (hashcost and breakeven power price per fleet group) and forecast_fan.png.
+
+    Example: realloc forecast inputs/examples/forecast_base.yaml --out forecast
+    """
+    from inputs import load_portfolio
+    from inputs.examples import example_path
+    from inputs.forecast_loader import load_forecast_spec
+    from models.forecast import fleet_groups, generate, group_breakeven, halving_months
+    from reports.forecast_report import write_forecast
+
+    s = load_forecast_spec(spec)
+    _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
+    frame = generate(s)
+    groups = fleet_groups(load_portfolio(portfolio or example_path()))
+    files = write_forecast(frame, out_dir, groups)
+    click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
+    halvings = halving_months(frame)
+    if halvings:
+        click.echo(f"halving in {', '.join(halvings)}")
+    median = frame.groupby("month", sort=False)["hashprice_usd_per_ph_day"].median()
+    click.echo(
+        f"median hashprice ${median.iloc[0]:,.2f}/PH/day in {median.index[0]}, "
+        f"${median.iloc[-1]:,.2f} in {median.index[-1]}"
+    )
+    for b in group_breakeven(groups, median.to_numpy(), s.start_month):
+        turn = b.first_negative_month or "never in the horizon"
+        click.echo(f"  {b.name}: margin turns negative {turn}")
 
 
 @main.command()

@@ -63,7 +63,7 @@ def _fan_chart(
     months = tables["hashprice_usd_per_ph_day"]["month"]
     x = pd.PeriodIndex(months, freq="M").to_timestamp()
     # Agg canvas on a bare Figure: no pyplot state, no global backend switch
-    fig = Figure(figsize=(11, 8.5), layout="constrained")
+    fig = Figure(figsize=(13, 8.5), layout="constrained")
     FigureCanvasAgg(fig)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
     what = f"{paths} Monte Carlo paths" if paths > 1 else "single path"
@@ -75,16 +75,24 @@ def _fan_chart(
 
     _fan(top, x, tables["hashprice_usd_per_ph_day"], paths, "tab:blue", "Hashprice")
     if breakeven is not None:
-        for (group, rows), style in zip(
-            breakeven.groupby("group", sort=False), ["--", "-.", ":"] * 100, strict=False
+        # one line per efficiency class (portfolio-average hashcost), not per group: readable
+        classes = (
+            breakeven.groupby(["efficiency_j_per_th", "month"], sort=True)[
+                "hashcost_usd_per_ph_day"
+            ]
+            .mean()
+            .unstack("month")[list(months)]
+        )
+        for (eff, row), style in zip(
+            classes.iterrows(), ["--", "-.", ":", (0, (5, 1))] * 10, strict=False
         ):
             top.plot(
                 x,
-                rows["hashcost_usd_per_ph_day"].to_numpy(),
-                style,
+                row.to_numpy(),
+                ls=style,
                 color="tab:red",
                 lw=1.2,
-                label=f"Hashcost: {group}",
+                label=f"Hashcost {eff:g} J/TH (avg of sites)",
             )
     top.set_title("Hashprice (mining revenue per PH/s per day)")
     top.set_ylabel("Hashprice, $ per PH/s per day")
@@ -110,8 +118,8 @@ def _fan_chart(
             )
         ax.grid(True, alpha=0.3)
         ax.margins(x=0)
-    top.legend(loc="upper right", fontsize=9)
-    bottom.legend(loc="upper left", fontsize=9)
+    top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     fig.savefig(path, dpi=120)
 
 
