@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from models.base import FieldError
+
 
 class InputError(Exception):
     """Bad input: the message is meant for the person who wrote the file."""
@@ -54,6 +56,9 @@ def from_validation_error(
     lines = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
+        cause = (e.get("ctx") or {}).get("error")
+        if isinstance(cause, FieldError):  # a cross-field check that knows its field
+            loc = loc + tuple(cause.loc)
         where = describe_loc(loc, data)
         if locate is not None:
             extra = locate(loc)

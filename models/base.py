@@ -28,6 +28,18 @@ class Frozen(BaseModel):
     )
 
 
+class FieldError(ValueError):
+    """A cross-field check's failure that knows which field it is about.
+
+    Raised from model validators, whose errors pydantic otherwise places at the model itself;
+    the loaders read ``loc`` (relative to the model) to point at the right line or cell.
+    """
+
+    def __init__(self, loc: tuple, message: str):
+        super().__init__(message)
+        self.loc = loc
+
+
 def _check_month(value: str) -> str:
     if not MONTH_PATTERN.match(value):
         raise ValueError(f"expected a calendar month written YYYY-MM (e.g. 2026-03), got {value!r}")

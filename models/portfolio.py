@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from models.base import Frozen, Month, Series, month_index
+from models.base import FieldError, Frozen, Month, Series, month_index
 
 
 class FleetGroup(Frozen):
@@ -171,50 +171,56 @@ class Portfolio(Frozen):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Portfolio:
-        _unique("site", [s.name for s in self.sites])
-        _unique("fleet group", [g.name for s in self.sites for g in s.fleets])
-        _unique("contract", [c.name for c in self.contracts])
-        site_names = {s.name for s in self.sites}
-        for s in self.sites:
-            _covers(
-                f"sites[{s.name}].power_price_usd_per_mwh", s.power_price_usd_per_mwh, self.months
-            )
-        _covers("market.btc_price_usd", self.market.btc_price_usd, self.months)
-        _covers(
-            "market.hashprice_usd_per_ph_day", self.market.hashprice_usd_per_ph_day, self.months
+        _unique("site", [s.name for s in self.sites], lambda i: ("sites", i, "name"))
+        groups = [(i, j, g.name) for i, s in enumerate(self.sites) for j, g in enumerate(s.fleets)]
+        _unique(
+            "fleet group",
+            [n for _, _, n in groups],
+            lambda x: ("sites", groups[x][0], "fleets", groups[x][1], "name"),
         )
-        _positive("market.btc_price_usd", self.market.btc_price_usd)
-        for c in self.contracts:
-            for site in c.eligible_sites + list((c.signed_it_mw or {}).keys()):
+        _unique("contract", [c.name for c in self.contracts], lambda i: ("contracts", i, "name"))
+        site_names = {s.name for s in self.sites}
+        for i, s in enumerate(self.sites):
+            _covers(("sites", i, "power_price_usd_per_mwh"), s.power_price_usd_per_mwh, self.months)
+        _covers(("market", "btc_price_usd"), self.market.btc_price_usd, self.months)
+        _covers(
+            ("market", "hashprice_usd_per_ph_day"),
+            self.market.hashprice_usd_per_ph_day,
+            self.months,
+        )
+        _positive(("market", "btc_price_usd"), self.market.btc_price_usd)
+        for k, c in enumerate(self.contracts):
+            for site in c.eligible_sites:
                 if site not in site_names:
-                    raise ValueError(
-                        f"contracts[{c.name}] names site {site!r}, which is not in sites "
-                        f"(known: {', '.join(sorted(site_names))})"
+                    raise FieldError(
+                        ("contracts", k, "eligible_sites"),
+                        f"names site {site!r}, which is not in sites "
+                        f"(known: {', '.join(sorted(site_names))})",
                     )
             for site in c.signed_it_mw or {}:
                 if site not in c.eligible_sites:
-                    raise ValueError(
-                        f"contracts[{c.name}].signed_it_mw names {site!r}, "
-                        "which is not in its eligible_sites"
+                    raise FieldError(
+                        ("contracts", k, "signed_it_mw"),
+                        f"names {site!r}, which is not in its eligible_sites",
                     )
             a = month_index(self.start_month, c.start_month)
             if a >= self.months:
-                raise ValueError(
-                    f"contracts[{c.name}].start_month {c.start_month} is after the "
-                    f"last planned month; extend months or drop the contract"
+                raise FieldError(
+                    ("contracts", k, "start_month"),
+                    f"{c.start_month} is after the last planned month; extend "
+                    "months or drop the contract",
                 )
             if a < 0 and not c.signed:
-                raise ValueError(
-                    f"contracts[{c.name}].start_month {c.start_month} is before "
-                    f"start_month {self.start_month}; only signed contracts may start "
-                    "before the horizon"
+                raise FieldError(
+                    ("contracts", k, "start_month"),
+                    f"{c.start_month} is before start_month {self.start_month}; "
+                    "only signed contracts may start before the horizon",
                 )
-            for site in c.eligible_sites:
-                conv = next(s for s in self.sites if s.name == site).conversion
-                if conv is None and (c.signed_it_mw or {}).get(site, 0) > 0:
-                    raise ValueError(
-                        f"contracts[{c.name}] is signed at {site!r}, which has no "
-                        "conversion section (no IT capacity)"
+            for site, mw in (c.signed_it_mw or {}).items():
+                if mw > 0 and self.site(site).conversion is None:
+                    raise FieldError(
+                        ("contracts", k, "signed_it_mw"),
+                        f"is signed at {site!r}, which has no conversion section (no IT capacity)",
                     )
         return self
 
@@ -223,23 +229,24 @@ class Portfolio(Frozen):
         return next(s for s in self.sites if s.name == name)
 
 
-def _unique(kind: str, names: list[str]) -> None:
+def _unique(kind: str, names: list[str], loc) -> None:
     seen: set[str] = set()
-    for n in names:
+    for i, n in enumerate(names):
         if n in seen:
-            raise ValueError(f"{kind} name {n!r} is used twice; names must be unique")
+            raise FieldError(loc(i), f"{kind} name {n!r} is used twice; names must be unique")
         seen.add(n)
 
 
-def _covers(field: str, series: float | list[float], months: int) -> None:
+def _covers(loc: tuple, series: float | list[float], months: int) -> None:
     if isinstance(series, list) and len(series) < months:
-        raise ValueError(
-            f"{field} has {len(series)} values but the horizon has {months} months; "
-            "give one value per month or a single number"
+        raise FieldError(
+            loc,
+            f"has {len(series)} values but the horizon has {months} months; "
+            "give one value per month or a single number",
         )
 
 
-def _positive(field: str, series: float | list[float]) -> None:
+def _positive(loc: tuple, series: float | list[float]) -> None:
     values = series if isinstance(series, list) else [series]
     if any(v <= 0 for v in values):
-        raise ValueError(f"{field} must be above zero in every month")
+        raise FieldError(loc, "must be above zero in every month")
