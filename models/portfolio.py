@@ -190,10 +190,10 @@ class Portfolio(Frozen):
         )
         _positive(("market", "btc_price_usd"), self.market.btc_price_usd)
         for k, c in enumerate(self.contracts):
-            for site in c.eligible_sites:
+            for j, site in enumerate(c.eligible_sites):
                 if site not in site_names:
                     raise FieldError(
-                        ("contracts", k, "eligible_sites"),
+                        ("contracts", k, "eligible_sites", j),
                         f"names site {site!r}, which is not in sites "
                         f"(known: {', '.join(sorted(site_names))})",
                     )
