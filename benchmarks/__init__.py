@@ -1,0 +1,1 @@
+"""Benchmark suite: synthetic portfolios and stage-by-stage timings (`python -m benchmarks`)."""

@@ -54,7 +54,7 @@ def write_mps(mf: MatrixForm, path: Path) -> None:
     order = np.lexsort((rows, mf.indices))  # column-major
     col_of, row_of, val_of = mf.indices[order], rows[order], mf.data[order]
     col_start = np.searchsorted(col_of, np.arange(n + 1))
-    cost = -mf.value
+    cost = (-mf.value).tolist()
     out: list[str] = ["NAME realloc_value", "ROWS", " N obj"]
     lo, hi = mf.row_lo, mf.row_hi
     kinds = np.where(lo == hi, "E", np.where(np.isfinite(lo), "G", "L"))  # ranged rows: G

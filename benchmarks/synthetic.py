@@ -159,9 +159,7 @@ def synthetic_data(sites: int, months: int, contracts: int, seed: int = 0) -> di
             row["min_it_mw"] = round(max_it * float(rng.uniform(0.3, 0.6)), 1)
         contract_rows.append(row)
         callable_capex += max_it * float(np.mean([capex[i] for i in eligible]))
-    convertible_capex = sum(
-        site_rows[s]["conversion"]["max_it_mw"] * capex[s] for s in convertible
-    )
+    convertible_capex = sum(site_rows[s]["conversion"]["max_it_mw"] * capex[s] for s in convertible)
     need_usd = min(callable_capex, convertible_capex)
 
     btc, hashprice = _market(rng, months)
