@@ -38,8 +38,8 @@ def handle_errors(fn):
         except KeyboardInterrupt:
             _say("interrupted: previous outputs were left untouched")
             sys.exit(130)
-        except click.exceptions.Exit:
-            raise
+        except (click.exceptions.Exit, click.ClickException):
+            raise  # click prints these itself (usage errors exit 2)
         except Exception as e:
             if os.environ.get("REALLOC_DEBUG"):
                 raise
@@ -95,6 +95,7 @@ def main() -> None:
     default=None,
     help="Replace the portfolio's market with this forecast spec (mean of its paths).",
 )
+@click.option("--report", is_flag=True, help="Also write the board report (HTML, XLSX).")
 @handle_errors
 def plan(
     portfolio: Path | None,
@@ -104,6 +105,7 @@ def plan(
     time_limit: float | None,
     mip_gap: float,
     forecast_spec: Path | None,
+    report: bool,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -134,6 +136,11 @@ def plan(
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
     write_plan(result, out_dir)
+    if report:
+        from reports.board import build_report
+
+        files = build_report(out_dir, out_dir)
+        _say(f"board report: {', '.join(str(f) for f in files.values())}")
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
         from reports.summary_md import money
@@ -196,6 +203,41 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
     for b in group_breakeven(groups, median.to_numpy(), s.start_month):
         turn = b.first_negative_month or "never in the horizon"
         click.echo(f"  {b.name}: margin turns negative {turn}")
+
+
+@main.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.option(
+    "--format",
+    "formats",
+    default="html,xlsx",
+    show_default=True,
+    help="Comma-separated formats: html, xlsx.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for report.html / report.xlsx (default: RUN_DIR).",
+)
+@handle_errors
+def report(run_dir: Path, formats: str, out_dir: Path | None) -> None:
+    """Build the board report (HTML and Excel) from a plan's output folder.
+
+    Example: realloc plan --out out && realloc report out --format html,xlsx
+    """
+    from reports.board import build_report
+
+    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
+    unknown = set(wanted) - {"html", "xlsx"}
+    if unknown:
+        raise click.BadParameter(
+            f"unknown format(s) {', '.join(sorted(unknown))}; "
+            "choose html, xlsx (PDF is not available yet)"
+        )
+    files = build_report(run_dir, out_dir or run_dir, wanted)
+    click.echo(f"wrote {', '.join(str(f) for f in files.values())}")
 
 
 @main.command()

@@ -79,6 +79,7 @@ BOOL_COLUMNS = {"signed", "ok"}
 
 XLSX_SHEETS = (
     "summary",
+    "value_bridge",
     "plan",
     "conversions",
     "contracts",
@@ -483,8 +484,9 @@ def site_capacity_chart(plan: pd.DataFrame) -> bytes:
         ax.set_visible(False)
     handles, labels = axes[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncols=len(uses), frameon=False)
-    fig.suptitle("Grid power by use at each site (MW)", fontsize=12, fontweight="bold", x=0.01,
-                 ha="left")
+    fig.suptitle(
+        "Grid power by use at each site (MW)", fontsize=12, fontweight="bold", x=0.01, ha="left"
+    )
     return _png(fig)
 
 
@@ -495,11 +497,23 @@ def gantt_chart(conv: pd.DataFrame, contracts: pd.DataFrame, months: Sequence[st
     end = _months_x([months[-1]])[0] + pd.offsets.MonthEnd(1) if len(months) else None
     for i, r in conv.iterrows():
         start, ready = _months_x([r.start_month, r.ready_month])
-        ax.barh(i, (ready - start).days, left=start, height=0.5, color=USE_COLORS["constructing"],
-                edgecolor="#9a7a1f")
+        ax.barh(
+            i,
+            (ready - start).days,
+            left=start,
+            height=0.5,
+            color=USE_COLORS["constructing"],
+            edgecolor="#9a7a1f",
+        )
         if end is not None and ready < end:
-            ax.barh(i, (end - ready).days, left=ready, height=0.5, color=USE_COLORS["hosting"],
-                    alpha=0.35)
+            ax.barh(
+                i,
+                (end - ready).days,
+                left=ready,
+                height=0.5,
+                color=USE_COLORS["hosting"],
+                alpha=0.35,
+            )
         ax.annotate(
             _mpl(f"{r.it_mw:,.1f} MW IT, {money(r.capex_usd)}; ready {r.ready_month}"),
             (ready, i),
@@ -540,22 +554,29 @@ def treasury_chart(tre: pd.DataFrame, floor: float | None, gap: pd.DataFrame) ->
     top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     top.grid(axis="y", alpha=0.3)
     price = top.twinx()
-    price.plot(x, tre["btc_price_usd"], color="#444444", linestyle="--", linewidth=1.2,
-               label="BTC price (right axis)")
+    price.plot(
+        x,
+        tre["btc_price_usd"],
+        color="#444444",
+        linestyle="--",
+        linewidth=1.2,
+        label="BTC price (right axis)",
+    )
     price.set_ylabel("BTC price, USD")
     price.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
     price.set_ylim(bottom=0)
-    top.set_title("Treasury: BTC held and sold, BTC price", fontsize=12, fontweight="bold",
-                  loc="left")
+    top.set_title(
+        "Treasury: BTC held and sold, BTC price", fontsize=12, fontweight="bold", loc="left"
+    )
 
     bottom.plot(x, tre["cash_usd"], color="#2f6db5", linewidth=1.8, label="Cash (month end)")
     if floor is not None:
-        bottom.axhline(floor, color="#b83a3a", linestyle=":", linewidth=1.5,
-                       label=f"Cash floor {money(floor)}")
+        bottom.axhline(
+            floor, color="#b83a3a", linestyle=":", linewidth=1.5, label=f"Cash floor {money(floor)}"
+        )
     if not gap.empty and (gap["gap_usd"] > 0.5).any():
         gx = _months_x(gap["month"])
-        bottom.bar(gx, gap["gap_usd"], width=width, color="#d62728", alpha=0.6,
-                   label="Funding gap")
+        bottom.bar(gx, gap["gap_usd"], width=width, color="#d62728", alpha=0.6, label="Funding gap")
     bottom.yaxis.set_major_formatter(_USD)
     bottom.set_ylabel("USD")
     bottom.set_ylim(bottom=min(0.0, float(tre["cash_usd"].min()) * 1.05))
@@ -565,8 +586,9 @@ def treasury_chart(tre: pd.DataFrame, floor: float | None, gap: pd.DataFrame) ->
         h, lab = ax.get_legend_handles_labels()
         handles += h
         labels += lab
-    fig.legend(handles, labels, loc="outside lower center", ncols=len(labels), frameon=False,
-               fontsize=9)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=9
+    )
     bottom.set_title("Cash", fontsize=11, loc="left")
     bottom.margins(x=0.01)
     return _png(fig)
@@ -696,8 +718,11 @@ def _html_table(
     if frame.empty:
         return "<p><em>None.</em></p>"
     cols = list(frame.columns)
-    numeric = {c for c in cols if pd.api.types.is_numeric_dtype(frame[c])
-               and not pd.api.types.is_bool_dtype(frame[c])}
+    numeric = {
+        c
+        for c in cols
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    }
     head = "".join(
         f'<th class="{"num" if c in numeric else ""}">{_e(headers.get(c, c))}</th>' for c in cols
     )
@@ -712,9 +737,7 @@ def _html_table(
             text = f(v) if callable(f) else (f"{v:,.2f}" if isinstance(v, float) else str(v))
             cells.append(f'<td class="{" ".join(cls)}">{_e(text)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (
-        f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
@@ -754,8 +777,10 @@ def _summary_sentences(run: Run) -> list[str]:
         )
     conv = run.table("conversions")
     if not conv.empty:
-        sites = ", ".join(f"{r.site} ({r.it_mw:,.1f} MW from {r.start_month})"
-                          for r in conv.sort_values("start_month").itertuples())
+        sites = ", ".join(
+            f"{r.site} ({r.it_mw:,.1f} MW from {r.start_month})"
+            for r in conv.sort_values("start_month").itertuples()
+        )
         out.append(
             f"Convert {conv['it_mw'].sum():,.1f} MW of IT capacity at {len(conv)} site(s): "
             f"{sites}, for {money(conv['capex_usd'].sum())} of capex."
@@ -768,8 +793,10 @@ def _summary_sentences(run: Run) -> list[str]:
         if not new.empty:
             out.append(
                 f"Sign {len(new)} hosting contract(s): "
-                + "; ".join(f"{r.contract} ({r.it_mw:,.1f} MW from {r.start_month})"
-                            for r in new.itertuples())
+                + "; ".join(
+                    f"{r.contract} ({r.it_mw:,.1f} MW from {r.start_month})"
+                    for r in new.itertuples()
+                )
                 + "."
             )
     sold, raised = s.get("btc_sold_total"), s.get("usd_raised_total")
@@ -816,8 +843,13 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
     parts.append(
         _html_table(
             decisions_frame(run),
-            {"decision": "Decision", "where": "Where / what", "when": "When", "size": "Size",
-             "usd": "USD"},
+            {
+                "decision": "Decision",
+                "where": "Where / what",
+                "when": "When",
+                "size": "Size",
+                "usd": "USD",
+            },
         )
     )
     shadow = run.table("shadow_prices")
@@ -834,9 +866,12 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
     if "capacity" in pngs:
         parts.append('<section id="capacity"><h2>Capacity by use</h2>')
         parts.append(
-            _img(pngs["capacity"], "Portfolio grid power by use over time",
-                 "Grid draw (MW) each month: mining by fleet group, hosting by contract, halls "
-                 "under construction, built halls awaiting a tenant, and unused grid (grey).")
+            _img(
+                pngs["capacity"],
+                "Portfolio grid power by use over time",
+                "Grid draw (MW) each month: mining by fleet group, hosting by contract, halls "
+                "under construction, built halls awaiting a tenant, and unused grid (grey).",
+            )
         )
         parts.append(_img(pngs.get("site_capacity"), "Grid power by use at each site"))
         parts.append("</section>")
@@ -844,30 +879,32 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
     parts.append('<section id="conversions"><h2>Conversion timeline</h2>')
     if "gantt" in pngs:
         parts.append(
-            _img(pngs["gantt"], "Conversion timeline per site",
-                 "Yellow: construction start to ready month. Blue: hall available to tenants "
-                 "to the end of the horizon. Diamonds: first month of a contract's rent.")
+            _img(
+                pngs["gantt"],
+                "Conversion timeline per site",
+                "Yellow: construction start to ready month. Blue: hall available to tenants "
+                "to the end of the horizon. Diamonds: first month of a contract's rent.",
+            )
         )
         conv = run.table("conversions")
-        parts.append(
-            _html_table(conv, fmt={"it_mw": lambda v: f"{v:,.1f}", "capex_usd": money})
-        )
+        parts.append(_html_table(conv, fmt={"it_mw": lambda v: f"{v:,.1f}", "capex_usd": money}))
     else:
         parts.append("<p>No conversions in this plan.</p>")
     con = run.table("contracts")
     if not con.empty:
         parts.append("<h3>Hosting contracts</h3>")
-        parts.append(
-            _html_table(con, fmt={"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money})
-        )
+        parts.append(_html_table(con, fmt={"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money}))
     parts.append("</section>")
     # 4. treasury
     if "treasury" in pngs:
         parts.append('<section id="treasury"><h2>Treasury</h2>')
         floor = cash_floor(s)
         cap = "BTC held at month end and sold in the month; BTC price on the right axis. "
-        cap += (f"Cash against its {money(floor)} floor." if floor is not None
-                else "Cash at month end (the cash floor is not recorded in the run folder).")
+        cap += (
+            f"Cash against its {money(floor)} floor."
+            if floor is not None
+            else "Cash at month end (the cash floor is not recorded in the run folder)."
+        )
         parts.append(_img(pngs["treasury"], "Treasury: BTC held and sold, cash", cap))
         q = btc_by_quarter(run)
         if not q.empty:
@@ -884,8 +921,12 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
         parts.append(
             _html_table(
                 bridge.drop(columns="term"),
-                {"label": "term", "status_quo_usd": "status quo", "plan_usd": "plan",
-                 "change_usd": "change"},
+                {
+                    "label": "term",
+                    "status_quo_usd": "status quo",
+                    "plan_usd": "plan",
+                    "change_usd": "change",
+                },
                 {"status_quo_usd": money, "plan_usd": money, "change_usd": money},
                 signed=("change_usd",),
             )
@@ -899,8 +940,12 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
     if secs or size:
         parts.append("<h3>Model size and timings</h3>")
         parts.append(
-            _kv_table([*((k, f"{v:,}") for k, v in size.items()),
-                       *((f"seconds: {k}", f"{v:.3f}") for k, v in secs.items())])
+            _kv_table(
+                [
+                    *((k, f"{v:,}") for k, v in size.items()),
+                    *((f"seconds: {k}", f"{v:.3f}") for k, v in secs.items()),
+                ]
+            )
         )
     parts.append("<h3>Verification</h3>")
     ver = verification_frame(run)
@@ -1011,6 +1056,8 @@ def _cell_value(v: object) -> object:
         v = v.item()
     if isinstance(v, float) and not math.isfinite(v):
         return None
+    if isinstance(v, str) and v == "":
+        return None
     return v
 
 
@@ -1038,8 +1085,10 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
                 widths[j] = max(widths[j], min(len(f"{float(v):,.2f}"), 18))
     for j, c in enumerate(cols, start=1):
         fmt = _number_format(c)
-        if fmt and pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(
-            frame[c]
+        if (
+            fmt
+            and pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
         ):
             for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
                 cell.number_format = fmt
@@ -1070,9 +1119,6 @@ def summary_sheet_frame(run: Run) -> pd.DataFrame:
     pay = payback_month(run)
     if pay:
         rows.append(("payback_month", pay, ""))
-    for r in bridge_frame(run).itertuples():
-        rows.append((f"plan {r.term}", r.plan_usd, "USD"))
-        rows.append((f"status quo {r.term}", r.status_quo_usd, "USD"))
     solver = s.get("solver") or {}
     rows += [
         ("solver", f"{solver.get('name', '')} {solver.get('version', '')}".strip(), ""),
@@ -1094,10 +1140,16 @@ def render_xlsx(run: Run, path: Path) -> None:
         if fmt and isinstance(ws.cell(row=i, column=2).value, int | float):
             ws.cell(row=i, column=2).number_format = fmt
     for name in XLSX_SHEETS[1:]:
-        frame = verification_frame(run) if name == "verification" else run.table(name)
-        if name not in run.tables and not (name == "verification" and not frame.empty):
+        if name == "value_bridge":
+            frame = bridge_frame(run)
+        elif name == "verification":
+            frame = verification_frame(run)
+        elif name in run.tables:
+            frame = run.table(name)
+        else:
             continue
-        _write_sheet(wb.create_sheet(name), frame)
+        if name != "value_bridge" or not frame.empty:
+            _write_sheet(wb.create_sheet(name), frame)
     wb.save(path)
 
 

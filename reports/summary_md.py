@@ -3,9 +3,12 @@ which BTC to sell when, the value against the status quo and the binding limits 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from optimizer import PlanResult
+if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
+    from optimizer import PlanResult
 
 TERM_LABELS = {
     "mining_revenue_usd": "Mining revenue (BTC mined × price)",

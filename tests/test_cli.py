@@ -174,3 +174,18 @@ def test_help_has_example(runner: CliRunner, command: list[str]) -> None:
     result = runner.invoke(main, [*command, "--help"])
     assert result.exit_code == 0, result.output
     assert "Example:" in result.output
+
+
+def test_plan_report_and_report_command(tmp_path: Path) -> None:
+    from realloc.cli import main as cli
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(cli, ["plan", "--report", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert (out / "report.html").exists() and (out / "report.xlsx").exists()
+    again = tmp_path / "again"
+    res = CliRunner().invoke(cli, ["report", str(out), "--format", "html", "--out", str(again)])
+    assert res.exit_code == 0, res.output
+    assert (again / "report.html").exists() and not (again / "report.xlsx").exists()
+    res = CliRunner().invoke(cli, ["report", str(out), "--format", "pdf"])
+    assert res.exit_code == 2
