@@ -31,7 +31,7 @@ from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from inputs.errors import InputError, from_validation_error
-from inputs.yaml_loader import MAX_INPUT_BYTES
+from inputs.yaml_loader import check_input_file
 from models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
 from models.base import MONTH_PATTERN, month_label
 
@@ -577,17 +577,7 @@ def _read(reader: _Reader) -> dict[str, Any]:
 def load_excel(path: Path | str) -> Portfolio:
     """Load and validate an Excel portfolio; raise :class:`InputError` naming sheet, row, column."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("file not found", path)
-    if path.is_dir():
-        raise InputError("is a folder; give the portfolio's YAML or Excel file", path)
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError(
-            f"file is {size / 1e6:.0f} MB; portfolio files over "
-            f"{MAX_INPUT_BYTES // 1024 // 1024} MB are refused",
-            path,
-        )
+    check_input_file(path)
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
     except Exception as e:  # zip, XML and openpyxl errors all mean "not a readable workbook"

@@ -19,8 +19,8 @@ from models import Portfolio
 MAX_INPUT_BYTES = 20 * 1024 * 1024
 
 
-def read_text(path: Path) -> str:
-    """Read an input file as UTF-8, refusing huge or non-text files with a clear message."""
+def check_input_file(path: Path) -> None:
+    """Refuse a missing path, a folder or a huge file with a message the user can act on."""
     if not path.exists():
         raise InputError("file not found", path)
     if path.is_dir():
@@ -32,6 +32,11 @@ def read_text(path: Path) -> str:
             f"{MAX_INPUT_BYTES // 1024 // 1024} MB are refused",
             path,
         )
+
+
+def read_text(path: Path) -> str:
+    """Read an input file as UTF-8, refusing huge or non-text files with a clear message."""
+    check_input_file(path)
     try:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as e:
