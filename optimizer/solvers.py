@@ -40,6 +40,7 @@ class Phase:
     extra_rows: list[ExtraRow] = field(default_factory=list)
     row_lo: np.ndarray | None = None  # overrides of the model's row bounds for this phase
     row_hi: np.ndarray | None = None
+    method: str | None = None  # HiGHS "solver" option (e.g. "ipm"); None: HiGHS's choice
 
 
 @dataclass
@@ -136,6 +137,8 @@ class HighsBackend:
         h.setOptionValue("mip_rel_gap", self.options.mip_rel_gap)
         if self.options.time_limit_s:
             h.setOptionValue("time_limit", float(self.options.time_limit_s))
+        if phase.method:
+            h.setOptionValue("solver", phase.method)
         h.passModel(lp)
         h.run()
         status = _highs_status(h.getModelStatus())
