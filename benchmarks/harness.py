@@ -28,10 +28,9 @@ from optimizer.diagnose import structural_problems
 from optimizer.extract import extract, value_terms
 from optimizer.index import build_index
 from optimizer.matrix import MatrixForm, to_matrix
-from optimizer.pipeline import PlanResult, _first_scenario, _scenario_value
+from optimizer.pipeline import PlanResult, verify_plan
 from optimizer.solve import solve_plan
 from optimizer.solvers import make_backend
-from optimizer.verify import verify
 from reports.plan_files import write_plan
 
 STAGES = ("load", "build", "to_matrix", "solve", "baseline", "extract", "verify", "write")
@@ -191,22 +190,11 @@ def measure(sites: int, months: int, contracts: int, seed: int = 0, reference: b
         raise RuntimeError(f"no plan for {sites}x{months}x{contracts}: {run.plan.status}")
 
     t0 = time.perf_counter()
-    tables = extract(model, run.plan, mf.row_names)
+    tables = extract(model, run.plan)
     sec["extract"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    check = verify(
-        portfolio,
-        _first_scenario(tables.plan),
-        _first_scenario(tables.treasury),
-        tables.conversions,
-        tables.contracts,
-        tables.rig_sales,
-        _first_scenario(tables.funding_gap),
-        _scenario_value(result, model, run),
-        market=index.scenarios[0].market,
-        relaxed=False,
-    )
+    check = verify_plan(portfolio, model, run.plan.x, tables)
     sec["verify"] = time.perf_counter() - t0
     result.tables = tables
     result.verification = check
@@ -279,7 +267,7 @@ def profile(sites: int, months: int, contracts: int, seed: int = 0, top: int = 2
     run = solve_plan(model, mf, make_backend("highs"))
     prof = cProfile.Profile()
     prof.enable()
-    extract(model, run.plan, mf.row_names)
+    extract(model, run.plan)
     prof.disable()
     report("extract", prof)
     return out.getvalue()

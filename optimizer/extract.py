@@ -284,9 +284,7 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def shadow_price_table(
-    m: Model, ix: ModelIndex, outcome: Outcome, row_names: list[str]
-) -> pd.DataFrame:
+def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome) -> pd.DataFrame:
     """Value of relaxing each binding limit, in USD, from the LP duals of the value phase.
 
     Duals are read in the minimization convention (∂ min-objective / ∂ bound) and turned into
@@ -301,9 +299,12 @@ def shadow_price_table(
     by_family: dict[str, dict[tuple, float]] = {}
     for i, fam in enumerate(m.row_family):
         by_family.setdefault(fam, {})[m.row_key[i]] = dv[i]
+    grid_by_site = np.zeros(len(ix.sites))  # site_power rows keyed (s, t, ω), summed per s
+    for key, v in by_family.get("site_power", {}).items():
+        grid_by_site[key[0]] += v
     rows = []
     for s, site in enumerate(ix.sites):
-        grid = sum(v for key, v in by_family.get("site_power", {}).items() if key[0] == s)
+        grid = grid_by_site[s]
         rows.append(
             {
                 "family": "site_power",
@@ -372,7 +373,7 @@ def shadow_price_table(
     return pd.DataFrame(rows, columns=cols)
 
 
-def extract(m: Model, outcome: Outcome, row_names: list[str]) -> PlanTables:
+def extract(m: Model, outcome: Outcome) -> PlanTables:
     """All tables for a solved outcome."""
     x = outcome.x
     cash = _cashflow_table(m, x)
@@ -386,5 +387,5 @@ def extract(m: Model, outcome: Outcome, row_names: list[str]) -> PlanTables:
         cashflows=cash,
         value_terms_usd=value_terms(m, x),
         funding_gap=gap,
-        shadow_prices=shadow_price_table(m, m.index, outcome, row_names),
+        shadow_prices=shadow_price_table(m, m.index, outcome),
     )

@@ -10,7 +10,7 @@ import pandas as pd
 from models import Portfolio
 from optimizer.build import build_model
 from optimizer.diagnose import funding_gap_text, structural_problems
-from optimizer.extract import PlanTables, extract
+from optimizer.extract import PlanTables, extract, scenario_values, value_terms
 from optimizer.index import Scenario, build_index
 from optimizer.matrix import to_matrix
 from optimizer.solve import solve_plan
@@ -78,8 +78,6 @@ def plan_portfolio(
     diagnosis = structural_problems(portfolio)
     base_terms: dict[str, float] = {}
     if run.baseline.x is not None:
-        from optimizer.extract import value_terms
-
         base_terms = value_terms(model, run.baseline.x)
     result = PlanResult(
         portfolio=portfolio,
@@ -108,21 +106,10 @@ def plan_portfolio(
             ]
         return result
     t0 = time.perf_counter()
-    tables = extract(model, run.plan, mf.row_names)
+    tables = extract(model, run.plan)
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    check = verify(
-        portfolio,
-        _first_scenario(tables.plan),
-        _first_scenario(tables.treasury),
-        tables.conversions,
-        tables.contracts,
-        tables.rig_sales,
-        _first_scenario(tables.funding_gap),
-        _scenario_value(result, model, run),
-        market=index.scenarios[0].market,
-        relaxed=relax,
-    )
+    check = verify_plan(portfolio, model, run.plan.x, tables, relaxed=relax)
     seconds["verify"] = time.perf_counter() - t0
     result.tables = tables
     result.verification = check
@@ -143,7 +130,19 @@ def _first_scenario(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _scenario_value(result: PlanResult, model, run) -> float:
-    from optimizer.extract import scenario_values
-
-    return float(scenario_values(model, run.plan.x)[0])
+def verify_plan(
+    portfolio: Portfolio, model, x, tables: PlanTables, relaxed: bool = False
+) -> Verification:
+    """Verify the first scenario's tables against the value the model gives that scenario."""
+    return verify(
+        portfolio,
+        _first_scenario(tables.plan),
+        _first_scenario(tables.treasury),
+        tables.conversions,
+        tables.contracts,
+        tables.rig_sales,
+        _first_scenario(tables.funding_gap),
+        float(scenario_values(model, x)[0]),
+        market=model.index.scenarios[0].market,
+        relaxed=relaxed,
+    )
