@@ -9,6 +9,7 @@ combinations.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -90,6 +91,12 @@ class Model:
         self.prob.addConstraint(pulp.LpConstraint(expr, sense, name, rhs))
         self.row_family.append(family)
         self.row_key.append(key)
+
+    @functools.cached_property
+    def prepay_months(self) -> list[frozenset[int]]:
+        """Per eligible pair, the months its tenant's capex prepayment arrives (computed once:
+        every month's cash row and objective asks)."""
+        return [frozenset(self.index.tenant_prepay_months(s, k)) for s, k in self.index.pairs]
 
     def cum(self, s: int, t: int) -> int:
         """Column of IT MW started at site s by month t (-1 before month 0 or without builds)."""
@@ -322,7 +329,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
                     -ix.ai_pue[s] * ix.power_price_usd_per_mwh[s, t] * hours / USD_PER_MUSD
                 )
         share = ix.contract_tenant_capex_share[k]
-        if share > 0 and not ix.contract_signed[k] and t in ix.tenant_prepay_months(s, k):
+        if share > 0 and not ix.contract_signed[k] and t in m.prepay_months[i]:
             per_month = 1.0 / max(1, int(ix.lead_months[s]))
             terms["tenant_capex_usd"][col] = (
                 share * ix.capex_usd_per_it_mw[s] * per_month / USD_PER_MUSD
