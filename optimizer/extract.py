@@ -284,6 +284,12 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
+    """Monthly undiscounted flows by term of any solution on ``m`` (the status quo's too, so the
+    board report can find the month the plan pays back against it)."""
+    return _cashflow_table(m, x)
+
+
 def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome) -> pd.DataFrame:
     """Value of relaxing each binding limit, in USD, from the LP duals of the value phase.
 

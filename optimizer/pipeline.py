@@ -10,7 +10,7 @@ import pandas as pd
 from models import Portfolio
 from optimizer.build import build_model
 from optimizer.diagnose import funding_gap_text, structural_problems
-from optimizer.extract import PlanTables, extract, scenario_values, value_terms
+from optimizer.extract import PlanTables, cashflow_table, extract, scenario_values, value_terms
 from optimizer.index import Scenario, build_index
 from optimizer.matrix import to_matrix
 from optimizer.solve import solve_plan
@@ -37,6 +37,8 @@ class PlanResult:
     seconds: dict[str, float]
     diagnosis: list[str] = field(default_factory=list)
     mip_gap: float | None = None
+    baseline_cashflows: pd.DataFrame | None = None
+    """The status quo's monthly flows by term (as ``tables.cashflows``), when it solved."""
 
     @property
     def uplift_usd(self) -> float | None:
@@ -98,6 +100,8 @@ def plan_portfolio(
         diagnosis=diagnosis,
         mip_gap=next((p.mip_gap for p in run.plan.phases if p.mip_gap is not None), None),
     )
+    if run.baseline.x is not None:
+        result.baseline_cashflows = cashflow_table(model, run.baseline.x)
     if run.plan.x is None:
         if not diagnosis:
             result.diagnosis = [

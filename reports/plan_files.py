@@ -95,6 +95,8 @@ def write_plan(result: PlanResult, out_dir: Path | str) -> Path:
             _csv(t.contracts, stage / "contracts.csv")
             _csv(t.rig_sales, stage / "rig_sales.csv")
             _csv(t.cashflows, stage / "cashflows.csv")
+            if result.baseline_cashflows is not None:
+                _csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
             _csv(t.shadow_prices, stage / "shadow_prices.csv")
             if result.status == "unfunded":
                 _csv(t.funding_gap, stage / "funding_gap.csv", ["month", "gap_usd"])
