@@ -1,0 +1,346 @@
+"""The report's charts as PNG bytes (matplotlib on a bare Agg canvas: no pyplot state)."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from matplotlib import dates as mdates
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from reports.board.data import Run
+from reports.board.figures import bridge_frame, cash_floor
+from reports.summary_md import money
+
+USE_ORDER = ("mining", "hosting", "constructing", "ready_idle", "unused")
+USE_LABELS = {
+    "mining": "Mining",
+    "hosting": "AI hosting",
+    "constructing": "Under construction",
+    "ready_idle": "Built, awaiting tenant",
+    "unused": "Unused grid",
+}
+USE_COLORS = {
+    "mining": "#e8871e",
+    "hosting": "#2f6db5",
+    "constructing": "#f2c14e",
+    "ready_idle": "#8cc084",
+    "unused": "#e3e3e3",
+}
+# --------------------------------------------------------------------------- charts
+
+
+def _mpl(text: object) -> str:
+    """User text made safe for matplotlib: no mathtext, not hidden from legends."""
+    s = str(text).replace("$", r"\$")
+    return "\u200b" + s if s.startswith("_") else s
+
+
+def _months_x(months: Iterable[str]) -> pd.DatetimeIndex:
+    return pd.PeriodIndex(list(months), freq="M").to_timestamp()
+
+
+def _figure(width: float, height: float) -> Figure:
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)  # Agg canvas on a bare Figure: no pyplot state, no backend switch
+    return fig
+
+
+def _png(fig: Figure, dpi: int = 110) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()
+
+
+_MW = FuncFormatter(lambda v, _: f"{v:,.0f}")
+_USD = FuncFormatter(lambda v, _: money(v))
+
+
+def _shades(base: str, n: int) -> list:
+    """``n`` distinguishable shades around one colour (dark to light)."""
+    from matplotlib.colors import to_rgb
+
+    r, g, b = to_rgb(base)
+    if n == 1:
+        return [(r, g, b)]
+    out = []
+    for i in range(n):
+        t = -0.45 + 0.9 * i / (n - 1)  # darker … lighter
+        if t < 0:
+            out.append((r * (1 + t), g * (1 + t), b * (1 + t)))
+        else:
+            out.append((r + (1 - r) * t, g + (1 - g) * t, b + (1 - b) * t))
+    return out
+
+
+def capacity_series(plan: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, tuple[str, object]]]:
+    """Portfolio grid MW per month by (use, detail): mining by fleet group, hosting by contract.
+
+    Returns the month × series frame and, per series column, its (label, colour).
+    """
+    p = plan.copy()
+    p["detail"] = p["detail"].where(p["use"].isin(["mining", "hosting"]), "")
+    p["key"] = p["use"] + "\x1f" + p["detail"]
+    wide = p.pivot_table(index="month", columns="key", values="power_mw", aggfunc="sum").fillna(0)
+    wide = wide.sort_index()
+    keys: list[str] = []
+    styles: dict[str, tuple[str, object]] = {}
+    for use in USE_ORDER:
+        mine = [k for k in wide.columns if k.split("\x1f", 1)[0] == use]
+        mine = [k for k in mine if wide[k].abs().max() > 1e-6]
+        # biggest first so the stack reads bottom-up by size
+        mine.sort(key=lambda k: -wide[k].sum())
+        colors = _shades(USE_COLORS[use], len(mine)) if use in ("mining", "hosting") else None
+        for i, k in enumerate(mine):
+            detail = k.split("\x1f", 1)[1]
+            label = f"{USE_LABELS[use]}: {detail}" if detail else USE_LABELS[use]
+            styles[k] = (label, colors[i] if colors else USE_COLORS[use])
+            keys.append(k)
+    return wide[keys], styles
+
+
+def capacity_chart(plan: pd.DataFrame) -> bytes:
+    wide, styles = capacity_series(plan)
+    x = _months_x(wide.index)
+    n = len(wide.columns)
+    fig = _figure(11, 5.2 + max(0, n - 14) * 0.18)
+    ax = fig.subplots()
+    if n:
+        ax.stackplot(
+            x,
+            wide.T.to_numpy(),
+            labels=[_mpl(styles[k][0]) for k in wide.columns],
+            colors=[styles[k][1] for k in wide.columns],
+            linewidth=0.3,
+            edgecolor="white",
+        )
+    ax.set_title("Portfolio grid power by use (MW)", fontsize=13, fontweight="bold", loc="left")
+    ax.set_ylabel("Grid power, MW")
+    ax.yaxis.set_major_formatter(_MW)
+    ax.margins(x=0)
+    ax.grid(axis="y", alpha=0.3)
+    handles, labels = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        fontsize=8,
+        frameon=False,
+    )
+    return _png(fig)
+
+
+def site_capacity_chart(plan: pd.DataFrame) -> bytes:
+    sites = list(dict.fromkeys(plan["site"]))
+    ncols = min(3, len(sites))
+    nrows = math.ceil(len(sites) / ncols)
+    fig = _figure(11, 2.6 * nrows + 0.6)
+    axes = np.atleast_1d(fig.subplots(nrows, ncols, sharex=True, squeeze=False)).ravel()
+    uses = [u for u in USE_ORDER if u in set(plan["use"])]
+    for ax, site in zip(axes, sites, strict=False):
+        sub = plan[plan["site"] == site]
+        wide = (
+            sub.pivot_table(index="month", columns="use", values="power_mw", aggfunc="sum")
+            .reindex(columns=uses)
+            .fillna(0)
+            .sort_index()
+        )
+        ax.stackplot(
+            _months_x(wide.index),
+            wide.T.to_numpy(),
+            labels=[USE_LABELS[u] for u in uses],
+            colors=[USE_COLORS[u] for u in uses],
+            linewidth=0,
+        )
+        ax.set_title(_mpl(site), fontsize=10, loc="left")
+        ax.yaxis.set_major_formatter(_MW)
+        ax.margins(x=0)
+        ax.grid(axis="y", alpha=0.3)
+        ax.tick_params(labelsize=8)
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=6)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    for ax in axes[len(sites) :]:
+        ax.set_visible(False)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=len(uses), frameon=False)
+    fig.suptitle(
+        "Grid power by use at each site (MW)", fontsize=12, fontweight="bold", x=0.01, ha="left"
+    )
+    return _png(fig)
+
+
+def gantt_chart(conv: pd.DataFrame, contracts: pd.DataFrame, months: Sequence[str]) -> bytes:
+    conv = conv.sort_values(["start_month", "site"]).reset_index(drop=True)
+    fig = _figure(11, 1.2 + 0.55 * len(conv))
+    ax = fig.subplots()
+    end = _months_x([months[-1]])[0] + pd.offsets.MonthEnd(1) if len(months) else None
+    for i, r in conv.iterrows():
+        start, ready = _months_x([r.start_month, r.ready_month])
+        ax.barh(
+            i,
+            (ready - start).days,
+            left=start,
+            height=0.5,
+            color=USE_COLORS["constructing"],
+            edgecolor="#9a7a1f",
+        )
+        if end is not None and ready < end:
+            ax.barh(
+                i,
+                (end - ready).days,
+                left=ready,
+                height=0.5,
+                color=USE_COLORS["hosting"],
+                alpha=0.35,
+            )
+        ax.annotate(
+            _mpl(f"{r.it_mw:,.1f} MW IT, {money(r.capex_usd)}; ready {r.ready_month}"),
+            (ready, i),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_yticks(range(len(conv)), [_mpl(s) for s in conv["site"]], fontsize=9)
+    ax.invert_yaxis()
+    if len(months):
+        ax.set_xlim(_months_x([months[0]])[0], end)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(
+        "Conversion timeline: construction (yellow), then available for hosting (blue)",
+        fontsize=11,
+        fontweight="bold",
+        loc="left",
+    )
+    if not contracts.empty:
+        for r in contracts.itertuples():
+            rows = [i for i, s in enumerate(conv["site"]) if s == r.site]
+            x = _months_x([r.first_month_in_horizon])[0]
+            for i in rows:
+                ax.plot(x, i, marker="D", color="#1b3f73", markersize=5)
+    return _png(fig)
+
+
+def treasury_chart(tre: pd.DataFrame, floor: float | None, gap: pd.DataFrame) -> bytes:
+    x = _months_x(tre["month"])
+    fig = _figure(11, 6.4)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    width = 20  # days
+    top.fill_between(x, tre["btc_held"], color="#f2a93b", alpha=0.35, label="BTC held (month end)")
+    top.plot(x, tre["btc_held"], color="#c47a12", linewidth=1.5)
+    top.bar(x, tre["btc_sold"], width=width, color="#b83a3a", label="BTC sold in month")
+    top.set_ylabel("BTC")
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    top.grid(axis="y", alpha=0.3)
+    price = top.twinx()
+    price.plot(
+        x,
+        tre["btc_price_usd"],
+        color="#444444",
+        linestyle="--",
+        linewidth=1.2,
+        label="BTC price (right axis)",
+    )
+    price.set_ylabel("BTC price, USD")
+    price.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    price.set_ylim(bottom=0)
+    top.set_title(
+        "Treasury: BTC held and sold, BTC price", fontsize=12, fontweight="bold", loc="left"
+    )
+
+    bottom.plot(x, tre["cash_usd"], color="#2f6db5", linewidth=1.8, label="Cash (month end)")
+    if floor is not None:
+        bottom.axhline(
+            floor, color="#b83a3a", linestyle=":", linewidth=1.5, label=f"Cash floor {money(floor)}"
+        )
+    if not gap.empty and (gap["gap_usd"] > 0.5).any():
+        gx = _months_x(gap["month"])
+        bottom.bar(gx, gap["gap_usd"], width=width, color="#d62728", alpha=0.6, label="Funding gap")
+    bottom.yaxis.set_major_formatter(_USD)
+    bottom.set_ylabel("USD")
+    bottom.set_ylim(bottom=min(0.0, float(tre["cash_usd"].min()) * 1.05))
+    bottom.grid(axis="y", alpha=0.3)
+    handles, labels = [], []
+    for ax in (top, price, bottom):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=len(labels), frameon=False, fontsize=9
+    )
+    bottom.set_title("Cash", fontsize=11, loc="left")
+    bottom.margins(x=0.01)
+    return _png(fig)
+
+
+def bridge_chart(bridge: pd.DataFrame, base_total: float, plan_total: float) -> bytes:
+    rows = bridge[bridge["change_usd"].abs() > 1e-6 * max(abs(base_total), abs(plan_total), 1)]
+    labels = ["Status quo", *[_mpl(s) for s in rows["label"]]]
+    changes = rows["change_usd"].to_numpy()
+    residual = plan_total - base_total - changes.sum()
+    if abs(residual) > 1e-4 * max(abs(plan_total), 1.0):
+        labels.append("Other / not split by term")
+        changes = np.append(changes, residual)
+    labels.append("Plan")
+    fig = _figure(11, 1.4 + 0.42 * len(labels))
+    ax = fig.subplots()
+    level = base_total
+    scale = max(abs(base_total), abs(plan_total), *(np.abs(changes) if changes.size else [0]))
+    pad = 0.01 * scale
+
+    def label(y: int, left: float, right: float, v: float, total: bool = False) -> None:
+        text = money(v) if total or v < 0 else "+" + money(v)
+        ax.text(max(left, right) + pad, y, _mpl(text), va="center", fontsize=8)
+
+    ax.barh(0, base_total, color="#7f7f7f")
+    label(0, 0, base_total, base_total, total=True)
+    for i, v in enumerate(changes, start=1):
+        ax.barh(i, v, left=level, color="#3a9a4a" if v >= 0 else "#c0392b")
+        label(i, level, level + v, v)
+        level += v
+    last = len(labels) - 1
+    ax.barh(last, plan_total, color="#2f6db5")
+    label(last, 0, plan_total, plan_total, total=True)
+    ax.set_yticks(range(len(labels)), labels, fontsize=9)
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", linewidth=0.8)
+    ax.xaxis.set_major_formatter(_USD)
+    ax.grid(axis="x", alpha=0.3)
+    lo, hi = ax.get_xlim()
+    ax.set_xlim(lo - 0.03 * scale if lo < 0 else lo, hi + 0.12 * scale)
+    ax.set_title(
+        "Value bridge: status quo to plan, by objective term (discounted USD)",
+        fontsize=12,
+        fontweight="bold",
+        loc="left",
+    )
+    return _png(fig)
+
+
+def charts(run: Run) -> dict[str, bytes]:
+    """PNG charts of the run by name (a chart whose data is missing is left out)."""
+    out: dict[str, bytes] = {}
+    plan = run.table("plan")
+    if not plan.empty:
+        out["capacity"] = capacity_chart(plan)
+        out["site_capacity"] = site_capacity_chart(plan)
+    conv = run.table("conversions")
+    months = list(dict.fromkeys(plan["month"])) if not plan.empty else []
+    if not conv.empty:
+        out["gantt"] = gantt_chart(conv, run.table("contracts"), months)
+    tre = run.table("treasury")
+    if not tre.empty:
+        gap = run.table("funding_gap")
+        out["treasury"] = treasury_chart(tre, cash_floor(run.summary), gap)
+    bridge = bridge_frame(run)
+    base, value = run.summary.get("baseline_value_usd"), run.summary.get("value_usd")
+    if not bridge.empty and base is not None and value is not None:
+        out["bridge"] = bridge_chart(bridge, float(base), float(value))
+    return out

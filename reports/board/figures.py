@@ -1,0 +1,256 @@
+"""Numbers and tables derived from a run for the report: decisions, value bridge, funding
+gap, payback, provenance. Shared by the HTML page and the workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+from importlib import metadata
+
+import numpy as np
+import pandas as pd
+
+from reports.board.data import RUN_TABLES, Run
+from reports.summary_md import TERM_LABELS, money, quarter
+
+# --------------------------------------------------------------------------- figures derived
+
+
+def funding_gap(run: Run) -> tuple[float, str | None]:
+    """Total funding gap (USD) and the first month with a gap, from the run's files."""
+    gap = run.table("funding_gap")
+    if gap.empty and "funding_gap_usd" in run.table("cashflows").columns:
+        cf = run.table("cashflows")
+        gap = cf.rename(columns={"funding_gap_usd": "gap_usd"})[["month", "gap_usd"]]
+    total = run.summary.get("funding_gap_total_usd")
+    first = None
+    if not gap.empty:
+        positive = gap[gap["gap_usd"] > 0.5]
+        first = str(positive["month"].iloc[0]) if not positive.empty else None
+        if total is None:
+            total = float(gap["gap_usd"].sum())
+    return float(total or 0.0), first
+
+
+def payback_month(run: Run) -> str | None:
+    """First month where the cumulative discounted plan-minus-status-quo cash flow is positive.
+
+    Needs the status quo's monthly cash flows next to the plan's in ``cashflows.csv`` (columns
+    ``baseline_<term>``); without them the payback month is not computable and None is returned.
+    """
+    cf = run.table("cashflows")
+    if cf.empty or "discount_factor" not in cf.columns:
+        return None
+    terms = [t for t in _term_order(run) if t in cf.columns and f"baseline_{t}" in cf.columns]
+    if not terms:
+        return None
+    delta = sum(cf[t] - cf[f"baseline_{t}"] for t in terms)
+    cumulative = (delta * cf["discount_factor"]).cumsum()
+    positive = np.flatnonzero(cumulative.to_numpy() > 0)
+    return str(cf["month"].iloc[positive[0]]) if positive.size else None
+
+
+def cash_floor(summary: dict) -> float | None:
+    """The cash floor if summary.json carries it (it is an input, not always written)."""
+    for holder in (summary, summary.get("treasury") or {}, summary.get("inputs") or {}):
+        if isinstance(holder, dict) and holder.get("min_cash_usd") is not None:
+            return float(holder["min_cash_usd"])
+    return None
+
+
+def _term_order(run: Run) -> list[str]:
+    order = list(run.summary.get("value_terms_order") or [])
+    for k in (run.summary.get("value_terms_usd") or {}) | (
+        run.summary.get("baseline_value_terms_usd") or {}
+    ):
+        if k not in order:
+            order.append(k)
+    return order
+
+
+def bridge_frame(run: Run) -> pd.DataFrame:
+    """Value by objective term: status quo, plan and change (USD, discounted)."""
+    plan = run.summary.get("value_terms_usd") or {}
+    base = run.summary.get("baseline_value_terms_usd") or {}
+    rows = []
+    for k in _term_order(run):
+        p, b = plan.get(k), base.get(k)
+        if p is None and b is None:
+            continue
+        p, b = float(p or 0.0), float(b or 0.0)
+        rows.append(
+            {
+                "term": k,
+                "label": TERM_LABELS.get(k, k),
+                "status_quo_usd": b,
+                "plan_usd": p,
+                "change_usd": p - b,
+            }
+        )
+    return pd.DataFrame(rows, columns=["term", "label", "status_quo_usd", "plan_usd", "change_usd"])
+
+
+def btc_by_quarter(run: Run) -> pd.DataFrame:
+    tre = run.table("treasury")
+    if tre.empty or "btc_sold" not in tre.columns:
+        return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
+    sold = tre[tre["btc_sold"] > 1e-6]
+    if sold.empty:
+        return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
+    return (
+        sold.assign(quarter=sold["month"].map(quarter))
+        .groupby("quarter", as_index=False, sort=True)
+        .agg(
+            months=("month", lambda s: f"{s.iloc[0]} to {s.iloc[-1]}" if len(s) > 1 else s.iloc[0]),
+            btc_sold=("btc_sold", "sum"),
+            usd_raised=("usd_raised", "sum"),
+        )
+    )
+
+
+def decisions_frame(run: Run) -> pd.DataFrame:
+    """One row per decision: conversions, contracts, rig sales, BTC sales by quarter."""
+    rows: list[dict] = []
+    conv = run.table("conversions")
+    for r in conv.sort_values("start_month").itertuples() if not conv.empty else []:
+        rows.append(
+            {
+                "decision": "Convert to AI hosting",
+                "where": r.site,
+                "when": f"build {r.start_month}, ready {r.ready_month}",
+                "size": f"{r.it_mw:,.1f} MW IT",
+                "usd": f"capex {money(r.capex_usd)}",
+            }
+        )
+    con = run.table("contracts")
+    for r in con.sort_values("start_month").itertuples() if not con.empty else []:
+        signed = bool(getattr(r, "signed", False))
+        rows.append(
+            {
+                "decision": "Keep signed contract" if signed else "Sign hosting contract",
+                "where": f"{r.contract} at {r.site}",
+                "when": f"{r.start_month} to {r.end_month}",
+                "size": f"{r.it_mw:,.1f} MW IT",
+                "usd": f"rent in horizon {money(r.revenue_usd)}",
+            }
+        )
+    rigs = run.table("rig_sales")
+    if not rigs.empty:
+        by_site = rigs.groupby("site", as_index=False, sort=False).agg(
+            first=("month", "min"),
+            last=("month", "max"),
+            mw=("mw_sold", "sum"),
+            usd=("proceeds_usd", "sum"),
+        )
+        for r in by_site.sort_values("first").itertuples():
+            when = r.first if r.first == r.last else f"{r.first} to {r.last}"
+            rows.append(
+                {
+                    "decision": "Sell rigs",
+                    "where": r.site,
+                    "when": when,
+                    "size": f"{r.mw:,.1f} MW",
+                    "usd": f"proceeds {money(r.usd)}",
+                }
+            )
+    for r in btc_by_quarter(run).itertuples():
+        rows.append(
+            {
+                "decision": "Sell BTC",
+                "where": r.quarter,
+                "when": r.months,
+                "size": f"{r.btc_sold:,.2f} BTC",
+                "usd": f"raises {money(r.usd_raised)}",
+            }
+        )
+    return pd.DataFrame(rows, columns=["decision", "where", "when", "size", "usd"])
+
+
+def key_figures(run: Run) -> list[tuple[str, str]]:
+    s = run.summary
+    rows = [
+        ("Status", run.status),
+        ("Plan value (discounted)", money(s.get("value_usd"))),
+        ("Status quo value", money(s.get("baseline_value_usd"))),
+        ("Value vs status quo", money(s.get("uplift_usd"))),
+    ]
+    if s.get("it_mw_converted_total") is not None:
+        rows.append(("IT capacity converted", f"{s['it_mw_converted_total']:,.1f} MW"))
+    if s.get("btc_sold_total") is not None:
+        rows.append(("BTC sold in all", f"{s['btc_sold_total']:,.2f} BTC"))
+    if s.get("usd_raised_total") is not None:
+        rows.append(("USD raised from BTC (net)", money(s["usd_raised_total"])))
+    pay = payback_month(run)
+    if pay is not None:
+        rows.append(("Payback month (discounted, vs status quo)", pay))
+    if run.status == "unfunded":
+        total, first = funding_gap(run)
+        rows.append(("Funding gap", f"{money(total)}, first in {first or 'n/a'}"))
+    return rows
+
+
+def verification_frame(run: Run) -> pd.DataFrame:
+    records = run.summary.get("verification")
+    if records:
+        frame = pd.DataFrame(records)
+    else:
+        frame = run.table("verification")
+    if "ok" in frame.columns:
+        frame = frame.assign(ok=frame["ok"].map(_truthy))
+    return frame
+
+
+def _truthy(v: object) -> bool:
+    if isinstance(v, str):
+        return v.strip().lower() in {"true", "1", "1.0"}
+    return bool(v)
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "n/a"
+
+
+def _utc(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def provenance(run: Run) -> list[tuple[str, str]]:
+    s = run.summary
+    solver = s.get("solver") or {}
+    rows = [
+        ("Portfolio", run.name),
+        ("Status", run.status),
+        ("Status quo status", str(s.get("baseline_status", "n/a"))),
+        ("Solver", f"{solver.get('name', 'n/a')} ({solver.get('version', 'n/a')})"),
+        ("Minimum commitments relaxed", str(solver.get("relaxed_min_commitments", "n/a"))),
+        ("MIP gap", str(solver.get("mip_gap", "n/a"))),
+        ("Inputs SHA-256", str(s.get("inputs_sha256", "n/a"))),
+        ("Run written", _utc((run.path / "summary.json").stat().st_mtime)),
+        ("Report generated", _utc(dt.datetime.now(dt.UTC).timestamp())),
+        (
+            "Versions",
+            f"realloc {_version('realloc')}, Python {platform.python_version()}, "
+            f"pandas {_version('pandas')}, matplotlib {_version('matplotlib')}, "
+            f"openpyxl {_version('openpyxl')}",
+        ),
+    ]
+    for k in ("created_utc", "timestamp", "generated_at"):
+        if s.get(k):
+            rows.insert(7, ("Run timestamp", str(s[k])))
+    return rows
+
+
+def source_files(run: Run) -> pd.DataFrame:
+    rows = []
+    for name in ["summary.json", *(f"{t}.csv" for t in RUN_TABLES)]:
+        path = run.path / name
+        if path.is_file():
+            data = path.read_bytes()
+            rows.append(
+                {"file": name, "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+            )
+    return pd.DataFrame(rows, columns=["file", "bytes", "sha256"])

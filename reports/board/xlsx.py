@@ -1,0 +1,151 @@
+"""The board report's workbook: one sheet per table, typed numbers, frozen headers, set
+column widths; text that a spreadsheet would read as a formula is stored as text."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from reports.board.data import Run
+from reports.board.figures import bridge_frame, funding_gap, payback_month, verification_frame
+
+XLSX_SHEETS = (
+    "summary",
+    "value_bridge",
+    "plan",
+    "conversions",
+    "contracts",
+    "treasury",
+    "shadow_prices",
+    "cashflows",
+    "rig_sales",
+    "verification",
+    "funding_gap",
+)
+"""Workbook sheets in order; a run without a table gets no sheet for it (summary always)."""
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+# --------------------------------------------------------------------------- Excel
+
+
+def _number_format(col: str) -> str | None:
+    c = col.lower()
+    if c == "shadow_price_usd":
+        return "#,##0.000;[Red]-#,##0.000"
+    if "usd" in c:
+        return "#,##0;[Red]-#,##0"
+    if c.endswith("btc") or c.startswith("btc_"):
+        return "#,##0.0000"
+    if c.endswith("_mw") or c == "mw_sold":
+        return "#,##0.00"
+    if c == "discount_factor":
+        return "0.000000"
+    return None
+
+
+def _cell_value(v: object) -> object:
+    if v is None:
+        return None
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    if isinstance(v, str) and v == "":
+        return None
+    return v
+
+
+def _write_sheet(ws, frame: pd.DataFrame) -> None:
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    cols = [str(c) for c in frame.columns]
+    ws.append(cols)
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    widths = [len(c) for c in cols]
+    for row in frame.itertuples(index=False):
+        ws.append([_cell_value(v) for v in row])
+        r = ws.max_row
+        for j, v in enumerate(row):
+            cell = ws.cell(row=r, column=j + 1)
+            if isinstance(v, str):
+                if v.startswith(_FORMULA_START):
+                    cell.value = v
+                    cell.data_type = "s"  # text, never a formula
+                    cell.quotePrefix = True
+                widths[j] = max(widths[j], len(v))
+            elif isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_):
+                widths[j] = max(widths[j], min(len(f"{float(v):,.2f}"), 18))
+    for j, c in enumerate(cols, start=1):
+        fmt = _number_format(c)
+        if (
+            fmt
+            and pd.api.types.is_numeric_dtype(frame[c])
+            and not pd.api.types.is_bool_dtype(frame[c])
+        ):
+            for (cell,) in ws.iter_rows(min_row=2, min_col=j, max_col=j):
+                cell.number_format = fmt
+        ws.column_dimensions[get_column_letter(j)].width = min(max(widths[j - 1] + 2, 8), 60)
+    ws.freeze_panes = "A2"
+
+
+def summary_sheet_frame(run: Run) -> pd.DataFrame:
+    """Key figures, value terms and provenance as item / value / unit rows."""
+    s = run.summary
+    rows: list[tuple[str, object, str]] = [
+        ("portfolio", run.name, ""),
+        ("status", run.status, ""),
+    ]
+    for k, unit in (
+        ("value_usd", "USD"),
+        ("baseline_value_usd", "USD"),
+        ("uplift_usd", "USD"),
+        ("btc_sold_total", "BTC"),
+        ("usd_raised_total", "USD"),
+        ("it_mw_converted_total", "MW"),
+        ("funding_gap_total_usd", "USD"),
+    ):
+        if s.get(k) is not None:
+            rows.append((k, float(s[k]), unit))
+    if run.status == "unfunded":
+        rows.append(("funding_gap_first_month", funding_gap(run)[1] or "", ""))
+    pay = payback_month(run)
+    if pay:
+        rows.append(("payback_month", pay, ""))
+    solver = s.get("solver") or {}
+    rows += [
+        ("solver", f"{solver.get('name', '')} {solver.get('version', '')}".strip(), ""),
+        ("inputs_sha256", str(s.get("inputs_sha256", "")), ""),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value", "unit"])
+
+
+def render_xlsx(run: Run, path: Path) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "summary"
+    frame = summary_sheet_frame(run)
+    _write_sheet(ws, frame)
+    for i, unit in enumerate(frame["unit"], start=2):
+        fmt = {"USD": "#,##0;[Red]-#,##0", "BTC": "#,##0.0000", "MW": "#,##0.00"}.get(unit)
+        if fmt and isinstance(ws.cell(row=i, column=2).value, int | float):
+            ws.cell(row=i, column=2).number_format = fmt
+    for name in XLSX_SHEETS[1:]:
+        if name == "value_bridge":
+            frame = bridge_frame(run)
+        elif name == "verification":
+            frame = verification_frame(run)
+        elif name in run.tables:
+            frame = run.table(name)
+        else:
+            continue
+        if name != "value_bridge" or not frame.empty:
+            _write_sheet(wb.create_sheet(name), frame)
+    wb.save(path)
