@@ -50,6 +50,7 @@ def summary_dict(result: PlanResult) -> dict:
         "usd_raised_total": float(t.treasury["usd_raised"].sum()) if t is not None else None,
         "it_mw_converted_total": converted,
         "funding_gap_total_usd": gap,
+        "min_cash_usd": result.portfolio.treasury.min_cash_usd,
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),
