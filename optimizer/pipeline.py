@@ -57,8 +57,13 @@ def plan_portfolio(
     relax: bool = False,
     options: SolverOptions | None = None,
     scenarios: list[Scenario] | None = None,
+    backend=None,
 ) -> PlanResult:
-    """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant."""
+    """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant.
+
+    ``backend``: a solver backend to use instead of ``make_backend(solver, options)`` (a sweep
+    passes one that keeps and warm-starts its models across plans, see optimizer/warm.py).
+    """
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     index = build_index(portfolio, scenarios)
@@ -67,7 +72,8 @@ def plan_portfolio(
     t0 = time.perf_counter()
     mf = to_matrix(model)
     seconds["to_matrix"] = time.perf_counter() - t0
-    backend = make_backend(solver, options)
+    if backend is None:
+        backend = make_backend(solver, options)
     run = solve_plan(model, mf, backend)
     seconds.update(run.seconds)
     size = {
