@@ -6,10 +6,12 @@ line for YAML, sheet and row for Excel), the field and what was expected.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, get_args
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from models.base import FieldError
 
@@ -46,13 +48,105 @@ def describe_loc(loc: tuple, data: object) -> str:
     return "".join(parts) or "(top level)"
 
 
+_FIX = {
+    "float_parsing": "expected a valid number (digits only, no units or thousands separators)",
+    "float_type": "expected a valid number",
+    "int_parsing": "expected a valid integer (a whole number)",
+    "int_type": "expected a valid integer (a whole number)",
+    "int_from_float": "expected a valid integer, without a fractional part",
+    "finite_number": "expected a finite number (not .nan or .inf)",
+    "string_type": "expected text; put it in quotes",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "list_type": "expected a list (in YAML: [A, B] or one '- item' per line)",
+    "dict_type": "expected a mapping (in YAML: one 'key: value' per line, indented)",
+    "model_type": "expected a mapping of fields (in YAML: one 'key: value' per line, indented)",
+    "model_attributes_type": "expected a mapping of fields (one 'key: value' per line)",
+    "too_short": "the list is too short; it needs at least one item",
+    "string_too_short": "must not be empty",
+}
+_BOUNDS = {
+    "greater_than": ("gt", "must be greater than"),
+    "greater_than_equal": ("ge", "must be greater than or equal to"),
+    "less_than": ("lt", "must be less than"),
+    "less_than_equal": ("le", "must be less than or equal to"),
+}
+
+
+def _field_info(model: type[BaseModel] | None, loc: tuple) -> tuple[type[BaseModel] | None, Any]:
+    """The model holding the last field of ``loc`` and that field's FieldInfo (or None)."""
+    holder, info = None, None
+    for key in loc:
+        if isinstance(key, int):
+            continue
+        if model is None:
+            return None, None
+        holder, info = model, model.model_fields.get(key)
+        if info is None:
+            return holder, None
+        model = _inner_model(info.annotation)
+    return holder, info
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _inner_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _meaning(info: Any) -> str:
+    """The first sentence of a field's docstring, which states its units."""
+    text = " ".join((getattr(info, "description", None) or "").split())
+    return text.split(". ")[0].rstrip(".")
+
+
+def _message(e: dict, model: type[BaseModel] | None) -> str:
+    """Pydantic's message rewritten as what was wrong and what to write instead."""
+    loc = tuple(e["loc"])
+    kind = e["type"]
+    msg = e["msg"].removeprefix("Value error, ")
+    holder, info = _field_info(model, loc)
+    meaning = _meaning(info)
+    if kind == "extra_forbidden":
+        name = str(loc[-1]) if loc else ""
+        known = list(holder.model_fields) if holder is not None else []
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        listing = f" (fields here: {', '.join(known)})" if known else ""
+        return (
+            f"unknown field; {hint}check its spelling against the input reference in "
+            f"README.md{listing}"
+        )
+    if kind == "missing":
+        what = f" ({meaning})" if meaning else ""
+        return f"required field is missing{what}; add it"
+    if kind in _BOUNDS:
+        key, words = _BOUNDS[kind]
+        limit = (e.get("ctx") or {}).get(key)
+        msg = f"{words} {limit:,.10g}" if isinstance(limit, int | float) else msg
+        return f"{msg}; expected {meaning[0].lower() + meaning[1:]}" if meaning else msg
+    if kind in _FIX:
+        fix = _FIX[kind]
+        return f"{fix}; this field is: {meaning}" if meaning else fix
+    return msg
+
+
 def from_validation_error(
     err: ValidationError,
     path: Path | str,
     data: object,
     locate: Callable[[tuple], str] | None = None,
+    model: type[BaseModel] | None = None,
 ) -> InputError:
-    """Turn pydantic's error list into one readable paragraph; ``locate`` adds a line or row."""
+    """Turn pydantic's error list into one readable paragraph; ``locate`` adds a line or row.
+
+    ``model`` (the validated model class) lets messages name the field's meaning and units and
+    suggest the closest known field for a misspelt one.
+    """
     lines = []
     for e in err.errors(include_url=False):
         loc = tuple(e["loc"])
@@ -64,14 +158,12 @@ def from_validation_error(
             extra = locate(loc)
             if extra:
                 where = f"{where} ({extra})"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown field; check its spelling against the input reference in README.md"
-        elif e["type"] == "missing":
-            msg = "required field is missing"
+        msg = _message(e, model)
         got = e.get("input")
         got_text = (
-            "" if e["type"] in ("missing",) or isinstance(got, dict | list) else f" (got {got!r})"
+            ""
+            if e["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list)
+            else f" (got {got!r})"
         )
         lines.append(f"{where}: {msg}{got_text}")
     count = len(lines)

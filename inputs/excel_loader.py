@@ -602,7 +602,7 @@ def load_excel(path: Path | str) -> Portfolio:
     try:
         return Portfolio.model_validate(data)
     except ValidationError as e:
-        raise from_validation_error(e, path, data, locate) from None
+        raise from_validation_error(e, path, data, locate, Portfolio) from None
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -14,7 +14,9 @@ from models.forecast import ForecastSpec
 def load_forecast_spec(path: Path | str) -> ForecastSpec:
     """Load and validate a forecast spec; raise :class:`InputError` naming file, line and field."""
     path = Path(path)
-    data, node = parse_yaml(path)  # yaml.safe_load, plus the node tree for line numbers
+    data, node = parse_yaml(
+        path, "forecast spec"
+    )  # yaml.safe_load, plus the node tree for line numbers
     if not isinstance(data, dict):
         raise InputError(
             "expected a mapping of forecast fields (start_month, months, price, ...) "
@@ -24,7 +26,7 @@ def load_forecast_spec(path: Path | str) -> ForecastSpec:
     try:
         return ForecastSpec.model_validate(data)
     except ValidationError as e:
-        err = from_validation_error(e, path, data, lambda loc: _node_line(node, loc))
+        err = from_validation_error(e, path, data, lambda loc: _node_line(node, loc), ForecastSpec)
         message = str(err).removeprefix(f"{err.path}: ")
         raise InputError(
             message.replace("in the portfolio", "in the forecast spec", 1), path

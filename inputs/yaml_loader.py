@@ -13,52 +13,139 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error
+from inputs.errors import InputError, describe_loc, from_validation_error
 from models import Portfolio
+from models.base import MONTH_PATTERN, month_label
 
-MAX_INPUT_BYTES = 20 * 1024 * 1024
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+"""Largest portfolio, series or forecast file read (10 MiB). A 200-site, 600-month portfolio with
+every series inline is about 1.5 MB; anything far bigger is a wrong file, and refusing it up
+front is quicker than parsing it (YAML reads at about 1 MB/s)."""
+MAX_YAML_NODES = 2_000_000
+"""Most values a YAML document may expand to through aliases (``*name``); a few lines of nested
+aliases can otherwise stand for billions of values."""
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~6x faster
 
 
-def check_input_file(path: Path) -> None:
+def check_input_file(path: Path, kind: str = "portfolio") -> None:
     """Refuse a missing path, a folder or a huge file with a message the user can act on."""
     if not path.exists():
-        raise InputError("file not found", path)
+        raise InputError("file not found; check the path (relative to where you run it)", path)
     if path.is_dir():
-        raise InputError("is a folder; give the portfolio's YAML or Excel file", path)
+        raise InputError(f"is a folder; give the {kind}'s YAML or Excel file", path)
     size = path.stat().st_size
     if size > MAX_INPUT_BYTES:
         raise InputError(
-            f"file is {size / 1e6:.0f} MB; portfolio files over "
-            f"{MAX_INPUT_BYTES // 1024 // 1024} MB are refused",
+            f"file is {size / 1024 / 1024:,.1f} MiB; {kind} files over "
+            f"{MAX_INPUT_BYTES // 1024 // 1024} MiB are refused (is it the right file? "
+            "long monthly series belong in a CSV column, one value per month)",
             path,
         )
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, kind: str = "portfolio") -> str:
     """Read an input file as UTF-8, refusing huge or non-text files with a clear message."""
-    check_input_file(path)
+    check_input_file(path, kind)
+    data = path.read_bytes()
     try:
-        return path.read_bytes().decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
         raise InputError(
-            f"byte {e.start} is not valid UTF-8; save the file as UTF-8", path
+            f"line {line}: byte {e.start} is not valid UTF-8 (0x{data[e.start]:02x}); save "
+            "the file as UTF-8 (in a text editor or Excel: Save As, encoding UTF-8)",
+            path,
         ) from None
+    return text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is fine
 
 
-def parse_yaml(path: Path) -> tuple[Any, yaml.Node | None]:
+def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | None]:
     """Parse YAML safely; return the data and its node tree (for line numbers)."""
-    text = read_text(path)
+    text = read_text(path, kind)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise InputError(f"line {line}: holds a NUL byte; is this a text file?", path)
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            raise InputError(f"the file is empty; a {kind} file is a YAML mapping", path)
+        _check_nodes(node, path)
+        data = loader.construct_document(node)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(e, "problem", None) or str(e)
+        raise _yaml_error(e, path) from None
+    except RecursionError:
         raise InputError(
-            f"{where}YAML syntax error: {problem}; check indentation and quoting there", path
+            "the YAML is nested too deeply to read (thousands of levels of [ or {); "
+            "check the brackets",
+            path,
         ) from None
+    finally:
+        loader.dispose()
     return data, node
+
+
+def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
+    mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(e, "problem", None) or str(e)
+    if isinstance(e, yaml.constructor.ConstructorError) and "tag" in problem:
+        return InputError(
+            f"{where}{problem}; tags (!!python/..., !something) are not allowed in a "
+            "portfolio, write plain values",
+            path,
+        )
+    context = getattr(e, "context", None)
+    context = f" ({context})" if context else ""
+    return InputError(
+        f"{where}YAML syntax error: {problem}{context}; check the indentation (spaces, not "
+        "tabs), colons and quoting there",
+        path,
+    )
+
+
+def _check_nodes(root: yaml.Node, path: Path) -> None:
+    """Refuse a key given twice in one mapping (YAML keeps the last silently) and alias bombs."""
+    size: dict[int, int] = {}
+    order: list[yaml.Node] = []
+    stack, seen = [root], set()
+    while stack:  # iterative: deeply nested files must not exhaust Python's stack
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        if isinstance(node, yaml.MappingNode):
+            keys: dict[Any, yaml.Node] = {}
+            for k, v in node.value:
+                key = k.value if isinstance(k, yaml.ScalarNode) else None
+                if key is not None and key != "<<" and key in keys:
+                    first = keys[key].start_mark.line + 1
+                    raise InputError(
+                        f"line {k.start_mark.line + 1}: key {key!r} is given twice in the same "
+                        f"mapping (first on line {first}); YAML would keep only the last, so "
+                        "delete one of them",
+                        path,
+                    )
+                keys.setdefault(key, k)
+                stack += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+    for node in reversed(order):  # children before parents; a cycle counts once
+        if isinstance(node, yaml.MappingNode):
+            children = [c for kv in node.value for c in kv]
+        elif isinstance(node, yaml.SequenceNode):
+            children = node.value
+        else:
+            children = []
+        size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
+        if size[id(node)] > MAX_YAML_NODES:
+            raise InputError(
+                f"line {node.start_mark.line + 1}: aliases (*name) here expand to more than "
+                f"{MAX_YAML_NODES:,} values; write the data out instead of nesting aliases",
+                path,
+            )
 
 
 def _node_line(node: yaml.Node | None, loc: tuple) -> str:
@@ -76,40 +163,106 @@ def _node_line(node: yaml.Node | None, loc: tuple) -> str:
     return f"line {node.start_mark.line + 1}" if node is not None else ""
 
 
-def _resolve_csv_series(data: Any, base: Path, path: Path) -> Any:
-    """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list."""
+def _resolve_csv_series(
+    data: Any,
+    base: Path,
+    path: Path,
+    node: yaml.Node | None = None,
+    loc: tuple = (),
+    start_month: str | None = None,
+) -> Any:
+    """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list.
+
+    ``start_month`` (the portfolio's) is checked against a ``month`` column when the CSV has one.
+    """
     if isinstance(data, dict):
-        if set(data) == {"csv", "column"}:
-            return _read_csv_column(base / str(data["csv"]), str(data["column"]), path)
-        return {k: _resolve_csv_series(v, base, path) for k, v in data.items()}
+        if "csv" in data:
+            where = describe_loc(loc, None)
+            line = _node_line(node, loc)
+            where = f"{where} ({line})" if line else where
+            if set(data) != {"csv", "column"} or not isinstance(data["csv"], str):
+                raise InputError(
+                    f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with exactly "
+                    f"those two keys, got keys {', '.join(map(str, data))}",
+                    path,
+                )
+            csv_path = base / data["csv"]
+            return _read_csv_column(csv_path, str(data["column"]), path, where, start_month)
+        return {
+            k: _resolve_csv_series(v, base, path, node, (*loc, k), start_month)
+            for k, v in data.items()
+        }
     if isinstance(data, list):
-        return [_resolve_csv_series(v, base, path) for v in data]
+        return [
+            _resolve_csv_series(v, base, path, node, (*loc, i), start_month)
+            for i, v in enumerate(data)
+        ]
     return data
 
 
-def _read_csv_column(csv_path: Path, column: str, yaml_path: Path) -> list[float]:
+def _read_csv_column(
+    csv_path: Path, column: str, yaml_path: Path, where: str, start_month: str | None
+) -> list[float]:
     if not csv_path.exists():
         raise InputError(
-            f"series file {csv_path} not found (paths are relative to the YAML file)", yaml_path
+            f"{where}: series file {csv_path} not found (paths are relative to the YAML file)",
+            yaml_path,
         )
+    check_input_file(csv_path, "series")
     try:
         frame = pd.read_csv(csv_path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read CSV: {e}", csv_path) from None
+        raise InputError(
+            f"cannot read CSV ({type(e).__name__}: {e}); save it as comma-separated UTF-8 "
+            "text with one header row",
+            csv_path,
+        ) from None
     if column not in frame.columns:
         raise InputError(
-            f"no column {column!r}; columns are {', '.join(map(str, frame.columns))}", csv_path
+            f"no column {column!r} (asked for by {where} in {yaml_path.name}); columns are "
+            f"{', '.join(map(str, frame.columns))}",
+            csv_path,
         )
+    if "month" in frame.columns:
+        _check_csv_months(frame["month"], csv_path, start_month)
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values[values.isna()]
     if len(bad):
         row = int(bad.index[0]) + 2  # header is line 1
         raise InputError(
             f"line {row}, column {column!r}: expected a number, got "
-            f"{frame[column].iloc[bad.index[0]]!r}",
+            f"{frame[column].iloc[bad.index[0]]!r}; give a value for every month",
             csv_path,
         )
     return values.astype(float).tolist()
+
+
+def _check_csv_months(months: pd.Series, csv_path: Path, start_month: str | None) -> None:
+    """A ``month`` column must run one month per row from the portfolio's start_month: the
+    values are read by position, so a gap or a shuffled row would shift every month after it."""
+    labels = [str(m).strip() for m in months]
+    for i, m in enumerate(labels):
+        if not MONTH_PATTERN.match(m):
+            raise InputError(
+                f"line {i + 2}, column 'month': expected a month written YYYY-MM, got {m!r}",
+                csv_path,
+            )
+    first = labels[0] if labels else None
+    if start_month is not None and MONTH_PATTERN.match(start_month) and first != start_month:
+        raise InputError(
+            f"line 2, column 'month': the series starts in {first} but the portfolio's "
+            f"start_month is {start_month}; start the CSV at {start_month} (values are read "
+            "by position, one per month)",
+            csv_path,
+        )
+    for i in range(1, len(labels)):
+        want = month_label(labels[0], i)
+        if labels[i] != want:
+            raise InputError(
+                f"line {i + 2}, column 'month': expected {want} after {labels[i - 1]}, got "
+                f"{labels[i]}; sort the rows by month and fill any missing month",
+                csv_path,
+            )
 
 
 def load_yaml(path: Path | str) -> Portfolio:
@@ -117,16 +270,23 @@ def load_yaml(path: Path | str) -> Portfolio:
     path = Path(path)
     data, node = parse_yaml(path)
     if not isinstance(data, dict):
+        kind = {list: "a list", str: "plain text"}.get(type(data), type(data).__name__)
         raise InputError(
             "expected a mapping of portfolio fields (name, start_month, sites, ...) "
-            f"at the top level, got {type(data).__name__}",
+            f"at the top level, got {kind}; the file starts with lines like 'name: My Company' "
+            "(see inputs/examples/gigawatt_miner.yaml)",
             path,
         )
-    data = _resolve_csv_series(data, path.parent, path)
+    start = data.get("start_month")
+    data = _resolve_csv_series(
+        data, path.parent, path, node, start_month=start if isinstance(start, str) else None
+    )
     from inputs.market_forecast import resolve_market_forecast
 
     data = resolve_market_forecast(data, path.parent, path)
     try:
         return Portfolio.model_validate(data)
     except ValidationError as e:
-        raise from_validation_error(e, path, data, lambda loc: _node_line(node, loc)) from None
+        raise from_validation_error(
+            e, path, data, lambda loc: _node_line(node, loc), Portfolio
+        ) from None

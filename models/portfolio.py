@@ -6,15 +6,24 @@ between 0 and 1. The math these numbers feed is in ``docs/model.md``.
 
 from __future__ import annotations
 
+import difflib
+
 from pydantic import Field, model_validator
 
-from models.base import FieldError, Frozen, Month, Series, month_index
+from models.base import FieldError, Frozen, Month, Name, month_index, series
+
+PowerPrice = series(10_000)
+"""$/MWh: monthly averages above $10,000/MWh (twice ERCOT's price cap) are unit mistakes."""
+BtcPrice = series(1e8)
+"""$ per BTC: up to $100M."""
+Hashprice = series(1e5)
+"""$ per PH/s per day: up to $100,000 (far above any month on record)."""
 
 
 class FleetGroup(Frozen):
     """A group of similar ASICs at one site; groups are dispatched and sold separately."""
 
-    name: str = Field(min_length=1)
+    name: Name
     """Group name, unique within the portfolio (e.g. ``S19j Pro``)."""
     power_mw: float = Field(ge=0, le=10_000)
     """Wall power of the whole group at full hash rate, MW."""
@@ -54,11 +63,11 @@ class Conversion(Frozen):
 class Site(Frozen):
     """A mining site behind one grid interconnect."""
 
-    name: str = Field(min_length=1)
+    name: Name
     """Site name, unique within the portfolio."""
     grid_mw: float = Field(gt=0, le=10_000)
     """Interconnect capacity, MW drawn from the grid at most in any month."""
-    power_price_usd_per_mwh: Series
+    power_price_usd_per_mwh: PowerPrice
     """All-in power price, $/MWh: one number or one value per month."""
     mining_pue: float = Field(default=1.05, ge=1, le=2)
     """Grid MW per MW of ASIC wall power (cooling and losses, ≈1.02–1.10)."""
@@ -75,7 +84,7 @@ class Site(Frozen):
 class Contract(Frozen):
     """An AI/GPU hosting contract: offered (the optimizer decides) or already signed (fixed)."""
 
-    name: str = Field(min_length=1)
+    name: Name
     """Contract name, unique within the portfolio."""
     rate_usd_per_kw_month: float = Field(ge=0, le=10_000)
     """Rent per kW of critical IT per month in the first contract year, $."""
@@ -89,14 +98,14 @@ class Contract(Frozen):
     """Most critical-IT MW the tenant will take, across all sites."""
     min_it_mw: float = Field(default=0.0, ge=0, le=10_000)
     """All-or-nothing minimum: the contract is declined or served at ≥ this many MW (0: none)."""
-    eligible_sites: list[str] = Field(min_length=1)
+    eligible_sites: list[Name] = Field(min_length=1)
     """Sites allowed to serve the contract."""
     power_pass_through: bool = True
     """True when the tenant pays the power its IT load draws."""
     tenant_capex_share: float = Field(default=0.0, ge=0, le=1)
     """Share of the conversion capex behind the contract's MW that the tenant prepays, received
     evenly over the lead-time months before the start."""
-    signed_it_mw: dict[str, float] | None = None
+    signed_it_mw: dict[Name, float] | None = None
     """For contracts already signed: MW served at each site (fixed, not optimized)."""
 
     @model_validator(mode="after")
@@ -122,9 +131,9 @@ class Contract(Frozen):
 class Market(Frozen):
     """Market forecast for one scenario: BTC price and hashprice, month by month."""
 
-    btc_price_usd: Series
+    btc_price_usd: BtcPrice
     """BTC price, $ per BTC."""
-    hashprice_usd_per_ph_day: Series
+    hashprice_usd_per_ph_day: Hashprice
     """Mining revenue per PH/s per day, $ (subsidy + fees at the network's hash rate)."""
 
 
@@ -148,7 +157,7 @@ class Treasury(Frozen):
 class Portfolio(Frozen):
     """Everything one planning run needs."""
 
-    name: str = Field(min_length=1)
+    name: Name
     """Portfolio name, shown in reports."""
     start_month: Month
     """First planning month, YYYY-MM."""
@@ -182,6 +191,13 @@ class Portfolio(Frozen):
         site_names = {s.name for s in self.sites}
         for i, s in enumerate(self.sites):
             _covers(("sites", i, "power_price_usd_per_mwh"), s.power_price_usd_per_mwh, self.months)
+            if not s.fleets and s.conversion is None:
+                raise FieldError(
+                    ("sites", i, "fleets"),
+                    "the site has no fleets and no conversion section, so there is nothing to "
+                    "plan there; list its fleet groups under fleets, add a conversion section, "
+                    "or remove the site",
+                )
         _covers(("market", "btc_price_usd"), self.market.btc_price_usd, self.months)
         _covers(
             ("market", "hashprice_usd_per_ph_day"),
@@ -194,7 +210,8 @@ class Portfolio(Frozen):
                 if site not in site_names:
                     raise FieldError(
                         ("contracts", k, "eligible_sites", j),
-                        f"names site {site!r}, which is not in sites "
+                        f"names site {site!r}, which is not in sites"
+                        f"{_did_you_mean(site, site_names)} "
                         f"(known: {', '.join(sorted(site_names))})",
                     )
             for site in c.signed_it_mw or {}:
@@ -248,5 +265,19 @@ def _covers(loc: tuple, series: float | list[float], months: int) -> None:
 
 def _positive(loc: tuple, series: float | list[float]) -> None:
     values = series if isinstance(series, list) else [series]
-    if any(v <= 0 for v in values):
-        raise FieldError(loc, "must be above zero in every month")
+    low = [i for i, v in enumerate(values) if v < 1]
+    if low:
+        where = f"value {low[0] + 1} of the list is" if isinstance(series, list) else "it is"
+        raise FieldError(
+            loc, f"must be at least $1 in every month ({where} {values[low[0]]}); check the units"
+        )
+
+
+def _did_you_mean(name: str, known: set[str]) -> str:
+    """``; did you mean 'X'?`` when a known name is close (a typo, a stray space), else ''."""
+    folded = {" ".join(k.casefold().split()): k for k in known}
+    key = " ".join(name.casefold().split())
+    if key in folded:
+        return f"; did you mean {folded[key]!r}?"
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""

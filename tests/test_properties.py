@@ -35,7 +35,7 @@ def portfolios(draw, rich_cash: bool = False) -> Portfolio:
         ]
         grid = sum(f["power_mw"] for f in fleets) * 1.1 + draw(st.floats(0, 40)) + 2
         conv = None
-        if draw(st.booleans()):
+        if draw(st.booleans()) or not fleets:  # a site with neither is refused as input
             conv = dict(
                 max_it_mw=draw(st.floats(0.5, grid / 1.4)),
                 capex_usd_per_it_mw=draw(st.floats(2e6, 11e6)),
