@@ -277,5 +277,11 @@ def example(directory: Path) -> None:
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 
+from realloc.sweep_cli import breakeven, compare, sweep  # noqa: E402 (batch what-ifs)
+
+main.add_command(sweep)
+main.add_command(compare)
+main.add_command(breakeven)
+
 if __name__ == "__main__":
     main()

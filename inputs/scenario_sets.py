@@ -1,0 +1,328 @@
+"""Scenario sets: named what-ifs and grids of them, read from YAML.
+
+::
+
+    scenarios:                 # named scenarios: overrides by dotted path (see inputs/overrides.py)
+      bear:
+        market.hashprice_usd_per_ph_day: {scale: 0.7}
+        contracts[Meridian Compute (10 yr)].rate_usd_per_kw_month: 130
+      base: {}
+    grid:                      # every combination of the values listed under vary
+      name: grid               # scenario ids grid-001, grid-002, ... (default name: grid)
+      set:                     # applied to every point of the grid first (optional)
+        treasury.min_cash_usd: 40000000
+      vary:
+        market.hashprice_usd_per_ph_day: {scale: [0.6, 0.8, 1.0, 1.2]}
+        contracts[Meridian Compute (10 yr)].rate_usd_per_kw_month: [120, 148, 170]
+
+``grid`` may also be a list of such grids (with different names). Grid points are numbered in
+the order of ``itertools.product`` over the ``vary`` entries as written (the last varies
+fastest), so ids are stable while the file is unchanged.
+
+Paths and override forms are checked against the base portfolio when the set is loaded (a typo
+stops everything: exit 2); each scenario's resulting portfolio is validated on its own, so one
+scenario that produces an invalid portfolio is reported without stopping the others.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from inputs.errors import InputError
+from inputs.overrides import (
+    Override,
+    OverrideError,
+    apply_overrides,
+    check_override,
+    parse_override,
+    portfolio_data,
+    validate_portfolio,
+)
+from inputs.yaml_loader import _resolve_csv_series, parse_yaml
+from models import Portfolio
+
+MAX_SCENARIOS = 100_000
+"""A grid larger than this is almost certainly a mistake (and would take days)."""
+TOP_KEYS = ("description", "scenarios", "grid")
+GRID_KEYS = ("name", "set", "vary")
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """One scenario: its id (file-name safe), name, overrides and swept parameter values."""
+
+    id: str
+    name: str
+    overrides: tuple[Override, ...]
+    group: str  # "scenarios" or the grid's name
+    line: int | None = None  # line of its definition in the scenario file
+    params: dict[str, Any] = field(default_factory=dict)  # column -> value
+
+    def describe(self) -> str:
+        """``name (path ×0.7, path 110)`` for messages."""
+        changes = ", ".join(f"{o.path} {o.label()}" for o in self.overrides)
+        return f"{self.name!r}" + (f" ({changes})" if changes else " (no changes)")
+
+
+@dataclass
+class ScenarioSet:
+    """The scenarios of one file, in file order (named scenarios first, then grid points)."""
+
+    path: Path
+    scenarios: list[ScenarioSpec]
+    param_columns: list[str]
+    description: str = ""
+
+    def __len__(self) -> int:
+        return len(self.scenarios)
+
+
+@dataclass(frozen=True)
+class Materialized:
+    """A scenario with its validated portfolio, or the reason it has none."""
+
+    spec: ScenarioSpec
+    portfolio: Portfolio | None
+    error: str | None = None
+
+
+def _line(node: yaml.Node | None, *keys: Any) -> int | None:
+    """1-based line of the node at ``keys`` (mapping keys or sequence indexes)."""
+    for n, key in enumerate(keys):
+        if isinstance(node, yaml.MappingNode):
+            match = [(k, v) for k, v in node.value if getattr(k, "value", None) == str(key)]
+            if not match:
+                break
+            node = match[0][0] if n == len(keys) - 1 else match[0][1]  # a key's own line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            break
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def _slug(name: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
+    return s or "scenario"
+
+
+class _Reader:
+    """Reads one scenario file; every error names the file and line."""
+
+    def __init__(self, path: Path, base: Portfolio, node: yaml.Node | None):
+        self.path = path
+        self.base_data = portfolio_data(base)
+        self.node = node
+
+    def fail(self, message: str, *keys: Any) -> InputError:
+        line = _line(self.node, *keys) if keys else None
+        return InputError(f"line {line}: {message}" if line else message, self.path)
+
+    def override(self, path: Any, raw: Any, where: str, *keys: Any) -> Override:
+        if not isinstance(path, str):
+            raise self.fail(
+                f"{where}: path {path!r} must be text such as market.btc_price_usd", *keys
+            )
+        raw = _resolve_csv_series(raw, self.path.parent, self.path)
+        try:
+            o = parse_override(path, raw)
+            check_override(self.base_data, o)
+        except OverrideError as e:
+            raise self.fail(f"{where}: {e}", *keys) from None
+        return o
+
+    def overrides(self, block: Any, where: str, *keys: Any) -> tuple[Override, ...]:
+        if block is None:
+            return ()
+        if not isinstance(block, dict):
+            raise self.fail(
+                f"{where}: expected a mapping of field path: value, got {type(block).__name__}",
+                *keys,
+            )
+        return tuple(self.override(p, v, where, *keys, p) for p, v in block.items())
+
+    def named(self, block: Any) -> list[ScenarioSpec]:
+        if not isinstance(block, dict):
+            raise self.fail(
+                "scenarios: expected a mapping of scenario name: overrides "
+                "(e.g. bear: {market.btc_price_usd: {scale: 0.7}})",
+                "scenarios",
+            )
+        out = []
+        for name, body in block.items():
+            name = str(name)
+            overrides = self.overrides(body, f"scenario {name!r}", "scenarios", name)
+            out.append(
+                ScenarioSpec(
+                    id=_slug(name),
+                    name=name,
+                    overrides=overrides,
+                    group="scenarios",
+                    line=_line(self.node, "scenarios", name),
+                    params={o.column: _param_value(o) for o in overrides},
+                )
+            )
+        return out
+
+    def grid(self, block: Any, keys: tuple) -> list[ScenarioSpec]:
+        if not isinstance(block, dict):
+            raise self.fail(
+                "grid: expected a mapping with vary: (and optionally name:, set:)", *keys
+            )
+        unknown = sorted(set(map(str, block)) - set(GRID_KEYS))
+        if unknown:
+            raise self.fail(
+                f"grid: unknown key(s) {', '.join(unknown)}; a grid has {', '.join(GRID_KEYS)}",
+                *keys,
+            )
+        name = str(block.get("name") or "grid")
+        if _slug(name) != name:
+            raise self.fail(
+                f"grid name {name!r} must be lowercase letters, digits and dashes "
+                f"(it prefixes scenario ids), e.g. {_slug(name)!r}",
+                *keys,
+                "name",
+            )
+        fixed = self.overrides(block.get("set"), f"grid {name!r} set", *keys, "set")
+        vary = block.get("vary")
+        if not isinstance(vary, dict) or not vary:
+            raise self.fail(
+                f"grid {name!r}: vary must map field paths to lists of values, "
+                "e.g. market.btc_price_usd: {scale: [0.8, 1.0, 1.2]}",
+                *keys,
+                "vary",
+            )
+        axes: list[list[Override]] = []
+        for path, values in vary.items():
+            where = f"grid {name!r} vary"
+            levels = self.levels(path, values, where, *keys, "vary", path)
+            axes.append(levels)
+        count = math.prod(len(a) for a in axes)
+        if count > MAX_SCENARIOS:
+            raise self.fail(
+                f"grid {name!r} has {count:,} points, over the limit of {MAX_SCENARIOS:,}; "
+                "split it or use fewer values",
+                *keys,
+            )
+        width = max(3, len(str(count)))
+        line = _line(self.node, *keys)
+        out = []
+        for i, combo in enumerate(itertools.product(*axes), start=1):
+            sid = f"{name}-{i:0{width}d}"
+            params = {o.column: _param_value(o) for o in fixed}
+            params |= {o.column: _param_value(o) for o in combo}
+            out.append(
+                ScenarioSpec(
+                    id=sid,
+                    name=sid,
+                    overrides=(*fixed, *combo),
+                    group=name,
+                    line=line,
+                    params=params,
+                )
+            )
+        return out
+
+    def levels(self, path: Any, values: Any, where: str, *keys: Any) -> list[Override]:
+        if isinstance(values, dict) and len(values) == 1 and next(iter(values)) in ("scale", "add"):
+            op, listed = next(iter(values.items()))
+            if not isinstance(listed, list) or not listed:
+                raise self.fail(f"{where}: {path}: {op} needs a non-empty list of numbers", *keys)
+            values = [{op: v} for v in listed]
+        if not isinstance(values, list) or not values:
+            raise self.fail(
+                f"{where}: {path} needs a non-empty list of values "
+                "(or {scale: [...]} / {add: [...]})",
+                *keys,
+            )
+        levels = [self.override(path, v, where, *keys) for v in values]
+        if len({o.column for o in levels}) > 1:
+            raise self.fail(
+                f"{where}: {path} mixes plain values and scale/add; use one kind per path", *keys
+            )
+        return levels
+
+
+def _param_value(o: Override) -> Any:
+    """The value recorded for an override in the parameter column (numbers stay numbers)."""
+    v = o.value
+    if isinstance(v, bool) or isinstance(v, int | float | str) or v is None:
+        return v
+    return o.label()
+
+
+def load_scenario_set(path: Path | str, base: Portfolio) -> ScenarioSet:
+    """Read a scenario file and check every path against ``base``; raise :class:`InputError`."""
+    path = Path(path)
+    data, node = parse_yaml(path)
+    if not isinstance(data, dict):
+        raise InputError(
+            "expected a mapping with scenarios: and/or grid: at the top level, "
+            f"got {type(data).__name__}",
+            path,
+        )
+    unknown = sorted(set(map(str, data)) - set(TOP_KEYS))
+    if unknown:
+        raise InputError(
+            f"unknown top-level key(s) {', '.join(unknown)}; a scenario set has "
+            f"{', '.join(TOP_KEYS)}",
+            path,
+        )
+    reader = _Reader(path, base, node)
+    specs: list[ScenarioSpec] = []
+    if data.get("scenarios") is not None:
+        specs += reader.named(data["scenarios"])
+    grids = data.get("grid")
+    if isinstance(grids, list):
+        for i, g in enumerate(grids):
+            specs += reader.grid(g, ("grid", i))
+    elif grids is not None:
+        specs += reader.grid(grids, ("grid",))
+    if not specs:
+        raise InputError("no scenarios: add a scenarios: mapping or a grid:", path)
+    seen: dict[str, ScenarioSpec] = {}
+    for s in specs:
+        if s.id in seen:
+            raise InputError(
+                f"scenarios {seen[s.id].name!r} and {s.name!r} both get the id {s.id!r}; "
+                "rename one (ids are the names in lowercase with dashes)",
+                path,
+            )
+        seen[s.id] = s
+    if len(specs) > MAX_SCENARIOS:
+        raise InputError(f"{len(specs):,} scenarios, over the limit of {MAX_SCENARIOS:,}", path)
+    columns: list[str] = []
+    for s in specs:
+        columns += [c for c in s.params if c not in columns]
+    return ScenarioSet(path, specs, columns, str(data.get("description") or ""))
+
+
+def materialize(base: Portfolio, scenario_set: ScenarioSet) -> list[Materialized]:
+    """Every scenario's portfolio; an invalid one carries a message naming file, scenario, field."""
+    data = portfolio_data(base)
+    out = []
+    for spec in scenario_set.scenarios:
+        try:
+            p = validate_portfolio(apply_overrides(data, spec.overrides))
+            out.append(Materialized(spec, p))
+        except OverrideError as e:
+            where = f"line {spec.line}: " if spec.line else ""
+            msg = f"{scenario_set.path}: {where}scenario {spec.describe()}: {e}"
+            out.append(Materialized(spec, None, msg))
+    return out
+
+
+def scenario_portfolio(base: Portfolio, scenario_set: ScenarioSet, spec: ScenarioSpec) -> Portfolio:
+    """One scenario's portfolio; raise :class:`InputError` naming the file and scenario."""
+    try:
+        return validate_portfolio(apply_overrides(portfolio_data(base), spec.overrides))
+    except OverrideError as e:
+        where = f"line {spec.line}: " if spec.line else ""
+        raise InputError(f"{where}scenario {spec.describe()}: {e}", scenario_set.path) from None

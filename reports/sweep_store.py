@@ -1,0 +1,263 @@
+"""The results store of a sweep: one folder of Parquet files, written so that a kill loses nothing.
+
+Layout of ``DIR``::
+
+    scenarios.parquet    one row per scenario: id, name, group, its parameters (one column per
+                         swept path), status, reason, value, baseline, uplift, it_mw_<site>, ...
+    plan.parquet         long tables of every solved scenario, keyed by scenario_id
+    treasury.parquet
+    conversions.parquet
+    contracts.parquet
+    sweep.json           what was run: portfolio, scenario file, solver settings, counts
+    parts/<key>/         one folder per solved scenario (row.parquet and its tables)
+
+Each scenario's part is written into a temporary folder and renamed into place, so a part is
+either complete or absent, whatever moment the sweep is killed at. The consolidated files are
+rebuilt from the parts (atomically, file by file) at the end of every run, after an interrupt
+and on every rerun; a rerun solves only the scenarios whose key has no part yet (and retries
+those whose part records an ``error``). Parts are named by content key, not scenario id, so an
+edited scenario is solved again and renaming a scenario is free.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TABLES = ("plan", "treasury", "conversions", "contracts")
+PARTS = "parts"
+ROW_FILE = "row.parquet"
+RETRIED = ("error",)
+"""Statuses solved again by a rerun (a worker died, an unexpected exception)."""
+META_COLUMNS = ["id", "name", "group"]
+RESULT_COLUMNS = [
+    "status",
+    "reason",
+    "value_usd",
+    "baseline_value_usd",
+    "uplift_usd",
+    "it_mw_total",
+]
+TAIL_COLUMNS = [
+    "btc_sold",
+    "usd_raised",
+    "min_cash_usd",
+    "funding_gap_usd",
+    "first_conversion_month",
+    "solve_seconds",
+    "seconds",
+    "reused_phases",
+    "key",
+]
+
+
+@dataclass
+class StoredScenario:
+    """A scenario as the store lists it; ``key`` is None for one that never reached a solver."""
+
+    id: str
+    name: str
+    group: str
+    params: dict[str, Any]
+    key: str | None
+    invalid_reason: str | None = None
+    site_names: list[str] = field(default_factory=list)
+
+
+class StoreBusy(RuntimeError):
+    """Another live sweep holds the folder's lock."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` via a temporary file in the same folder, then rename."""
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class SweepStore:
+    """The results folder of one sweep."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+        self.parts = self.root / PARTS
+
+    def prepare(self) -> None:
+        """Create the folder; drop half-written parts and parts whose status is retried."""
+        if self.root.exists() and not self.root.is_dir():
+            raise NotADirectoryError(f"{self.root} exists and is not a folder")
+        self.parts.mkdir(parents=True, exist_ok=True)
+        for p in self.parts.iterdir():
+            if p.name.startswith("."):
+                shutil.rmtree(p, ignore_errors=True)
+        for leftover in self.root.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
+        for key, row in self.rows().items():
+            if row.get("status") in RETRIED:
+                shutil.rmtree(self.parts / key, ignore_errors=True)
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold ``DIR/.lock`` while sweeping: two sweeps must not write one folder at once."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        path = self.root / ".lock"
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        except FileExistsError:
+            holder = path.read_text().strip()
+            if holder.isdigit() and _alive(int(holder)):
+                raise StoreBusy(
+                    f"another sweep (process {holder}) is writing {self.root}; wait for it "
+                    "or give another --out"
+                ) from None
+            path.unlink(missing_ok=True)  # left by a sweep that was killed
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        try:
+            yield
+        finally:
+            path.unlink(missing_ok=True)
+
+    def done_keys(self) -> set[str]:
+        """Keys of the scenarios with a complete part."""
+        if not self.parts.is_dir():
+            return set()
+        return {p.name for p in self.parts.iterdir() if (p / ROW_FILE).is_file()}
+
+    def rows(self) -> dict[str, dict]:
+        """Every stored part's headline row, by key."""
+        out = {}
+        for key in sorted(self.done_keys()):
+            frame = pd.read_parquet(self.parts / key / ROW_FILE)
+            out[key] = frame.iloc[0].to_dict() if len(frame) else {}
+        return out
+
+    def write_part(self, key: str, row: dict, tables: dict[str, pd.DataFrame]) -> Path:
+        """Store one scenario's result all at once (temporary folder, then rename)."""
+        self.parts.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=self.parts))
+        try:
+            pd.DataFrame([{**row, "key": key}]).to_parquet(stage / ROW_FILE, index=False)
+            for name, frame in tables.items():
+                frame.to_parquet(stage / f"{name}.parquet", index=False)
+            final = self.parts / key
+            if final.exists():
+                shutil.rmtree(final)
+            stage.rename(final)
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        return final
+
+    def consolidate(self, scenarios: list[StoredScenario], manifest: dict) -> dict[str, Path]:
+        """Rebuild scenarios.parquet, the long tables and sweep.json from the parts."""
+        rows = self.rows()
+        param_columns: list[str] = []
+        site_columns: list[str] = []
+        for s in scenarios:
+            param_columns += [c for c in s.params if c not in param_columns]
+            site_columns += [f"it_mw_{n}" for n in s.site_names if f"it_mw_{n}" not in site_columns]
+        records = []
+        for s in scenarios:
+            rec: dict[str, Any] = {"id": s.id, "name": s.name, "group": s.group}
+            rec |= {c: s.params.get(c) for c in param_columns}
+            if s.invalid_reason is not None:
+                rec |= {"status": "invalid", "reason": s.invalid_reason}
+            elif s.key in rows:
+                rec |= {k: v for k, v in rows[s.key].items() if k not in ("id", "name", "group")}
+            else:
+                rec |= {"status": "pending", "reason": "not solved yet; rerun the sweep to finish"}
+            rec["key"] = s.key
+            records.append(rec)
+        frame = pd.DataFrame(records)
+        extra = [
+            c
+            for c in frame.columns
+            if c not in META_COLUMNS + param_columns + RESULT_COLUMNS + TAIL_COLUMNS
+            and c not in site_columns
+        ]
+        columns = META_COLUMNS + param_columns + RESULT_COLUMNS + site_columns + extra
+        columns += TAIL_COLUMNS
+        frame = frame.reindex(columns=columns)
+        for c in param_columns:
+            frame[c] = _param_column(frame[c])
+        for c in RESULT_COLUMNS[2:] + site_columns + TAIL_COLUMNS:
+            if c not in ("first_conversion_month", "key"):
+                frame[c] = pd.to_numeric(frame[c], errors="coerce")
+        frame["reason"] = frame["reason"].fillna("").astype(str)
+        frame["first_conversion_month"] = frame["first_conversion_month"].astype("string")
+        frame["key"] = frame["key"].astype("string")
+        self.root.mkdir(parents=True, exist_ok=True)
+        files = {"scenarios": self.root / "scenarios.parquet"}
+        _write_parquet(frame, files["scenarios"])
+        for name in TABLES:
+            files[name] = self.root / f"{name}.parquet"
+            _write_parquet(self._long_table(name, scenarios, rows), files[name])
+        counts = frame["status"].value_counts().to_dict()
+        manifest = manifest | {"scenarios": len(frame), "status_counts": counts}
+        files["manifest"] = self.root / "sweep.json"
+        tmp = self.root / ".sweep.json.tmp"
+        tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
+        os.replace(tmp, files["manifest"])
+        return files
+
+    def _long_table(
+        self, name: str, scenarios: Iterable[StoredScenario], rows: dict[str, dict]
+    ) -> pd.DataFrame:
+        pieces = []
+        for s in scenarios:
+            path = self.parts / str(s.key) / f"{name}.parquet"
+            if s.key in rows and path.is_file():
+                part = pd.read_parquet(path)
+                if len(part):
+                    part.insert(0, "scenario_id", s.id)
+                    pieces.append(part)
+        if not pieces:
+            return pd.DataFrame({"scenario_id": pd.Series(dtype="string")})
+        return pd.concat(pieces, ignore_index=True)
+
+
+def _param_column(col: pd.Series) -> pd.Series:
+    """Numbers stay numbers; a column mixing kinds becomes text (Parquet needs one type)."""
+    values = [v for v in col if v is not None and not (isinstance(v, float) and pd.isna(v))]
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return pd.to_numeric(col, errors="coerce")
+    return col.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+
+
+def read_scenarios(root: Path | str) -> pd.DataFrame:
+    """``scenarios.parquet`` of a sweep folder."""
+    path = Path(root) / "scenarios.parquet"
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    return pd.read_parquet(path)
+
+
+def read_manifest(root: Path | str) -> dict:
+    """``sweep.json`` of a sweep folder ({} when absent)."""
+    path = Path(root) / "sweep.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
