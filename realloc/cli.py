@@ -95,7 +95,11 @@ def main() -> None:
     default=None,
     help="Replace the portfolio's market with this forecast spec (mean of its paths).",
 )
-@click.option("--report", is_flag=True, help="Also write the board report (HTML, XLSX).")
+@click.option(
+    "--report",
+    is_flag=True,
+    help="Also write the board report (HTML, XLSX, and PDF when Chromium is installed).",
+)
 @handle_errors
 def plan(
     portfolio: Path | None,
@@ -137,9 +141,12 @@ def plan(
     )
     write_plan(result, out_dir)
     if report:
-        from reports.board import build_report
+        from reports.board import build_report, choose_formats
 
-        files = build_report(out_dir, out_dir)
+        formats, warning = choose_formats(None)
+        if warning:
+            _say(f"warning: {warning}")
+        files = build_report(out_dir, out_dir, formats)
         _say(f"board report: {', '.join(str(f) for f in files.values())}")
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
@@ -210,33 +217,63 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
 @click.option(
     "--format",
     "formats",
-    default="html,xlsx",
+    default=None,
+    help="Comma-separated formats: html, xlsx, pdf (default: all three; pdf when Chromium "
+    "is installed).",
+)
+@click.option(
+    "--paper",
+    type=click.Choice(["a4", "letter"], case_sensitive=False),
+    default="a4",
     show_default=True,
-    help="Comma-separated formats: html, xlsx.",
+    help="Paper size of the PDF.",
 )
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Folder for report.html / report.xlsx (default: RUN_DIR).",
+    help="Folder for report.html / report.xlsx / report.pdf (default: RUN_DIR).",
 )
 @handle_errors
-def report(run_dir: Path, formats: str, out_dir: Path | None) -> None:
-    """Build the board report (HTML and Excel) from a plan's output folder.
+def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None) -> None:
+    """Build the board report (HTML, Excel, PDF) from a plan's output folder.
 
-    Example: realloc plan --out out && realloc report out --format html,xlsx
+    The PDF is report.html printed by headless Chromium (Debian package `chromium`). Without
+    Chromium, a warning says so, report.html and report.xlsx are still written, and the exit
+    code stays 0. Exit 2 when RUN_DIR is not a plan's output folder.
+
+    Example: realloc plan --out out && realloc report out --format html,xlsx,pdf --paper letter
     """
-    from reports.board import build_report
+    from reports.board import (
+        REPORT_FORMATS,
+        NotARunFolder,
+        PdfPrintError,
+        build_report,
+        choose_formats,
+    )
 
-    wanted = tuple(f.strip() for f in formats.split(",") if f.strip())
-    unknown = set(wanted) - {"html", "xlsx"}
-    if unknown:
-        raise click.BadParameter(
-            f"unknown format(s) {', '.join(sorted(unknown))}; "
-            "choose html, xlsx (PDF is not available yet)"
-        )
-    files = build_report(run_dir, out_dir or run_dir, wanted)
+    wanted = None
+    if formats is not None:
+        wanted = tuple(f.strip().lower() for f in formats.split(",") if f.strip())
+        unknown = set(wanted) - set(REPORT_FORMATS)
+        if unknown or not wanted:
+            raise click.BadParameter(
+                f"unknown format(s) {', '.join(sorted(unknown)) or '(none)'}; "
+                f"choose from {', '.join(REPORT_FORMATS)}",
+                param_hint="--format",
+            )
+    chosen, warning = choose_formats(wanted)
+    if warning:
+        _say(f"warning: {warning}")
+    try:
+        files = build_report(run_dir, out_dir or run_dir, chosen, paper=paper.lower())
+    except NotARunFolder as e:
+        _say(f"error: {e}")
+        sys.exit(EXIT_BAD_INPUT)
+    except PdfPrintError as e:
+        _say(f"error: {e}; the other formats asked for were written")
+        sys.exit(1)
     click.echo(f"wrote {', '.join(str(f) for f in files.values())}")
 
 

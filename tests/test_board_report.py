@@ -1,24 +1,35 @@
-"""Board report (reports/board.py): built from a run folder's files only, HTML and Excel."""
+"""Board report (reports/board/): built from a run folder's files only; HTML, Excel and PDF.
+
+The PDF and browser tests need Debian's ``chromium`` and ``poppler-utils`` (installed by
+``.ci/install-pdf-tools``, which ``.ci/run`` calls); without them they skip and say so.
+"""
 
 from __future__ import annotations
 
 import ast
+import html as htmllib
 import json
 import re
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import openpyxl
 import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
+from matplotlib import image as mpimage
 
 from inputs import load_portfolio
 from inputs.examples import example_path
 from optimizer import plan_portfolio
 from realloc.cli import main
-from reports.board import build_report, load_run, payback_month
+from reports.board import build_report, load_run, payback, payback_month, pdf_engine
+from reports.board.html import render_html
+from reports.board.pdf import chromium_command
 from reports.plan_files import write_plan
 from reports.summary_md import money
 from tests.test_cli import tiny_portfolio
@@ -27,6 +38,18 @@ XSS = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 RENAMED_SITE = "Dalton GA"  # converts and hosts in the example plan
 RENAMED_CONTRACT = "Tessellate Cloud (tenant-funded, 12 yr)"  # signed by the example plan
+SECTIONS = ["summary", "decisions", "capacity", "conversions", "treasury", "bridge", "method"]
+SECTIONS.append("checks")
+
+CHROMIUM = pdf_engine()
+POPPLER = all(shutil.which(t) for t in ("pdftotext", "pdfinfo", "pdfimages"))
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium: run `bash .ci/install-pdf-tools` (Debian `chromium`)"
+)
+needs_pdf_tools = pytest.mark.skipif(
+    CHROMIUM is None or not POPPLER,
+    reason="no Chromium or poppler-utils: run `bash .ci/install-pdf-tools`",
+)
 
 
 def hostile_example():
@@ -52,12 +75,98 @@ def hostile_example():
 def example_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
     root = tmp_path_factory.mktemp("board")
     run_dir = write_plan(plan_portfolio(hostile_example()), root / "run")
-    return run_dir, build_report(run_dir, root / "report")
+    formats = ("html", "xlsx", "pdf") if CHROMIUM is not None else ("html", "xlsx")
+    return run_dir, build_report(run_dir, root / "report", formats)
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-site plan whose report builds in a fraction of the example's time (CLI tests)."""
+    root = tmp_path_factory.mktemp("tiny")
+    path = root / "tiny.yaml"
+    path.write_text(yaml.safe_dump(tiny_portfolio(), sort_keys=False), encoding="utf-8")
+    res = CliRunner().invoke(main, ["plan", str(path), "--out", str(root / "run")])
+    assert res.exit_code == 0, res.output
+    return root / "run"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def pdf_pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True)
+    return int(re.search(r"^Pages:\s+(\d+)", info.stdout, re.M).group(1))
+
+
+def pdf_text(pdf: Path, page: int | None = None) -> str:
+    pages = ["-f", str(page), "-l", str(page)] if page else []
+    cmd = ["pdftotext", *pages, str(pdf), "-"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+
+
+def pdf_image_count(pdf: Path) -> int:
+    listing = subprocess.run(
+        ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]  # two header lines
+    return sum(1 for line in listing if line.split()[2] == "image")  # not soft masks
+
+
+def section_headings(page: str) -> list[str]:
+    """Each section's first heading (h1 for the summary, else h2), as text, in order."""
+    out = []
+    for body in page.split("<section")[1:]:
+        m = re.search(r"<h([12])>(.*?)</h\1>", body, re.S)
+        out.append(htmllib.unescape(re.sub(r"<[^>]+>", "", m.group(2))))
+    return out
+
+
+INSTRUMENT = """<script>
+window.addEventListener('load', function () {
+  var imgs = document.images, ok = 0;
+  for (var i = 0; i < imgs.length; i++) {
+    if (imgs[i].complete && imgs[i].naturalWidth > 0) ok++;
+    else console.error('broken image: ' + imgs[i].alt);
+  }
+  var pre = document.createElement('pre');
+  pre.id = 'rendered-text';
+  pre.setAttribute('data-images', ok);
+  pre.textContent = document.body.innerText;
+  document.body.appendChild(pre);
+});
+</script>"""
+"""Test-only probe added to a copy of the page: counts decoded images and records the text as
+rendered (``innerText``), then ``--dump-dom`` returns both."""
+
+
+def load_in_chromium(page: Path, work: Path, screenshot: Path | None = None) -> dict:
+    """Load ``page`` in headless Chromium; return its console lines, DOM and screenshot."""
+    args = ["--enable-logging=stderr", "--v=0", "--virtual-time-budget=5000"]
+    args += ["--window-size=1200,1600", "--hide-scrollbars"]
+    if screenshot is not None:
+        args.append(f"--screenshot={screenshot}")
+    cmd = chromium_command(CHROMIUM, work / "profile", *args, "--dump-dom", page.as_uri())
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line]
+    return {"console": console, "dom": done.stdout}
+
+
+def rendered(page: Path, work: Path) -> tuple[str, int, list[str]]:
+    """Text as rendered, number of images decoded, and console lines of ``page``."""
+    probe = work / f"probe-{page.name}"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", INSTRUMENT + "</body>"))
+    out = load_in_chromium(probe, work)
+    m = re.search(r'<pre id="rendered-text" data-images="(\d+)">(.*?)</pre>', out["dom"], re.S)
+    assert m, "the probe did not run"
+    return htmllib.unescape(m.group(2)), int(m.group(1)), out["console"]
+
+
+# --------------------------------------------------------------------------- HTML and XLSX
 
 
 def test_example_report_builds(example_report) -> None:
     run_dir, files = example_report
-    assert set(files) == {"html", "xlsx"}
+    assert set(files) >= {"html", "xlsx"}
     assert files["html"].name == "report.html" and files["xlsx"].name == "report.xlsx"
     assert all(p.is_file() and p.stat().st_size > 0 for p in files.values())
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -69,14 +178,15 @@ def test_example_report_builds(example_report) -> None:
     assert f"{summary['btc_sold_total']:,.2f} BTC" in text
     assert money(summary["usd_raised_total"]) in text
     # sections in the order the board reads them
-    ids = ["summary", "capacity", "conversions", "treasury", "bridge", "appendix"]
     positions = [text.index('<section class="first" id="summary">')] + [
-        text.index(f'<section id="{i}">') for i in ids[1:]
+        text.index(f'<section id="{i}">') for i in SECTIONS[1:]
     ]
     assert positions == sorted(positions)
     assert summary["inputs_sha256"] in text
-    assert text.count("data:image/png;base64,") == 5  # capacity ×2, gantt, treasury, bridge
+    # capacity ×2, gantt, treasury, bridge, payback
+    assert text.count("data:image/png;base64,") == 6
     assert "Unfunded" not in text
+    assert f"against its {money(summary['min_cash_usd'])} floor" in text
 
 
 def test_html_is_self_contained_and_escapes_user_text(example_report) -> None:
@@ -88,24 +198,38 @@ def test_html_is_self_contained_and_escapes_user_text(example_report) -> None:
     # no network fetches: no external URLs in src/href, no @import
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)
     assert "@import" not in text and "<link" not in text
-    assert "@media print" in text and "page-break-before" in text
+    assert "@media print" in text and "break-before: page" in text
+    # report.html leaves the paper to the reader's printer; only the PDF fixes it
+    assert "size: A4" not in text and "size: letter" not in text
 
 
-def test_xlsx_tables_typed_and_totals_match(example_report) -> None:
+def test_xlsx_sheets_typed_and_totals_equal_the_csvs(example_report) -> None:
     run_dir, files = example_report
     wb = openpyxl.load_workbook(files["xlsx"])
     for name in ("summary", "plan", "conversions", "contracts", "treasury", "shadow_prices"):
         assert name in wb.sheetnames, name
-    assert "cashflows" in wb.sheetnames
-    treasury = wb["treasury"]
-    assert treasury.freeze_panes == "A2"
-    header = [c.value for c in treasury[1]]
-    col = header.index("btc_sold")
-    sold = [row[col] for row in treasury.iter_rows(min_row=2, values_only=True)]
-    assert all(isinstance(v, int | float) for v in sold)
-    expected = pd.read_csv(run_dir / "treasury.csv")["btc_sold"].sum()
-    assert sum(sold) == pytest.approx(expected, rel=1e-12, abs=1e-9)
-    assert treasury.column_dimensions["A"].width >= 8
+    checked = 0
+    for name in ("plan", "treasury", "conversions", "contracts", "rig_sales", "cashflows"):
+        ws = wb[name]
+        assert ws.freeze_panes == "A2"
+        assert ws.column_dimensions["A"].width >= 8
+        header = [c.value for c in ws[1]]
+        csv = pd.read_csv(run_dir / f"{name}.csv")
+        assert header == list(csv.columns)
+        rows = list(ws.iter_rows(min_row=2, values_only=True))
+        assert len(rows) == len(csv)
+        for j, col in enumerate(header):
+            if not pd.api.types.is_float_dtype(csv[col]) or not col.endswith(("_usd", "_mw")):
+                continue
+            values = [r[j] for r in rows]
+            assert all(isinstance(v, int | float) for v in values), (name, col)
+            assert sum(values) == pytest.approx(csv[col].sum(), rel=1e-12, abs=1e-6), (name, col)
+            checked += 1
+    assert checked >= 15
+    sold = pd.read_csv(run_dir / "treasury.csv")["btc_sold"].sum()
+    ws = wb["treasury"]
+    col = [c.value for c in ws[1]].index("btc_sold")
+    assert sum(r[col] for r in ws.iter_rows(min_row=2, values_only=True)) == pytest.approx(sold)
 
 
 def test_xlsx_formula_like_text_stays_text(example_report) -> None:
@@ -120,6 +244,86 @@ def test_xlsx_formula_like_text_stays_text(example_report) -> None:
         assert not any("<f>" in z.read(n).decode() or "<f " in z.read(n).decode() for n in sheets)
 
 
+# --------------------------------------------------------------------------- payback
+
+
+def write_flows(folder: Path, plan_musd: list[list[float]], base_musd: list[list[float]]) -> Path:
+    """A minimal run folder: two value terms per month for the plan and the status quo ($M),
+    plus a funding-gap column and a terminal-value term that payback must ignore."""
+    folder.mkdir(parents=True, exist_ok=True)
+    terms = ["mining_revenue_usd", "capex_usd", "terminal_value_usd"]
+    summary = {"portfolio": "Flows", "status": "optimal", "value_terms_order": terms}
+    (folder / "summary.json").write_text(json.dumps(summary))
+    months = [f"2026-{m:02d}" for m in range(1, len(plan_musd) + 1)]
+    for name, flows in (("cashflows", plan_musd), ("baseline_cashflows", base_musd)):
+        frame = pd.DataFrame(
+            {
+                "month": months,
+                "discount_factor": 1.0,
+                "mining_revenue_usd": [a * 1e6 for a, _ in flows],
+                "capex_usd": [b * 1e6 for _, b in flows],
+                "funding_gap_usd": 1e12 if name == "cashflows" else 0.0,
+            }
+        )
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("delta_musd", "expected"),
+    [
+        # -100, -200, -150, -100, -50, 0, +50, +100: non-negative for good from month 6
+        ([-100, -100, 50, 50, 50, 50, 50, 50], "2026-06"),
+        # +30, -20, -10, +10, +20, +15, +35: ahead at first, behind, then ahead from month 4
+        ([30, -50, 10, 20, 10, -5, 20], "2026-04"),
+        # -10, +10, -20, +20: ahead in month 2 but behind again in month 3, so month 4
+        ([-10, 20, -30, 40], "2026-04"),
+        # -10, -5: still behind at the end
+        ([-10, 5], None),
+    ],
+)
+def test_payback_month_is_when_cumulative_cash_turns_and_stays_non_negative(
+    tmp_path: Path, delta_musd: list[float], expected: str | None
+) -> None:
+    # the delta is split over two terms: revenue up by 2×delta, capex down by delta
+    base = [[10.0, -3.0] for _ in delta_musd]
+    plan = [[10.0 + 2 * d, -3.0 - d] for d in delta_musd]
+    run = load_run(write_flows(tmp_path / "run", plan, base))
+    assert payback_month(run) == expected
+    p = payback(run)
+    assert p.cumulative_usd == pytest.approx(np.cumsum(delta_musd) * 1e6)
+    assert p.trough_usd == pytest.approx(min(np.cumsum(delta_musd).min(), 0) * 1e6)
+    assert not p.never_behind
+
+
+def test_payback_never_behind_and_missing_baseline(tmp_path: Path) -> None:
+    run = load_run(write_flows(tmp_path / "ahead", [[10, 0], [12, 0]], [[10, 0], [10, 0]]))
+    p = payback(run)
+    assert p.never_behind and p.month is None and p.trough_month is None
+    (tmp_path / "ahead" / "baseline_cashflows.csv").unlink()
+    assert payback(load_run(tmp_path / "ahead")) is None
+
+
+def test_example_payback_matches_the_csvs(example_report) -> None:
+    run_dir, files = example_report
+    plan = pd.read_csv(run_dir / "cashflows.csv")
+    base = pd.read_csv(run_dir / "baseline_cashflows.csv")
+    terms = [c for c in plan.columns if c.endswith("_usd") and c != "funding_gap_usd"]
+    cumulative = (plan[terms].sum(axis=1) - base[terms].sum(axis=1)).cumsum().to_numpy()
+    behind = np.flatnonzero(cumulative < -1.0)
+    assert behind.size and behind[-1] + 1 < len(cumulative), "the example pays back in horizon"
+    expected = plan["month"].iloc[behind[-1] + 1]
+    assert payback_month(load_run(run_dir)) == expected
+    text = files["html"].read_text(encoding="utf-8")
+    assert f"pays back in {expected}" in text
+    wb = openpyxl.load_workbook(files["xlsx"])
+    items = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert items["payback_month"] == expected
+
+
+# --------------------------------------------------------------------------- other runs
+
+
 def test_unfunded_run_shows_funding_gap(tmp_path: Path) -> None:
     path = tmp_path / "broke.yaml"
     data = tiny_portfolio(btc=0, cash_usd=0, min_cash_usd=1e9)
@@ -127,50 +331,179 @@ def test_unfunded_run_shows_funding_gap(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     result = CliRunner().invoke(main, ["plan", str(path), "--out", str(run_dir)])
     assert result.exit_code == 3, result.output
-    files = build_report(run_dir, tmp_path / "report")
+    formats = ("html", "xlsx", "pdf") if CHROMIUM is not None and POPPLER else ("html", "xlsx")
+    files = build_report(run_dir, tmp_path / "report", formats, paper="letter")
     text = files["html"].read_text(encoding="utf-8")
     gap = pd.read_csv(run_dir / "funding_gap.csv")
-    first = gap.loc[gap["gap_usd"] > 0.5, "month"].iloc[0]
+    total, first = gap["gap_usd"].sum(), gap.loc[gap["gap_usd"] > 0.5, "month"].iloc[0]
     box = text.split('<div class="gap"', 1)[1].split("</div>", 1)[0]
-    assert money(gap["gap_usd"].sum()) in box and first in box
-    # the box comes first, before the title
+    assert money(total) in box and first in box
+    # the box comes first, before the title, and the gap is the first tile, in red
     assert text.index('<div class="gap"') < text.index("<h1>")
+    tile = text.split('<div class="tile bad">', 1)[1].split("</div></div>", 1)[0]
+    assert "Funding gap" in tile and money(total) in tile
     wb = openpyxl.load_workbook(files["xlsx"])
     assert "funding_gap" in wb.sheetnames
+    if "pdf" in files:  # Letter paper; the gap leads page 1 of the PDF too
+        assert pdf_pages(files["pdf"]) == len(section_headings(text))
+        first_page = pdf_text(files["pdf"], 1)
+        assert first_page.lstrip().startswith("Unfunded")
+        assert money(total) in first_page
 
 
-def test_formats_and_payback(example_report, tmp_path: Path) -> None:
+def test_scenario_column_shows_the_first_scenario(example_report, tmp_path: Path) -> None:
+    """Stochastic runs add a ``scenario`` column to the monthly tables: the page shows the
+    first scenario (and says so), the workbook keeps every scenario's rows."""
     run_dir, _ = example_report
-    files = build_report(run_dir, tmp_path / "only_html", formats=("html",))
-    assert set(files) == {"html"} and not (tmp_path / "only_html" / "report.xlsx").exists()
-    with pytest.raises(ValueError, match="pdf"):
-        build_report(run_dir, tmp_path / "x", formats=("pdf",))
-    # payback needs the status quo's monthly cash flows, which cashflows.csv does not carry
-    assert payback_month(load_run(run_dir)) is None
-    copy = tmp_path / "with_baseline"
-    copy.mkdir()
-    for f in run_dir.iterdir():
-        (copy / f.name).write_bytes(f.read_bytes())
-    cf = pd.read_csv(copy / "cashflows.csv")
-    terms = [c for c in cf.columns if c.endswith("_usd") and c != "funding_gap_usd"]
-    for t in terms:
-        cf[f"baseline_{t}"] = cf[t]
-    # the plan earns 100 M less than the status quo in its first two months, 50 M more after
-    delta = pd.Series(50e6, index=cf.index)
-    delta.iloc[:2] = -100e6
-    cf["baseline_mining_revenue_usd"] = cf["mining_revenue_usd"] - delta
-    net = (delta * cf["discount_factor"]).cumsum()
-    expected = cf["month"][net > 0].iloc[0]
-    assert expected == cf["month"].iloc[6]  # -200 M, then +50 M a month, discounted
-    cf.to_csv(copy / "cashflows.csv", index=False)
-    assert payback_month(load_run(copy)) == expected
-    assert expected in build_report(copy, copy / "r", ("html",))["html"].read_text()
+    copy = tmp_path / "two"
+    shutil.copytree(run_dir, copy)
+    for name in ("plan", "treasury", "cashflows", "baseline_cashflows"):
+        frame = pd.read_csv(copy / f"{name}.csv", dtype={"month": str})
+        high = frame.copy()
+        for col in [c for c in frame.columns if c.endswith("_usd")]:
+            high[col] = frame[col] * 2  # a different scenario, so mixing would show
+        both = pd.concat([frame.assign(scenario="base"), high.assign(scenario="high")])
+        both[["scenario", *frame.columns]].to_csv(copy / f"{name}.csv", index=False)
+    run = load_run(copy)
+    assert run.scenarios == ["base", "high"]
+    assert "scenario" not in run.table("plan").columns
+    assert len(run.table("plan")) == len(pd.read_csv(run_dir / "plan.csv"))
+    assert payback_month(run) == payback_month(load_run(run_dir))
+    text = render_html(run, pngs={})  # the charts read the same first-scenario tables
+    assert "covers 2 scenarios" in text and "&#x27;base&#x27;" in text
+    files = build_report(copy, copy / "report", ("xlsx",))
+    ws = openpyxl.load_workbook(files["xlsx"])["treasury"]
+    header = [c.value for c in ws[1]]
+    assert header[0] == "scenario"
+    col = header.index("btc_price_usd")
+    total = sum(r[col] for r in ws.iter_rows(min_row=2, values_only=True))
+    assert total == pytest.approx(pd.read_csv(copy / "treasury.csv")["btc_price_usd"].sum())
+
+
+# --------------------------------------------------------------------------- PDF and browser
+
+
+@needs_pdf_tools
+def test_pdf_one_page_per_section_with_the_summary_numbers(example_report) -> None:
+    """How the page count is known: the print stylesheet starts every <section> on a new page
+    and sizes charts and tables so that each section of a portfolio the size of the example
+    fits on one page. So pages == sections (8), and page i begins with section i's heading;
+    an overflowing section would push every later heading one page down and fail."""
+    run_dir, files = example_report
+    summary = json.loads((run_dir / "summary.json").read_text())
+    page = files["html"].read_text(encoding="utf-8")
+    headings = section_headings(page)
+    assert len(headings) == len(SECTIONS) == 8
+    assert pdf_pages(files["pdf"]) == 8
+    for number, heading in enumerate(headings, start=1):
+        text = pdf_text(files["pdf"], number)
+        assert " ".join(text.split()).startswith(heading), (number, heading, text[:200])
+        assert f"Page {number} of 8" in text  # the running footer
+    first = pdf_text(files["pdf"], 1)
+    for figure in (
+        money(summary["uplift_usd"]),
+        money(summary["value_usd"]),
+        money(summary["baseline_value_usd"]),
+        f"{summary['btc_sold_total']:,.0f} BTC",
+        f"{summary['it_mw_converted_total']:,.1f} MW",
+        payback_month(load_run(run_dir)),
+    ):
+        assert figure in first, figure
+    assert XSS in first  # the hostile site name prints as text
+    assert pdf_image_count(files["pdf"]) == page.count("<img ") == 6
+    info = subprocess.run(["pdfinfo", str(files["pdf"])], capture_output=True, text=True).stdout
+    assert "(A4)" in info
+
+
+@needs_chromium
+def test_browser_renders_without_console_errors(example_report, tmp_path: Path) -> None:
+    run_dir, files = example_report
+    summary = json.loads((run_dir / "summary.json").read_text())
+    shot = tmp_path / "report.png"
+    loaded = load_in_chromium(files["html"], tmp_path, screenshot=shot)
+    assert loaded["console"] == []
+    # the parsed DOM has no script element: the hostile site name stayed text
+    assert "<script" not in loaded["dom"].lower()
+    text, images, console = rendered(files["html"], tmp_path)
+    assert console == []
+    assert images == files["html"].read_text(encoding="utf-8").count("<img ") == 6
+    for figure in (
+        money(summary["uplift_usd"]),
+        money(summary["usd_raised_total"]),
+        f"{summary['btc_sold_total']:,.2f} BTC",
+        payback_month(load_run(run_dir)),
+        XSS,
+    ):
+        assert figure in text, figure
+    pixels = mpimage.imread(shot)
+    assert pixels.shape[:2] == (1600, 1200)
+    assert pixels[..., :3].std() > 0.05  # not a blank page
+
+
+@needs_chromium
+def test_console_check_catches_a_broken_page(tmp_path: Path) -> None:
+    """The browser test could fail: a script error and a missing image are both reported."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        '<html><body><p>x</p><img alt="gone" src="missing.png">'
+        "<script>undefinedFunction();</script></body></html>"
+    )
+    _, images, console = rendered(page, tmp_path)
+    assert images == 0
+    assert any("undefinedFunction" in line for line in console)
+    assert any("broken image: gone" in line for line in console)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+@needs_chromium
+def test_report_command_writes_pdf(tiny_run: Path, tmp_path: Path) -> None:
+    run_dir = tiny_run
+    out = tmp_path / "letter"
+    res = CliRunner().invoke(
+        main, ["report", str(run_dir), "--format", "pdf", "--paper", "letter", "--out", str(out)]
+    )
+    assert res.exit_code == 0, res.output
+    assert (out / "report.pdf").read_bytes()[:5] == b"%PDF-"
+    if POPPLER:
+        info = subprocess.run(["pdfinfo", str(out / "report.pdf")], capture_output=True, text=True)
+        assert "(letter)" in info.stdout
+    assert (out / "report.html").is_file() and not (out / "report.xlsx").exists()
+
+
+def test_report_without_chromium_warns_and_writes_html_and_xlsx(
+    tiny_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run_dir = tiny_run
+    monkeypatch.setenv("REALLOC_CHROMIUM", str(tmp_path / "no-such-chromium"))
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["report", str(run_dir), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "warning: PDF not written" in res.output and "chromium" in res.output
+    assert (out / "report.html").is_file() and (out / "report.xlsx").is_file()
+    assert not (out / "report.pdf").exists()
+    # asked for the PDF alone: its source, the HTML, is written instead
+    res = CliRunner().invoke(main, ["report", str(run_dir), "--format", "pdf", "--out", str(out)])
+    assert res.exit_code == 0 and "warning: PDF not written" in res.output
+    # plan --report says so too, and writes the rest
+    tiny = str(tiny_run.parent / "tiny.yaml")
+    res = CliRunner().invoke(main, ["plan", tiny, "--report", "--out", str(tmp_path / "plan")])
+    assert res.exit_code == 0 and "warning: PDF not written" in res.output
+    assert (tmp_path / "plan" / "report.xlsx").is_file()
+    assert not (tmp_path / "plan" / "report.pdf").exists()
+
+
+def test_report_on_a_folder_without_a_plan_is_bad_input(tmp_path: Path) -> None:
+    res = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert res.exit_code == 2
+    assert "summary.json not found" in res.output and "Traceback" not in res.output
 
 
 def test_board_reads_files_not_optimizer() -> None:
     package = Path(__file__).resolve().parents[1] / "reports" / "board"
     sources = sorted(package.glob("*.py"))
-    assert {p.stem for p in sources} >= {"data", "charts", "html", "xlsx", "build"}
+    assert {p.stem for p in sources} >= {"data", "charts", "html", "xlsx", "pdf", "build"}
     modules = set()
     for source in sources:
         for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):

@@ -15,8 +15,21 @@ tables, ``charts`` draws the PNGs, ``html`` writes the page, ``xlsx`` the workbo
 prints the page with headless Chromium, ``build`` ties them together.
 """
 
-from reports.board.build import REPORT_FORMATS, build_report
-from reports.board.data import Run, load_run
-from reports.board.figures import payback_month
+from reports.board.build import REPORT_FORMATS, build_report, choose_formats
+from reports.board.data import NotARunFolder, Run, load_run
+from reports.board.figures import payback, payback_month
+from reports.board.pdf import PdfEngineMissing, PdfPrintError, pdf_engine
 
-__all__ = ["REPORT_FORMATS", "Run", "build_report", "load_run", "payback_month"]
+__all__ = [
+    "REPORT_FORMATS",
+    "NotARunFolder",
+    "PdfEngineMissing",
+    "PdfPrintError",
+    "Run",
+    "build_report",
+    "choose_formats",
+    "load_run",
+    "payback",
+    "payback_month",
+    "pdf_engine",
+]

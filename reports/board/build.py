@@ -7,14 +7,32 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from reports.board.charts import charts
 from reports.board.data import load_run
 from reports.board.html import render_html
+from reports.board.pdf import PAPER_SIZES, PdfEngineMissing, pdf_engine, print_pdf
 from reports.board.xlsx import render_xlsx
 
-REPORT_FORMATS = ("html", "xlsx")
-"""Formats :func:`build_report` can write: ``report.html`` and ``report.xlsx``."""
+REPORT_FORMATS = ("html", "xlsx", "pdf")
+"""Formats :func:`build_report` can write: ``report.html``, ``report.xlsx``, ``report.pdf``."""
 
-# --------------------------------------------------------------------------- entry point
+DEFAULT_PAPER = "a4"
+
+
+def choose_formats(wanted: Sequence[str] | None) -> tuple[tuple[str, ...], str | None]:
+    """The formats to write for a request, and a warning when the PDF cannot be printed here.
+
+    ``wanted`` None means every format this machine can write. A PDF asked for without Chromium
+    is dropped (with the warning) and the HTML written instead: it is the PDF's source and
+    prints from any browser.
+    """
+    formats = tuple(dict.fromkeys(wanted)) if wanted is not None else REPORT_FORMATS
+    if "pdf" not in formats or pdf_engine() is not None:
+        return formats, None
+    kept = tuple(f for f in formats if f != "pdf")
+    if "html" not in kept:
+        kept = ("html", *kept)
+    return kept, f"PDF not written: {PdfEngineMissing()}; report.html prints from any browser"
 
 
 def _atomic_write(path: Path, write) -> None:
@@ -30,27 +48,48 @@ def _atomic_write(path: Path, write) -> None:
 
 
 def build_report(
-    run_dir: Path | str, out: Path | str, formats: Sequence[str] = REPORT_FORMATS
+    run_dir: Path | str,
+    out: Path | str,
+    formats: Sequence[str] = ("html", "xlsx"),
+    paper: str = DEFAULT_PAPER,
 ) -> dict[str, Path]:
     """Build the board report of the run in ``run_dir`` into the folder ``out``.
 
-    Writes ``report.html`` (self-contained: inline CSS and PNG charts, print-ready) and/or
-    ``report.xlsx`` (one sheet per table); returns the paths written, by format.
+    Writes ``report.html`` (self-contained: inline CSS and PNG charts, print-ready),
+    ``report.xlsx`` (one sheet per table) and ``report.pdf`` (that page printed on ``paper``,
+    ``a4`` or ``letter``, by headless Chromium; asking for it writes ``report.html`` too, its
+    source). Returns the paths written, by format. Raises :class:`PdfEngineMissing` before
+    writing anything when the PDF is asked for and no Chromium is installed.
     """
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown:
         raise ValueError(f"unknown report format(s) {unknown}; expected {list(REPORT_FORMATS)}")
+    if paper.lower() not in PAPER_SIZES:
+        raise ValueError(f"unknown paper {paper!r}; expected one of {sorted(PAPER_SIZES)}")
+    engine = pdf_engine() if "pdf" in formats else None
+    if "pdf" in formats and engine is None:
+        raise PdfEngineMissing()
     run = load_run(run_dir)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    if "html" in formats:
+    pngs = charts(run) if {"html", "pdf"} & set(formats) else {}
+    if "html" in formats or "pdf" in formats:
         path = out / "report.html"
-        text = render_html(run)
+        text = render_html(run, pngs)
         _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
         written["html"] = path
     if "xlsx" in formats:
         path = out / "report.xlsx"
         _atomic_write(path, lambda p: render_xlsx(run, p))
         written["xlsx"] = path
+    if "pdf" in formats:
+        # the same page with its paper size fixed (report.html leaves it to the reader's printer)
+        printable = render_html(run, pngs, paper=PAPER_SIZES[paper.lower()])
+        with tempfile.TemporaryDirectory(prefix="realloc-report-") as tmp:
+            source = Path(tmp) / "report.html"
+            source.write_text(printable, encoding="utf-8")
+            path = out / "report.pdf"
+            _atomic_write(path, lambda p: print_pdf(source, p, engine))
+        written["pdf"] = path
     return written

@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from reports.board.data import Run
-from reports.board.figures import bridge_frame, cash_floor
+from reports.board.figures import Payback, bridge_frame, cash_floor, payback
 from reports.summary_md import money
 
 USE_ORDER = ("mining", "hosting", "constructing", "ready_idle", "unused")
@@ -203,7 +203,7 @@ def gantt_chart(conv: pd.DataFrame, contracts: pd.DataFrame, months: Sequence[st
         ax.annotate(
             _mpl(f"{r.it_mw:,.1f} MW IT, {money(r.capex_usd)}; ready {r.ready_month}"),
             (ready, i),
-            xytext=(4, 0),
+            xytext=(9, 0),
             textcoords="offset points",
             va="center",
             fontsize=8,
@@ -324,6 +324,53 @@ def bridge_chart(bridge: pd.DataFrame, base_total: float, plan_total: float) -> 
     return _png(fig)
 
 
+def payback_chart(pay: Payback) -> bytes:
+    """Cumulative (plan − status quo) cash by month: below zero while the plan is behind (red),
+    above once it is ahead (green), with the payback month marked."""
+    x = _months_x(pay.months)
+    y = np.asarray(pay.cumulative_usd)
+    fig = _figure(11, 3.1)
+    ax = fig.subplots()
+    ax.fill_between(x, y, 0, where=y < 0, color="#c0392b", alpha=0.25, interpolate=True)
+    ax.fill_between(x, y, 0, where=y >= 0, color="#3a9a4a", alpha=0.25, interpolate=True)
+    ax.plot(x, y, color="#1d2733", linewidth=1.6)
+    ax.axhline(0, color="black", linewidth=0.8)
+    if pay.trough_month is not None:
+        tx = _months_x([pay.trough_month])[0]
+        ax.plot(tx, pay.trough_usd, marker="o", color="#c0392b")
+        ax.annotate(
+            _mpl(f"low {money(pay.trough_usd)} ({pay.trough_month})"),
+            (tx, pay.trough_usd),
+            xytext=(8, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=9,
+        )
+    if pay.month is not None:
+        px = _months_x([pay.month])[0]
+        ax.axvline(px, color="#23773a", linestyle="--", linewidth=1.2)
+        ax.annotate(
+            _mpl(f"payback {pay.month}"),
+            (px, 0),
+            xytext=(-6, 8),
+            textcoords="offset points",
+            ha="right",
+            fontsize=9,
+            color="#23773a",
+            fontweight="bold",
+        )
+    ax.yaxis.set_major_formatter(_USD)
+    ax.margins(x=0)
+    ax.grid(axis="y", alpha=0.3)
+    ax.set_title(
+        "Cumulative cash: plan minus status quo (undiscounted)",
+        fontsize=12,
+        fontweight="bold",
+        loc="left",
+    )
+    return _png(fig)
+
+
 def charts(run: Run) -> dict[str, bytes]:
     """PNG charts of the run by name (a chart whose data is missing is left out)."""
     out: dict[str, bytes] = {}
@@ -339,6 +386,9 @@ def charts(run: Run) -> dict[str, bytes]:
     if not tre.empty:
         gap = run.table("funding_gap")
         out["treasury"] = treasury_chart(tre, cash_floor(run.summary), gap)
+    pay = payback(run)
+    if pay is not None and not pay.never_behind:
+        out["payback"] = payback_chart(pay)
     bridge = bridge_frame(run)
     base, value = run.summary.get("baseline_value_usd"), run.summary.get("value_usd")
     if not bridge.empty and base is not None and value is not None:

@@ -19,6 +19,7 @@ RUN_TABLES = (
     "contracts",
     "rig_sales",
     "cashflows",
+    "baseline_cashflows",
     "shadow_prices",
     "verification",
     "funding_gap",
@@ -46,17 +47,26 @@ TEXT_COLUMNS = {
 
 BOOL_COLUMNS = {"signed", "ok"}
 
-# --------------------------------------------------------------------------- reading a run
+
+class NotARunFolder(ValueError):
+    """The folder given is not the output of ``realloc plan`` (no summary.json)."""
 
 
 @dataclass
 class Run:
-    """The files of one run folder, parsed (tables missing from the folder are empty)."""
+    """The files of one run folder, parsed (tables missing from the folder are empty).
+
+    ``tables`` is what the page shows: with several scenarios, only the first scenario's rows,
+    without the ``scenario`` column. ``all_tables`` is every row as written (the workbook's
+    sheets, so their totals equal the CSVs').
+    """
 
     path: Path
     summary: dict
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    all_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    scenarios: list[str] = field(default_factory=list)
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables.get(name, pd.DataFrame())
@@ -89,18 +99,29 @@ def load_run(run_dir: Path | str) -> Run:
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
-        raise FileNotFoundError(f"{summary_path} not found: is {run_dir} a `realloc plan` folder?")
+        raise NotARunFolder(f"{summary_path} not found: is {run_dir} a `realloc plan` folder?")
     run = Run(run_dir, json.loads(summary_path.read_text(encoding="utf-8")))
     for name in RUN_TABLES:
         path = run_dir / f"{name}.csv"
         if path.is_file():
-            run.tables[name] = _read_csv(path)
-    for name in ("plan", "treasury", "funding_gap", "cashflows"):
-        frame = run.tables.get(name)
-        if frame is not None and "scenario" in frame.columns and frame["scenario"].nunique() > 1:
-            first = frame["scenario"].iloc[0]
-            run.tables[name] = frame[frame["scenario"] == first].reset_index(drop=True)
-            note = f"Charts show scenario {first!r}, the first of {frame['scenario'].nunique()}."
-            if note not in run.notes:
-                run.notes.append(note)
+            frame = _read_csv(path)
+            run.all_tables[name] = frame
+            run.tables[name] = _first_scenario(frame, run)
+    if len(run.scenarios) > 1:
+        run.notes.append(
+            f"This plan covers {len(run.scenarios)} scenarios; charts and monthly tables show "
+            f"the first, {run.scenarios[0]!r}. Values in the summary are summary.json's, for "
+            "the plan as a whole; the workbook has every scenario's rows."
+        )
     return run
+
+
+def _first_scenario(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """The rows of the run's first scenario, without the ``scenario`` column."""
+    if "scenario" not in frame.columns or frame.empty:
+        return frame
+    names = list(dict.fromkeys(frame["scenario"]))
+    if len(names) > len(run.scenarios):
+        run.scenarios = names
+    first = run.scenarios[0] if run.scenarios[0] in names else names[0]
+    return frame[frame["scenario"] == first].drop(columns="scenario").reset_index(drop=True)

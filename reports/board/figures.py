@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import platform
+from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
@@ -33,22 +34,87 @@ def funding_gap(run: Run) -> tuple[float, str | None]:
     return float(total or 0.0), first
 
 
-def payback_month(run: Run) -> str | None:
-    """First month where the cumulative discounted plan-minus-status-quo cash flow is positive.
+PAYBACK_TOLERANCE_USD = 1.0
+"""Cumulative differences within a dollar of zero count as zero (flows are rounded to cents)."""
 
-    Needs the status quo's monthly cash flows next to the plan's in ``cashflows.csv`` (columns
-    ``baseline_<term>``); without them the payback month is not computable and None is returned.
+
+@dataclass(frozen=True)
+class Payback:
+    """When the plan's cumulative cash, month by month, catches up with the status quo's.
+
+    ``cumulative_usd`` is the running sum of (plan − status quo) monthly flows, every objective
+    term undiscounted except the end-of-horizon ones (terminal value, fleet salvage), which are
+    not cash in any month. ``month`` is the first month from which that sum is non-negative to
+    the end of the horizon, after having been negative; None when it never catches up (or was
+    never behind: ``never_behind``). ``trough_usd`` / ``trough_month``: the deepest point.
     """
-    cf = run.table("cashflows")
-    if cf.empty or "discount_factor" not in cf.columns:
+
+    month: str | None
+    never_behind: bool
+    trough_usd: float
+    trough_month: str | None
+    months: tuple[str, ...]
+    cumulative_usd: tuple[float, ...]
+
+
+def _flow_terms(run: Run, *frames: pd.DataFrame) -> list[str]:
+    """Objective terms present as monthly columns in every frame."""
+    return [t for t in _term_order(run) if all(t in f.columns for f in frames)]
+
+
+def payback(run: Run) -> Payback | None:
+    """The plan's cash payback against the status quo, from ``cashflows.csv`` and
+    ``baseline_cashflows.csv``; None when either is missing (older or failed runs)."""
+    plan, base = run.table("cashflows"), run.table("baseline_cashflows")
+    if plan.empty or base.empty or "month" not in plan.columns or "month" not in base.columns:
         return None
-    terms = [t for t in _term_order(run) if t in cf.columns and f"baseline_{t}" in cf.columns]
+    terms = _flow_terms(run, plan, base)
     if not terms:
         return None
-    delta = sum(cf[t] - cf[f"baseline_{t}"] for t in terms)
-    cumulative = (delta * cf["discount_factor"]).cumsum()
-    positive = np.flatnonzero(cumulative.to_numpy() > 0)
-    return str(cf["month"].iloc[positive[0]]) if positive.size else None
+    merged = plan[["month", *terms]].merge(
+        base[["month", *terms]], on="month", how="inner", suffixes=("", "_base"), sort=False
+    )
+    if merged.empty:
+        return None
+    delta = sum(merged[t] - merged[f"{t}_base"] for t in terms)
+    cumulative = delta.cumsum().to_numpy(dtype=float)
+    months = tuple(str(m) for m in merged["month"])
+    behind = np.flatnonzero(cumulative < -PAYBACK_TOLERANCE_USD)
+    trough = int(np.argmin(cumulative))
+    if behind.size == 0:
+        month = None
+    elif behind[-1] + 1 < len(months):
+        month = months[behind[-1] + 1]
+    else:
+        month = None  # still behind in the last month
+    return Payback(
+        month=month,
+        never_behind=behind.size == 0,
+        trough_usd=float(min(cumulative[trough], 0.0)),
+        trough_month=months[trough] if behind.size else None,
+        months=months,
+        cumulative_usd=tuple(float(v) for v in cumulative),
+    )
+
+
+def payback_month(run: Run) -> str | None:
+    """First month from which the plan's cumulative cash stays at or above the status quo's
+    (see :class:`Payback`); None when not computable or not reached within the horizon."""
+    p = payback(run)
+    return p.month if p is not None else None
+
+
+def payback_text(run: Run) -> str | None:
+    """The payback in words for the key-figures table, or None when not computable."""
+    p = payback(run)
+    if p is None:
+        return None
+    if p.never_behind:
+        return "immediate: cumulative cash never falls below the status quo's"
+    dip = f"after a low of {money(p.trough_usd)} in {p.trough_month}"
+    if p.month is None:
+        return f"not within the horizon (still behind in {p.months[-1]}, {dip})"
+    return f"{p.month} ({dip})"
 
 
 def cash_floor(summary: dict) -> float | None:
@@ -181,9 +247,9 @@ def key_figures(run: Run) -> list[tuple[str, str]]:
         rows.append(("BTC sold in all", f"{s['btc_sold_total']:,.2f} BTC"))
     if s.get("usd_raised_total") is not None:
         rows.append(("USD raised from BTC (net)", money(s["usd_raised_total"])))
-    pay = payback_month(run)
+    pay = payback_text(run)
     if pay is not None:
-        rows.append(("Payback month (discounted, vs status quo)", pay))
+        rows.append(("Payback month (cumulative cash vs status quo)", pay))
     if run.status == "unfunded":
         total, first = funding_gap(run)
         rows.append(("Funding gap", f"{money(total)}, first in {first or 'n/a'}"))

@@ -4,6 +4,7 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 from collections.abc import Iterable, Sequence
 
@@ -18,7 +19,7 @@ from reports.board.figures import (
     decisions_frame,
     funding_gap,
     key_figures,
-    payback_month,
+    payback,
     provenance,
     source_files,
     verification_frame,
@@ -30,17 +31,28 @@ from reports.summary_md import binding_constraints, money
 CSS = """
 :root { --ink:#1d2733; --muted:#5b6673; --rule:#d7dde4; --accent:#2f6db5; }
 * { box-sizing: border-box; }
-body { font: 14px/1.45 -apple-system, "Segoe UI", Roboto, Helvetica, Arial, sans-serif;
+body { font: 14px/1.45 "Liberation Sans", Helvetica, Arial, "DejaVu Sans", sans-serif;
        color: var(--ink); margin: 0 auto; max-width: 1100px; padding: 24px; }
-h1 { font-size: 24px; margin: 0 0 4px; }
+h1 { font-size: 25px; margin: 0 0 4px; }
 h2 { font-size: 18px; border-bottom: 2px solid var(--accent); padding-bottom: 4px;
      margin-top: 36px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
+h2, h3 { break-after: avoid; page-break-after: avoid; }
 .sub { color: var(--muted); margin: 0 0 16px; }
 .gap { border: 3px solid #c0392b; background: #fdecea; color: #7b1d14; padding: 14px 18px;
        border-radius: 6px; margin: 12px 0 20px; }
 .gap strong.big { font-size: 22px; display: block; margin-bottom: 6px; }
 .note { border-left: 4px solid #f2c14e; background: #fff9e6; padding: 8px 12px; }
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
+         gap: 10px; margin: 16px 0 8px; }
+.tile { border: 1px solid var(--rule); border-top: 4px solid var(--accent); border-radius: 4px;
+        padding: 8px 12px; background: #f7f9fb; }
+.tile .label { color: var(--muted); font-size: 12px; text-transform: uppercase;
+               letter-spacing: .03em; }
+.tile .value { font-size: 24px; font-weight: 700; margin: 2px 0; white-space: nowrap; }
+.tile .detail { color: var(--muted); font-size: 12px; }
+.tile.bad { border-top-color: #c0392b; background: #fdecea; }
+.tile.bad .value { color: #b03a2e; }
 table { border-collapse: collapse; margin: 8px 0 14px; font-size: 12.5px; }
 th, td { border-bottom: 1px solid var(--rule); padding: 4px 8px; text-align: left;
          vertical-align: top; }
@@ -48,23 +60,29 @@ th { background: #eef2f6; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.pos { color: #23773a; } td.neg { color: #b03a2e; }
 table.kv th { width: 18em; background: none; font-weight: 600; }
+table.compact th, table.compact td { padding: 2px 8px; }
 figure { margin: 12px 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 12px; }
 ul.binds li { margin: 3px 0; }
+p.method { max-width: 60em; }
 code { font-size: 12px; word-break: break-all; }
-.ok { color: #23773a; font-weight: 600; } .fail { color: #b03a2e; font-weight: 600; }
 @media print {
-  @page { margin: 14mm 12mm; }
-  body { max-width: none; padding: 0; font-size: 11px; }
+  body { max-width: none; padding: 0; font-size: 10.5px; }
   section { break-before: page; page-break-before: always; }
   section.first { break-before: auto; page-break-before: auto; }
-  h2 { margin-top: 0; }
-  figure, table, .gap { break-inside: avoid; page-break-inside: avoid; }
+  h1 { font-size: 21px; } h2 { font-size: 15px; margin-top: 0; } h3 { font-size: 12.5px; }
+  table { font-size: 9.5px; } th, td { padding: 2px 6px; }
+  .tile .value { font-size: 19px; } .tile .label, .tile .detail { font-size: 9.5px; }
+  figure, table, .gap, .tiles, .keep { break-inside: avoid; page-break-inside: avoid; }
   thead { display: table-header-group; }
   tr { break-inside: avoid; page-break-inside: avoid; }
-  figure img { border: none; max-height: 235mm; }
-  a { color: inherit; text-decoration: none; }
+  figure { margin: 6px 0; }
+  figure img { border: none; max-height: 118mm; width: auto; }
+  #capacity figure img, #treasury figure img, #bridge figure img { max-height: 112mm; }
+  figcaption { font-size: 9px; }
+  code { font-size: 9px; }
+  * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 }
 """
 
@@ -105,9 +123,13 @@ def _html_table(
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def _kv_table(rows: Iterable[tuple[str, str]]) -> str:
+def _kv_table(rows: Iterable[tuple[str, str]], cls: str = "kv") -> str:
     body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f'<table class="kv"><tbody>{body}</tbody></table>'
+    return f'<table class="{cls}"><tbody>{body}</tbody></table>'
+
+
+def _yes_no(v: object) -> str:
+    return "yes" if v is True or str(v).strip().lower() in {"true", "1"} else "no"
 
 
 def _img(png: bytes | None, alt: str, caption: str = "") -> str:
@@ -169,79 +191,179 @@ def _summary_sentences(run: Run) -> list[str]:
         out.append(f"Sell {sold:,.2f} BTC in all, raising {money(raised)} net of sale costs.")
     elif sold is not None:
         out.append("Sell no BTC.")
-    pay = payback_month(run)
-    if pay:
-        out.append(f"Against the status quo, the plan pays back (discounted) in {pay}.")
+    pay = payback(run)
+    if pay is not None and not pay.never_behind:
+        dip = f"Cumulative cash falls {money(-pay.trough_usd)} behind the status quo's by "
+        dip += str(pay.trough_month)
+        out.append(
+            f"{dip}; the plan pays back in {pay.month} and stays ahead from then on."
+            if pay.month
+            else f"{dip} and does not catch up within the horizon, so the uplift rests on the "
+            "value counted at the horizon's end (terminal value, fleet salvage)."
+        )
     return out
 
 
-def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
-    """The board report as one self-contained HTML page (inline CSS and images, no scripts)."""
-    pngs = charts(run) if pngs is None else pngs
+SECTION_IDS = (
+    "summary",
+    "decisions",
+    "capacity",
+    "conversions",
+    "treasury",
+    "bridge",
+    "method",
+    "checks",
+)
+"""Sections in reading order; in print each starts a page (one page each for a portfolio the
+size of the bundled example). A section whose data is missing is left out."""
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal: anything but plain letters, digits and spaces is a hex
+    escape, so user text can neither end the string nor the ``<style>`` element."""
+    out = []
+    for ch in text:
+        out.append(ch if ch.isascii() and (ch.isalnum() or ch == " ") else f"\\{ord(ch):x} ")
+    return '"' + "".join(out) + '"'
+
+
+def _page_css(run: Run, paper: str | None) -> str:
+    """Printed page furniture: size (for the PDF), running footer with the name, page X of Y."""
+    size = f"size: {paper} portrait;" if paper else ""
+    return (
+        f"@page {{ {size} margin: 14mm 13mm 16mm;"
+        f" @bottom-left {{ content: {_css_string(run.name + ': board report')};"
+        " font: 8pt sans-serif; color: #5b6673; }"
+        ' @bottom-right { content: "Page " counter(page) " of " counter(pages);'
+        " font: 8pt sans-serif; color: #5b6673; } }"
+    )
+
+
+def _tiles(run: Run) -> str:
+    """The four numbers a director reads first, as large tiles (a red one when unfunded)."""
     s = run.summary
-    name = run.name
-    parts = [
-        "<!DOCTYPE html>",
-        '<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(name)}: reallocation plan</title>",
-        f"<style>{CSS}</style></head><body>",
-    ]
-    # 1. decision summary
-    parts.append('<section class="first" id="summary">')
+    tiles: list[tuple[str, str, str, str]] = []  # (label, value, detail, css class)
+    if run.status == "unfunded":
+        total, first = funding_gap(run)
+        tiles.append(("Funding gap", money(total), f"first in {first or 'n/a'}", "bad"))
+    if s.get("uplift_usd") is not None:
+        tiles.append(
+            (
+                "Value vs status quo",
+                money(s["uplift_usd"]),
+                f"plan {money(s.get('value_usd'))} vs {money(s.get('baseline_value_usd'))}",
+                "",
+            )
+        )
+    conv = run.table("conversions")
+    if s.get("it_mw_converted_total") is not None:
+        where = f"at {len(conv)} site(s)" if not conv.empty else "no conversions"
+        tiles.append(("IT MW to convert", f"{s['it_mw_converted_total']:,.1f} MW", where, ""))
+    if s.get("btc_sold_total") is not None:
+        tiles.append(
+            (
+                "BTC to sell",
+                f"{s['btc_sold_total']:,.0f} BTC",
+                f"raises {money(s.get('usd_raised_total'))}",
+                "",
+            )
+        )
+    pay = payback(run)
+    if pay is not None:
+        value = pay.month or ("none needed" if pay.never_behind else "beyond horizon")
+        detail = (
+            f"low {money(pay.trough_usd)} in {pay.trough_month}"
+            if pay.trough_month
+            else "never behind the status quo"
+        )
+        tiles.append(("Payback month", value, detail, ""))
+    if not tiles:
+        return ""
+    body = "".join(
+        f'<div class="tile {cls}"><div class="label">{_e(label)}</div>'
+        f'<div class="value">{_e(value)}</div><div class="detail">{_e(detail)}</div></div>'
+        for label, value, detail, cls in tiles
+    )
+    return f'<div class="tiles">{body}</div>'
+
+
+def _summary_section(run: Run, pngs: dict[str, bytes]) -> str:
+    s = run.summary
+    parts = ['<section class="first" id="summary">']
     if run.status == "unfunded":
         parts.append(_gap_box(run))
-    parts.append(f"<h1>{_e(name)}: reallocation plan</h1>")
+    parts.append(f"<h1>{_e(run.name)}: reallocation plan</h1>")
     parts.append(
-        f'<p class="sub">Board report. Status: <strong>{_e(run.status)}</strong>. '
-        f"Run folder <code>{_e(run.path.name)}</code>.</p>"
+        f'<p class="sub">Board report, {_e(dt.date.today().isoformat())}. Plan status: '
+        f"<strong>{_e(run.status)}</strong>. Run folder <code>{_e(run.path.name)}</code>.</p>"
     )
     if run.status not in ("optimal", "unfunded") and s.get("diagnosis"):
         items = "".join(f"<li>{_e(d)}</li>" for d in s["diagnosis"])
         parts.append(f'<div class="note"><ul>{items}</ul></div>')
     for note in run.notes:
         parts.append(f'<p class="note">{_e(note)}</p>')
+    parts.append(_tiles(run))
     parts.append("<h2>Decision summary</h2>")
     parts += [f"<p>{_e(t)}</p>" for t in _summary_sentences(run)]
-    parts.append(_kv_table(key_figures(run)))
-    parts.append("<h3>Decisions</h3>")
     parts.append(
-        _html_table(
-            decisions_frame(run),
-            {
-                "decision": "Decision",
-                "where": "Where / what",
-                "when": "When",
-                "size": "Size",
-                "usd": "USD",
-            },
+        _img(
+            pngs.get("payback"),
+            "Cumulative cash, plan minus status quo",
+            "Running total of the plan's monthly cash flow minus the status quo's (every value "
+            "term but the end-of-horizon ones). The payback month is where it turns positive "
+            "for good.",
         )
     )
+    parts.append(_kv_table(key_figures(run)))
     shadow = run.table("shadow_prices")
     if not shadow.empty and {"family", "site", "month", "shadow_price_usd"} <= set(shadow.columns):
         binds = binding_constraints(shadow)
-        parts.append("<h3>What holds the plan back</h3>")
+        parts.append('<div class="keep"><h3>What holds the plan back</h3>')
         parts.append(
             '<ul class="binds">' + "".join(f"<li>{_e(b)}</li>" for b in binds) + "</ul>"
             if binds
             else "<p>Nothing binds at the margin.</p>"
         )
+        parts.append("</div>")
     parts.append("</section>")
-    # 2. capacity
-    if "capacity" in pngs:
-        parts.append('<section id="capacity"><h2>Capacity by use</h2>')
-        parts.append(
-            _img(
-                pngs["capacity"],
-                "Portfolio grid power by use over time",
-                "Grid draw (MW) each month: mining by fleet group, hosting by contract, halls "
-                "under construction, built halls awaiting a tenant, and unused grid (grey).",
-            )
+    return "\n".join(parts)
+
+
+def _decisions_section(run: Run) -> str:
+    frame = decisions_frame(run)
+    headers = {
+        "decision": "Decision",
+        "where": "Where / what",
+        "when": "When",
+        "size": "Size",
+        "usd": "USD",
+    }
+    return (
+        '<section id="decisions"><h2>Decisions: what to do, where and when</h2>'
+        "<p>Every action the plan takes, in time order within each kind: conversions to start, "
+        "hosting contracts to sign, rigs to sell, and BTC to sell by quarter.</p>"
+        f"{_html_table(frame, headers)}</section>"
+    )
+
+
+def _capacity_section(run: Run, pngs: dict[str, bytes]) -> str:
+    if "capacity" not in pngs:
+        return ""
+    return (
+        '<section id="capacity"><h2>Capacity by use</h2>'
+        + _img(
+            pngs["capacity"],
+            "Portfolio grid power by use over time",
+            "Grid draw (MW) each month: mining by fleet group, hosting by contract, halls "
+            "under construction, built halls awaiting a tenant, and unused grid (grey).",
         )
-        parts.append(_img(pngs.get("site_capacity"), "Grid power by use at each site"))
-        parts.append("</section>")
-    # 3. conversion timeline
-    parts.append('<section id="conversions"><h2>Conversion timeline</h2>')
+        + _img(pngs.get("site_capacity"), "Grid power by use at each site")
+        + "</section>"
+    )
+
+
+def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
+    parts = ['<section id="conversions"><h2>Conversion timeline</h2>']
     if "gantt" in pngs:
         parts.append(
             _img(
@@ -251,72 +373,128 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
                 "to the end of the horizon. Diamonds: first month of a contract's rent.",
             )
         )
-        conv = run.table("conversions")
-        parts.append(_html_table(conv, fmt={"it_mw": lambda v: f"{v:,.1f}", "capex_usd": money}))
+        parts.append(
+            _html_table(
+                run.table("conversions"),
+                {
+                    "site": "Site",
+                    "start_month": "Build starts",
+                    "ready_month": "Ready",
+                    "it_mw": "IT MW",
+                    "capex_usd": "Capex",
+                },
+                {"it_mw": lambda v: f"{v:,.1f}", "capex_usd": money},
+            )
+        )
     else:
         parts.append("<p>No conversions in this plan.</p>")
     con = run.table("contracts")
     if not con.empty:
-        parts.append("<h3>Hosting contracts</h3>")
-        parts.append(_html_table(con, fmt={"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money}))
-    parts.append("</section>")
-    # 4. treasury
-    if "treasury" in pngs:
-        parts.append('<section id="treasury"><h2>Treasury</h2>')
-        floor = cash_floor(s)
-        cap = "BTC held at month end and sold in the month; BTC price on the right axis. "
-        cap += (
-            f"Cash against its {money(floor)} floor."
-            if floor is not None
-            else "Cash at month end (the cash floor is not recorded in the run folder)."
-        )
-        parts.append(_img(pngs["treasury"], "Treasury: BTC held and sold, cash", cap))
-        q = btc_by_quarter(run)
-        if not q.empty:
-            parts.append("<h3>BTC to sell by quarter</h3>")
-            parts.append(
-                _html_table(q, fmt={"btc_sold": lambda v: f"{v:,.2f}", "usd_raised": money})
-            )
-        parts.append("</section>")
-    # 5. value bridge
-    bridge = bridge_frame(run)
-    if not bridge.empty:
-        parts.append('<section id="bridge"><h2>Value bridge: status quo to plan</h2>')
-        parts.append(_img(pngs.get("bridge"), "Value bridge by objective term"))
+        parts.append('<div class="keep"><h3>Hosting contracts</h3>')
         parts.append(
             _html_table(
-                bridge.drop(columns="term"),
+                con,
                 {
-                    "label": "term",
-                    "status_quo_usd": "status quo",
-                    "plan_usd": "plan",
-                    "change_usd": "change",
+                    "contract": "Contract",
+                    "site": "Site",
+                    "it_mw": "IT MW",
+                    "start_month": "Starts",
+                    "end_month": "Ends",
+                    "signed": "Signed already",
+                    "first_month_in_horizon": "First rent",
+                    "revenue_usd": "Rent in horizon",
                 },
-                {"status_quo_usd": money, "plan_usd": money, "change_usd": money},
-                signed=("change_usd",),
+                {"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money, "signed": _yes_no},
             )
         )
-        parts.append("</section>")
-    # 6. appendix
-    parts.append('<section id="appendix"><h2>Appendix: provenance and checks</h2>')
-    parts.append(_kv_table(provenance(run)))
-    secs = s.get("seconds") or {}
-    size = s.get("model_size") or {}
-    if secs or size:
-        parts.append("<h3>Model size and timings</h3>")
+        parts.append("</div>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _treasury_section(run: Run, pngs: dict[str, bytes]) -> str:
+    if "treasury" not in pngs:
+        return ""
+    floor = cash_floor(run.summary)
+    cap = "BTC held at month end and sold in the month; BTC price on the right axis. "
+    cap += (
+        f"Cash against its {money(floor)} floor."
+        if floor is not None
+        else "Cash at month end (the cash floor is not recorded in the run folder)."
+    )
+    parts = ['<section id="treasury"><h2>Treasury</h2>']
+    parts.append(_img(pngs["treasury"], "Treasury: BTC held and sold, cash", cap))
+    q = btc_by_quarter(run)
+    if not q.empty:
+        parts.append('<div class="keep"><h3>BTC to sell by quarter</h3>')
         parts.append(
-            _kv_table(
-                [
-                    *((k, f"{v:,}") for k, v in size.items()),
-                    *((f"seconds: {k}", f"{v:.3f}") for k, v in secs.items()),
-                ]
+            _html_table(
+                q,
+                {"btc_sold": "BTC sold", "usd_raised": "USD raised (net)"},
+                {"btc_sold": lambda v: f"{v:,.2f}", "usd_raised": money},
             )
         )
-    parts.append("<h3>Verification</h3>")
-    ver = verification_frame(run)
+        parts.append("</div>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _bridge_section(run: Run, pngs: dict[str, bytes]) -> str:
+    bridge = bridge_frame(run)
+    if bridge.empty:
+        return ""
+    table = _html_table(
+        bridge.drop(columns="term"),
+        {
+            "label": "term",
+            "status_quo_usd": "status quo",
+            "plan_usd": "plan",
+            "change_usd": "change",
+        },
+        {"status_quo_usd": money, "plan_usd": money, "change_usd": money},
+        signed=("change_usd",),
+    )
+    return (
+        '<section id="bridge"><h2>Value bridge: status quo to plan</h2>'
+        + _img(pngs.get("bridge"), "Value bridge by objective term")
+        + table
+        + "</section>"
+    )
+
+
+METHOD = (
+    "realloc plans every month of the horizon at once with a linear program (solved by "
+    "HiGHS): how many MW of each fleet group mine, how many IT MW each site starts converting "
+    "and when, which hosting contracts to take and with how many MW from which sites, which "
+    "rigs to sell, and how many BTC to sell. Every site stays within its grid power (halls "
+    "under construction or built reserve their power whether or not a tenant is live), cash "
+    "stays above its floor and BTC above its minimum at every month end. Value is the "
+    "discounted operating cash flow, with mining revenue at each month's BTC price, plus "
+    "contracted hosting after the horizon and the resale value of rigs still owned; BTC sales "
+    "are financing, so only their cost counts, and among plans of equal value the fewest BTC "
+    "are sold, as late as possible. The status quo is the same model with no new builds, "
+    "contracts or rig sales. When the plan cannot be funded, an elastic funding gap shows how "
+    "much outside cash it would need and when. The payback month compares the two plans' "
+    "cumulative cash (undiscounted, end-of-horizon values left out). Every solved plan is "
+    "checked against every rule by independent code (the verification table)."
+)
+
+
+def _method_section(run: Run) -> str:
+    return (
+        '<section id="method"><h2>Appendix A: method and provenance</h2>'
+        f'<p class="method">{_e(METHOD)}</p>'
+        f"{_kv_table(provenance(run))}</section>"
+    )
+
+
+def _checks_section(run: Run) -> str:
+    s = run.summary
+    parts = ['<section id="checks"><h2>Appendix B: checks, model size, files</h2>']
+    parts.append('<div class="keep"><h3>Verification</h3>')
     parts.append(
         _html_table(
-            ver,
+            verification_frame(run),
             fmt={
                 "max_violation": lambda v: f"{v:.3g}",
                 "tolerance": lambda v: f"{v:.3g}",
@@ -324,7 +502,48 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None) -> str:
             },
         )
     )
-    parts.append("<h3>Files read</h3>")
+    parts.append("</div>")
+    secs = s.get("seconds") or {}
+    size = s.get("model_size") or {}
+    if secs or size:
+        parts.append('<div class="keep"><h3>Model size and timings</h3>')
+        parts.append(
+            _kv_table(
+                [
+                    *((k.replace("_", " "), f"{v:,}") for k, v in size.items()),
+                    *((f"seconds: {k.replace('_', ' ')}", f"{v:.3f}") for k, v in secs.items()),
+                ],
+                cls="kv compact",
+            )
+        )
+        parts.append("</div>")
+    parts.append('<div class="keep"><h3>Files read</h3>')
     parts.append(_html_table(source_files(run)))
-    parts.append("</section></body></html>")
+    parts.append("</div></section>")
     return "\n".join(parts)
+
+
+def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | None = None) -> str:
+    """The board report as one self-contained HTML page (inline CSS and images, no scripts).
+
+    ``paper`` (a CSS page size such as ``A4`` or ``letter``) fixes the printed page size, for
+    the PDF; without it the reader's printer settings decide (the layout fits both).
+    """
+    pngs = charts(run) if pngs is None else pngs
+    sections = [
+        _summary_section(run, pngs),
+        _decisions_section(run),
+        _capacity_section(run, pngs),
+        _conversions_section(run, pngs),
+        _treasury_section(run, pngs),
+        _bridge_section(run, pngs),
+        _method_section(run),
+        _checks_section(run),
+    ]
+    head = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(run.name)}: reallocation plan</title>\n"
+        f"<style>{CSS}\n@media print {{ {_page_css(run, paper)} }}</style></head><body>"
+    )
+    return "\n".join([head, *(s for s in sections if s), "</body></html>"])

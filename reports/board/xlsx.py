@@ -21,6 +21,7 @@ XLSX_SHEETS = (
     "treasury",
     "shadow_prices",
     "cashflows",
+    "baseline_cashflows",
     "rig_sales",
     "verification",
     "funding_gap",
@@ -68,9 +69,8 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     widths = [len(c) for c in cols]
-    for row in frame.itertuples(index=False):
-        ws.append([_cell_value(v) for v in row])
-        r = ws.max_row
+    for r, row in enumerate(frame.itertuples(index=False), start=2):
+        ws.append([_cell_value(v) for v in row])  # row r (ws.max_row would rescan every cell)
         for j, v in enumerate(row):
             cell = ws.cell(row=r, column=j + 1)
             if isinstance(v, str):
@@ -142,8 +142,8 @@ def render_xlsx(run: Run, path: Path) -> None:
             frame = bridge_frame(run)
         elif name == "verification":
             frame = verification_frame(run)
-        elif name in run.tables:
-            frame = run.table(name)
+        elif name in run.all_tables:
+            frame = run.all_tables[name]  # every scenario's rows, as in the CSV
         else:
             continue
         if name != "value_bridge" or not frame.empty:
