@@ -37,7 +37,9 @@ def describe_loc(loc: tuple, data: object) -> str:
             if isinstance(node, list) and 0 <= key < len(node):
                 item = node[key]
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
-                    label = item["name"]
+                    label = "".join(  # a name with a line break must not break the message
+                        ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in item["name"]
+                    )
                 node = item
             else:
                 node = None
@@ -128,7 +130,7 @@ def _message(e: dict, model: type[BaseModel] | None) -> str:
         key, words = _BOUNDS[kind]
         limit = (e.get("ctx") or {}).get(key)
         msg = f"{words} {limit:,.10g}" if isinstance(limit, int | float) else msg
-        return f"{msg}; expected {meaning[0].lower() + meaning[1:]}" if meaning else msg
+        return f"{msg}; this field is: {meaning}" if meaning else msg
     if kind in _FIX:
         fix = _FIX[kind]
         return f"{fix}; this field is: {meaning}" if meaning else fix

@@ -619,7 +619,7 @@ def _check_name(kind: str, name: str, forbidden: str) -> None:
 
 def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title)
-    ws.append(header)
+    ws.append([_plain(h) for h in header])  # power_prices headers are site names
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for r in rows:

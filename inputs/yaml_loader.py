@@ -90,6 +90,12 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = getattr(e, "problem", None) or str(e)
+    if "unhashable" in problem:
+        return InputError(
+            f"{where}a list or mapping is used as a key; keys must be plain words "
+            "(field or site names), write plain values",
+            path,
+        )
     if isinstance(e, yaml.constructor.ConstructorError) and "tag" in problem:
         return InputError(
             f"{where}{problem}; tags (!!python/..., !something) are not allowed in a "
@@ -149,15 +155,23 @@ def _check_nodes(root: yaml.Node, path: Path) -> None:
 
 
 def _node_line(node: yaml.Node | None, loc: tuple) -> str:
-    """The line of the YAML node at a pydantic location, as ``line N``, or '' when not found."""
+    """The line of the YAML node at a pydantic location, as ``line N``, or '' when not found.
+
+    A field that is missing gets the line of the mapping it belongs in (``top level of the
+    file`` for a top-level field).
+    """
+    root, section = node, None  # section: the key line of the mapping we are in
     for key in loc:
         if isinstance(node, yaml.MappingNode):
-            match = [v for k, v in node.value if getattr(k, "value", None) == key]
+            match = [(k, v) for k, v in node.value if getattr(k, "value", None) == key]
             if not match:
+                if node is root:
+                    return "top level of the file"
+                node = section or node
                 break
-            node = match[0]
+            section, node = match[0]
         elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
-            node = node.value[key]
+            section, node = None, node.value[key]
         else:
             break
     return f"line {node.start_mark.line + 1}" if node is not None else ""
@@ -209,12 +223,13 @@ def _read_csv_column(
             yaml_path,
         )
     check_input_file(csv_path, "series")
+    used_by = f" (the series {where} of {yaml_path.name})"
     try:
         frame = pd.read_csv(csv_path)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
         raise InputError(
-            f"cannot read CSV ({type(e).__name__}: {e}); save it as comma-separated UTF-8 "
-            "text with one header row",
+            f"cannot read CSV ({type(e).__name__}: {e}){used_by}; save it as comma-separated "
+            "UTF-8 text with one header row",
             csv_path,
         ) from None
     if column not in frame.columns:
@@ -224,33 +239,36 @@ def _read_csv_column(
             csv_path,
         )
     if "month" in frame.columns:
-        _check_csv_months(frame["month"], csv_path, start_month)
+        _check_csv_months(frame["month"], csv_path, start_month, used_by)
     values = pd.to_numeric(frame[column], errors="coerce")
     bad = values[values.isna()]
     if len(bad):
         row = int(bad.index[0]) + 2  # header is line 1
         raise InputError(
-            f"line {row}, column {column!r}: expected a number, got "
+            f"line {row}, column {column!r}{used_by}: expected a number, got "
             f"{frame[column].iloc[bad.index[0]]!r}; give a value for every month",
             csv_path,
         )
     return values.astype(float).tolist()
 
 
-def _check_csv_months(months: pd.Series, csv_path: Path, start_month: str | None) -> None:
+def _check_csv_months(
+    months: pd.Series, csv_path: Path, start_month: str | None, used_by: str
+) -> None:
     """A ``month`` column must run one month per row from the portfolio's start_month: the
     values are read by position, so a gap or a shuffled row would shift every month after it."""
     labels = [str(m).strip() for m in months]
     for i, m in enumerate(labels):
         if not MONTH_PATTERN.match(m):
             raise InputError(
-                f"line {i + 2}, column 'month': expected a month written YYYY-MM, got {m!r}",
+                f"line {i + 2}, column 'month'{used_by}: expected a month written YYYY-MM, "
+                f"got {m!r}",
                 csv_path,
             )
     first = labels[0] if labels else None
     if start_month is not None and MONTH_PATTERN.match(start_month) and first != start_month:
         raise InputError(
-            f"line 2, column 'month': the series starts in {first} but the portfolio's "
+            f"line 2, column 'month'{used_by}: the series starts in {first} but the portfolio's "
             f"start_month is {start_month}; start the CSV at {start_month} (values are read "
             "by position, one per month)",
             csv_path,
@@ -259,8 +277,9 @@ def _check_csv_months(months: pd.Series, csv_path: Path, start_month: str | None
         want = month_label(labels[0], i)
         if labels[i] != want:
             raise InputError(
-                f"line {i + 2}, column 'month': expected {want} after {labels[i - 1]}, got "
-                f"{labels[i]}; sort the rows by month and fill any missing month",
+                f"line {i + 2}, column 'month'{used_by}: expected {want} after "
+                f"{labels[i - 1]}, got {labels[i]}; sort the rows by month and fill any "
+                "missing month",
                 csv_path,
             )
 
@@ -278,15 +297,21 @@ def load_yaml(path: Path | str) -> Portfolio:
             path,
         )
     start = data.get("start_month")
-    data = _resolve_csv_series(
-        data, path.parent, path, node, start_month=start if isinstance(start, str) else None
-    )
-    from inputs.market_forecast import resolve_market_forecast
-
-    data = resolve_market_forecast(data, path.parent, path)
     try:
+        data = _resolve_csv_series(
+            data, path.parent, path, node, start_month=start if isinstance(start, str) else None
+        )
+        from inputs.market_forecast import resolve_market_forecast
+
+        data = resolve_market_forecast(data, path.parent, path)
         return Portfolio.model_validate(data)
     except ValidationError as e:
         raise from_validation_error(
             e, path, data, lambda loc: _node_line(node, loc), Portfolio
+        ) from None
+    except RecursionError:
+        raise InputError(
+            "the YAML is nested too deeply to read (thousands of levels of [ or {); "
+            "check the brackets",
+            path,
         ) from None

@@ -46,8 +46,8 @@ class Frozen(BaseModel):
             annotation = cls.model_fields[info.field_name].annotation
             if annotation is not bool and bool not in get_args(annotation):
                 raise ValueError(
-                    f"expected a number or text, got the boolean {str(value).lower()} (YAML "
-                    "reads yes/no/on/off/true/false as booleans); write the value itself"
+                    f"got the boolean {str(value).lower()} (YAML reads yes/no/on/off/true/false "
+                    "as booleans); write the value itself (a number, text or a mapping)"
                 )
         return value
 
