@@ -341,9 +341,10 @@ def payback_chart(pay: Payback) -> bytes:
         ax.annotate(
             _mpl(f"low {money(pay.trough_usd)} ({pay.trough_month})"),
             (tx, pay.trough_usd),
-            xytext=(8, 0),
+            xytext=(0, -7),
             textcoords="offset points",
-            va="center",
+            ha="center",
+            va="top",
             fontsize=9,
         )
     if pay.month is not None:
@@ -360,7 +361,7 @@ def payback_chart(pay: Payback) -> bytes:
             fontweight="bold",
         )
     ax.yaxis.set_major_formatter(_USD)
-    ax.margins(x=0)
+    ax.margins(x=0, y=0.18)  # room for the labels above and below the curve
     ax.grid(axis="y", alpha=0.3)
     ax.set_title(
         "Cumulative cash: plan minus status quo (undiscounted)",

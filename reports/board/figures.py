@@ -110,6 +110,8 @@ def payback_text(run: Run) -> str | None:
     if p is None:
         return None
     if p.never_behind:
+        if max(map(abs, p.cumulative_usd), default=0.0) <= PAYBACK_TOLERANCE_USD:
+            return "none: the plan's monthly cash is the status quo's"
         return "immediate: cumulative cash never falls below the status quo's"
     dip = f"after a low of {money(p.trough_usd)} in {p.trough_month}"
     if p.month is None:

@@ -43,7 +43,7 @@ h2, h3 { break-after: avoid; page-break-after: avoid; }
        border-radius: 6px; margin: 12px 0 20px; }
 .gap strong.big { font-size: 22px; display: block; margin-bottom: 6px; }
 .note { border-left: 4px solid #f2c14e; background: #fff9e6; padding: 8px 12px; }
-.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr));
+.tiles { display: grid; grid-template-columns: repeat(auto-fit, minmax(125px, 1fr));
          gap: 10px; margin: 16px 0 8px; }
 .tile { border: 1px solid var(--rule); border-top: 4px solid var(--accent); border-radius: 4px;
         padding: 8px 12px; background: #f7f9fb; }
@@ -269,8 +269,9 @@ def _tiles(run: Run) -> str:
             )
         )
     pay = payback(run)
-    if pay is not None:
-        value = pay.month or ("none needed" if pay.never_behind else "beyond horizon")
+    same_cash = pay is not None and max(map(abs, pay.cumulative_usd), default=0.0) <= 1.0
+    if pay is not None and not same_cash:  # no tile when the plan's cash is the status quo's
+        value = pay.month or ("immediate" if pay.never_behind else "beyond horizon")
         detail = (
             f"low {money(pay.trough_usd)} in {pay.trough_month}"
             if pay.trough_month
