@@ -83,6 +83,22 @@ def _highs_status(status: highspy.HighsModelStatus) -> str:
     return "error"
 
 
+def run_interruptibly(h: highspy.Highs) -> None:
+    """``h.run()`` in HiGHS's worker thread while this thread waits, so that Ctrl-C or SIGTERM
+    (which the CLI turns into an exception) is handled within ~50 ms rather than when the
+    phase ends: HiGHS is asked to stop at its next check, then the exception goes on."""
+    h.HandleUserInterrupt = True
+    h.startSolve()
+    try:
+        while not h.wait(0.05)[0]:
+            pass
+    except BaseException:
+        h.cancelSolve()
+        while not h.wait(0.05)[0]:
+            pass
+        raise
+
+
 class HighsBackend:
     """HiGHS in process: the model is passed as arrays with ``passModel``."""
 
@@ -140,7 +156,7 @@ class HighsBackend:
         if phase.method:
             h.setOptionValue("solver", phase.method)
         h.passModel(lp)
-        h.run()
+        run_interruptibly(h)
         status = _highs_status(h.getModelStatus())
         info = h.getInfo()
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible

@@ -1,7 +1,8 @@
 """The ``realloc`` command line: thin commands over the library API.
 
 Exit codes: 0 done, 2 bad input, 3 plan unfunded or infeasible (the diagnosis is still written),
-1 internal error. Tracebacks never reach the user (set REALLOC_DEBUG=1 to see them).
+1 internal error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. Tracebacks never
+reach the user (set REALLOC_DEBUG=1 to see them).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import functools
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -23,21 +26,43 @@ def _say(msg: str) -> None:
     click.echo(msg, err=True)
 
 
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM: unwinds like Ctrl-C (staged output folders are removed on the way)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame) -> None:
+    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up
+        signal.signal(sig, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 def handle_errors(fn):
-    """Turn domain errors into clean messages and exit codes."""
+    """Turn domain errors into clean messages and exit codes; SIGTERM is handled like Ctrl-C."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from inputs import InputError
 
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                previous[sig] = signal.signal(sig, _on_signal)
         try:
             return fn(*args, **kwargs)
         except InputError as e:
             _say(f"error: {e}")
             sys.exit(EXIT_BAD_INPUT)
-        except KeyboardInterrupt:
-            _say("interrupted: previous outputs were left untouched")
-            sys.exit(130)
+        except KeyboardInterrupt as e:
+            signum = getattr(e, "signum", signal.SIGINT)
+            _say(
+                f"interrupted ({signal.Signals(signum).name}): no partial output was left "
+                "(an output folder is replaced only once complete)"
+            )
+            sys.exit(128 + signum)
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself (usage errors exit 2)
         except Exception as e:
@@ -48,6 +73,9 @@ def handle_errors(fn):
                 "This is a bug in realloc; rerun with REALLOC_DEBUG=1 for the traceback."
             )
             sys.exit(1)
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     return wrapper
 
@@ -139,7 +167,7 @@ def plan(
         relax=relax,
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
-    write_plan(result, out_dir)
+    write_plan(result, out_dir, source=path)
     if report:
         from reports.board import build_report, choose_formats
 

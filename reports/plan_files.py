@@ -1,12 +1,20 @@
-"""Write a plan's public files: summary.json, the CSV tables and summary.md.
+"""Write a plan's public files: summary.json, the CSV tables, summary.md and run.json.
 
 File names and columns are the public contract users script against (README "Outputs").
+Everything but ``run.json`` is a function of the inputs alone, so the same inputs give
+byte-identical files; the facts that change from run to run (time, timings, host, package
+versions) live in ``run.json`` only.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
+import platform
+import socket
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
@@ -56,16 +64,46 @@ def summary_dict(result: PlanResult) -> dict:
         "value_terms_order": list(OBJECTIVE_TERMS),
         "solver": {
             "name": result.solver,
-            "version": result.solver_version,
             "relaxed_min_commitments": result.relaxed,
             "mip_gap": result.mip_gap,
         },
-        "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
         "model_size": result.model_size,
         "inputs_sha256": portfolio_sha256(result),
         "verification": result.verification.as_records() if result.verification else [],
         "diagnosis": result.diagnosis,
     }
+
+
+PACKAGES = ("realloc", "highspy", "pulp", "numpy", "pandas", "pydantic", "pyyaml", "openpyxl")
+"""Packages whose versions can change a plan's figures or files; recorded in run.json."""
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def run_manifest(result: PlanResult, files: dict[str, bytes], source: Path | None) -> dict:
+    """The content of run.json: when, where and with what the plan was made, how long each stage
+    took, and the SHA-256 of the inputs and of every other file written."""
+    manifest: dict = {
+        "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "host": socket.gethostname(),
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "command": sys.argv,
+        "packages": {name: _version(name) for name in PACKAGES},
+        "solver": {"name": result.solver, "version": result.solver_version},
+        "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
+        "inputs_sha256": portfolio_sha256(result),
+    }
+    if source is not None and Path(source).is_file():
+        manifest["input_file"] = str(source)
+        manifest["input_file_sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+    manifest["files_sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}
+    return manifest
 
 
 def _csv(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
@@ -74,8 +112,11 @@ def _csv(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> N
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def write_plan(result: PlanResult, out_dir: Path | str) -> Path:
-    """Write every output file of ``result`` into ``out_dir`` (atomically); return the folder."""
+def write_plan(result: PlanResult, out_dir: Path | str, source: Path | None = None) -> Path:
+    """Write every output file of ``result`` into ``out_dir`` (atomically); return the folder.
+
+    ``source`` (the portfolio file) is hashed into run.json when given.
+    """
     out_dir = Path(out_dir)
     with staged_dir(out_dir) as stage:
         summary = summary_dict(result)
@@ -105,4 +146,7 @@ def write_plan(result: PlanResult, out_dir: Path | str) -> Path:
                 stage / "verification.csv", index=False, lineterminator="\n"
             )
         (stage / "summary.md").write_text(summary_markdown(result, summary))
+        files = {f.name: f.read_bytes() for f in sorted(stage.iterdir()) if f.is_file()}
+        manifest = run_manifest(result, files, source)
+        (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
     return out_dir

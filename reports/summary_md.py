@@ -221,7 +221,8 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         "## Checks",
         "",
         f"All {len(checks)} invariant families re-computed from these tables hold "
-        f"(worst at {worst:.1e} of its tolerance). Solved by {result.solver_version}.",
+        f"(worst at {worst:.1e} of its tolerance). Solved with {result.solver}; solver "
+        "and package versions, timings and the run's time are in run.json.",
         "",
     ]
     return "\n".join(lines)

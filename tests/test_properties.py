@@ -176,13 +176,39 @@ def test_example_summary_matches_its_tables(example_run):
         assert (out / name).exists()
 
 
-def test_same_inputs_give_byte_identical_tables(tmp_path):
-    p = load_portfolio(example_path())
+def test_same_inputs_give_byte_identical_files_and_volatile_facts_only_in_run_json(tmp_path):
+    """Two runs of the example (through the CLI, as a user would) write byte-identical files;
+    times, timings, host and versions appear in run.json and nowhere else."""
+    import hashlib
+    import socket
+
+    from click.testing import CliRunner
+
+    from realloc.cli import main
+
     a, b = tmp_path / "a", tmp_path / "b"
-    write_plan(plan_portfolio(p), a)
-    write_plan(plan_portfolio(p), b)
-    for f in sorted(a.glob("*.csv")):
-        assert f.read_bytes() == (b / f.name).read_bytes(), f.name
-    sa, sb = (json.loads((d / "summary.json").read_text()) for d in (a, b))
-    sa.pop("seconds"), sb.pop("seconds")  # timings are the only volatile facts
-    assert sa == sb
+    for out in (a, b):
+        result = CliRunner().invoke(main, ["plan", "--out", str(out)])
+        assert result.exit_code == 0, result.output
+    names = sorted(f.name for f in a.iterdir())
+    assert names == sorted(f.name for f in b.iterdir())
+    assert {"summary.json", "plan.csv", "treasury.csv", "summary.md", "run.json"} <= set(names)
+    for name in names:
+        if name != "run.json":
+            assert (a / name).read_bytes() == (b / name).read_bytes(), name
+    run = json.loads((a / "run.json").read_text())
+    assert set(run["seconds"]) >= {"build", "solve_plan", "solve_baseline"}
+    assert run["packages"]["highspy"] and run["solver"]["version"].startswith("HiGHS")
+    assert run["host"] == socket.gethostname() and run["created_utc"].endswith("Z")
+    summary = json.loads((a / "summary.json").read_text())
+    assert run["inputs_sha256"] == summary["inputs_sha256"]
+    assert run["input_file_sha256"] == hashlib.sha256(example_path().read_bytes()).hexdigest()
+    for name in names:  # run.json vouches for every other file
+        if name != "run.json":
+            digest = hashlib.sha256((a / name).read_bytes()).hexdigest()
+            assert run["files_sha256"][name] == digest, name
+    volatile = [run["host"], run["created_utc"][:10], run["solver"]["version"], '"seconds"']
+    for name in names:
+        if name != "run.json":
+            text = (a / name).read_text(encoding="utf-8")
+            assert not [v for v in volatile if v in text], name

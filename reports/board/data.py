@@ -101,6 +101,13 @@ def load_run(run_dir: Path | str) -> Run:
     if not summary_path.is_file():
         raise NotARunFolder(f"{summary_path} not found: is {run_dir} a `realloc plan` folder?")
     run = Run(run_dir, json.loads(summary_path.read_text(encoding="utf-8")))
+    facts_path = run_dir / "run.json"  # volatile facts (timings, versions, time) live apart
+    if facts_path.is_file():
+        facts = json.loads(facts_path.read_text(encoding="utf-8"))
+        run.summary.setdefault("seconds", facts.get("seconds") or {})
+        run.summary.setdefault("created_utc", facts.get("created_utc"))
+        solver = run.summary.setdefault("solver", {})
+        solver.setdefault("version", (facts.get("solver") or {}).get("version"))
     for name in RUN_TABLES:
         path = run_dir / f"{name}.csv"
         if path.is_file():
