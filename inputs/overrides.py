@@ -143,7 +143,9 @@ def parse_override(path: str, raw: Any) -> Override:
 
 
 def _did_you_mean(word: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    """A suggestion: a choice that starts with the word (fields carry units), else a close one."""
+    close = [c for c in choices if c.startswith(word)]
+    close = close[:1] if len(close) == 1 else difflib.get_close_matches(word, choices, n=1)
     return f"; did you mean {close[0]!r}?" if close else ""
 
 

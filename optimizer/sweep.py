@@ -293,16 +293,16 @@ class DaskExecutor:
                 n_workers=self.workers,
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                dashboard_address=":0",  # a free port: two sweeps never collide
                 silence_logs=logging.ERROR,
             )
             self.client = Client(self.cluster)
         return self
 
     @property
-    def n_workers(self) -> int:
-        info = self.client.scheduler_info() if self.client is not None else {}
-        return len(info.get("workers", {}))
+    def dashboard_link(self) -> str | None:
+        """Where the Dask dashboard shows the cluster at work."""
+        return getattr(self.client, "dashboard_link", None)
 
     def run(self, tasks: Iterable[SweepTask]) -> Iterator[ScenarioOutcome]:
         from dask.distributed import as_completed

@@ -39,23 +39,46 @@ def _handled(fn):
     return wrapper
 
 
-@contextmanager
-def _sigterm_as_interrupt():
-    """Treat SIGTERM like Ctrl-C while sweeping, so workers are stopped and the store is
-    consolidated before the process exits."""
+class _Interrupts:
+    """Ctrl-C (SIGINT) and SIGTERM stop a sweep with KeyboardInterrupt, but never in the middle
+    of storing a scenario: a signal that arrives while a part is written takes effect right
+    after, so every part on disk is whole and no temporary folder is left behind."""
 
-    def raise_interrupt(signum, frame):
-        raise KeyboardInterrupt
+    def __init__(self):
+        self._critical = False
+        self._pending = False
 
-    try:
-        previous = signal.signal(signal.SIGTERM, raise_interrupt)
-    except ValueError:  # not the main thread (e.g. inside a test runner's thread)
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    def _handler(self, signum, frame):
+        if self._critical:
+            self._pending = True
+        else:
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def installed(self):
+        previous = {}
+        try:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) is not signal.SIG_IGN:  # e.g. nohup, background jobs
+                    previous[sig] = signal.signal(sig, self._handler)
+        except ValueError:  # not the main thread (e.g. inside a test runner's thread)
+            pass
+        try:
+            yield self
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def deferred(self):
+        self._critical = True
+        try:
+            yield
+        finally:
+            self._critical = False
+        if self._pending:
+            self._pending = False
+            raise KeyboardInterrupt
 
 
 def _solver_options(f):
@@ -144,10 +167,11 @@ def sweep(
     Writes OUT/scenarios.parquet (one row per scenario), plan/treasury/conversions/contracts
     .parquet (keyed by scenario_id) and sweep.json. Each solved scenario is stored as it
     finishes: a killed sweep loses only the scenarios in flight, and rerunning the same command
-    skips everything already stored (an edited scenario is solved again).
+    skips everything already stored (an edited scenario is solved again). `realloc example ex`
+    writes the bundled portfolio and scenario sets (sweep_grid.yaml, bear_base_bull.yaml).
 
-    Example: realloc example ex && realloc sweep ex/gigawatt_miner.yaml ex/sweep_grid.yaml --out sweep
-    """  # noqa: E501
+    Example: realloc sweep ex/gigawatt_miner.yaml ex/sweep_grid.yaml --out sweep --workers 2
+    """
     from inputs import load_portfolio
     from inputs.overrides import base_level, portfolio_data
     from inputs.scenario_sets import load_scenario_set, materialize
@@ -264,11 +288,15 @@ def _run(store, tasks, stored, manifest, executor, workers, scheduler, settings,
     failed = solved = 0
     interrupted = False
     try:
-        with _sigterm_as_interrupt():
+        with _Interrupts().installed() as interrupts:
             if todo:
                 with make_executor(executor, workers, scheduler) as ex:
+                    link = getattr(ex, "dashboard_link", None)
+                    if link:
+                        bar.write(f"Dask dashboard: {link}", file=sys.stderr)
                     for outcome in ex.run(todo):
-                        store.write_part(outcome.key, outcome.row, outcome.tables)
+                        with interrupts.deferred():
+                            store.write_part(outcome.key, outcome.row, outcome.tables)
                         solved += 1
                         failed += outcome.status not in ("optimal", "unfunded")
                         bar.set_postfix(failed=failed, refresh=False)

@@ -118,7 +118,7 @@ class Comparison:
 
     def center(self, column: str) -> float:
         """The level of ``column`` that stands for 'base': its base value if the grid has it,
-        else the level nearest to it, else the median level."""
+        else the level nearest to it (the lower one on a tie), else the median level."""
         levels = np.sort(self.grid[column].dropna().unique())
         b = self.base.get(column)
         if b is None:
@@ -226,8 +226,8 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
             f"Uplift at base levels: {money(center)}"
             + ("" if exact else " (median: the grid has no all-base point)")
             + ". Each row moves one parameter from its lowest to its highest level, the "
-            "others at base (*marginal*: averaged over the others, when the grid has no such "
-            "point).",
+            "others at base (or at the grid level nearest to base, the lower one on a tie; "
+            "*marginal*: averaged over the others, when the grid has no such point).",
             "",
             "| parameter | low | uplift at low $M | high | uplift at high $M | swing $M |",
             "|---|---|---|---|---|---|",

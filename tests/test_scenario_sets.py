@@ -1,0 +1,202 @@
+"""Scenario sets: overrides apply exactly, grids expand deterministically, errors name the
+scenario file, its line, the scenario and the path."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from inputs import InputError, load_portfolio
+from inputs.examples import example_path
+from inputs.overrides import Override, OverrideError, base_level, overridden, portfolio_data
+from inputs.scenario_sets import load_scenario_set, materialize
+from tests.helpers import tiny
+
+PECOS = "Pecos TX (ERCOT West)"
+ANVIL = "Anvil Labs (15 yr, min 80 MW)"
+
+
+@pytest.fixture(scope="module")
+def example():
+    return load_portfolio(example_path())
+
+
+def write(tmp_path: Path, text: str, name: str = "set.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def test_scale_multiplies_every_month_of_a_series_and_nothing_else(example):
+    p = overridden(example, [Override("market.hashprice_usd_per_ph_day", "scale", 0.7)])
+    base = example.market.hashprice_usd_per_ph_day
+    assert p.market.hashprice_usd_per_ph_day == [v * 0.7 for v in base]
+    assert len(p.market.hashprice_usd_per_ph_day) == example.months
+    assert p.market.btc_price_usd == example.market.btc_price_usd
+    assert p.model_copy(update={"market": example.market}) == example
+
+
+def test_list_items_are_picked_by_name_and_wildcards_skip_missing_sections(example):
+    p = overridden(
+        example,
+        [
+            Override(f"contracts[{ANVIL}].rate_usd_per_kw_month", "set", 110),
+            Override("sites[*].conversion.capex_usd_per_it_mw", "scale", 1.2),
+            Override(f"sites[{PECOS}].grid_mw", "add", -20),
+        ],
+    )
+    by_name = {c.name: c for c in p.contracts}
+    assert by_name[ANVIL].rate_usd_per_kw_month == 110
+    others = [c for c in p.contracts if c.name != ANVIL]
+    assert others == [c for c in example.contracts if c.name != ANVIL]
+    for new, old in zip(p.sites, example.sites, strict=True):
+        if old.conversion is None:  # Baie-Comeau: no conversion section, left alone
+            assert new.conversion is None
+        else:
+            assert new.conversion.capex_usd_per_it_mw == pytest.approx(
+                old.conversion.capex_usd_per_it_mw * 1.2, rel=1e-15
+            )
+    assert p.site(PECOS).grid_mw == example.site(PECOS).grid_mw - 20
+
+
+def test_month_index_and_dict_key_selectors():
+    p = overridden(
+        tiny(market__btc_price_usd=[70_000.0] * 12),
+        [Override("market.btc_price_usd[3]", "set", 50_000)],
+    )
+    assert p.market.btc_price_usd[3] == 50_000
+    assert p.market.btc_price_usd[:3] == [70_000.0] * 3
+
+
+def test_base_levels_of_parameter_columns(example):
+    data = portfolio_data(example)
+    assert base_level(data, "market.btc_price_usd:scale") == 1.0
+    assert base_level(data, "treasury.btc:add") == 0.0
+    assert base_level(data, f"contracts[{ANVIL}].rate_usd_per_kw_month") == 158
+    assert base_level(data, "market.btc_price_usd") is None  # a series, not one number
+
+
+@pytest.mark.parametrize(
+    "path, op, value, expected",
+    [
+        ("market.hashprice", "scale", 0.7, "did you mean 'hashprice_usd_per_ph_day'"),
+        ("sites[Pecos].grid_mw", "set", 1, "no site named 'Pecos'"),
+        ("sites.grid_mw", "set", 1, "sites is a list; pick a site by name"),
+        ("name", "scale", 2, "scale needs a number or a series"),
+        ("sites[Pecos TX (ERCOT West)].grid_mw.x", "set", 1, "it has no field 'x'"),
+        ("market..btc_price_usd", "set", 1, "empty field name"),
+        ("sites[Dalton GA", "set", 1, "never closed"),
+        ("sites[Baie-Comeau QC (hydro)].conversion.max_it_mw", "set", 1, "is not set"),
+    ],
+)
+def test_bad_paths_are_refused_with_a_reason(example, path, op, value, expected):
+    with pytest.raises(OverrideError) as e:
+        overridden(example, [Override(path, op, value)])
+    assert expected in str(e.value)
+
+
+def test_grid_expands_in_product_order_with_parameters(tmp_path, example):
+    path = write(
+        tmp_path,
+        f"""\
+        scenarios:
+          bear:
+            market.btc_price_usd: {{scale: 0.7}}
+          base: {{}}
+        grid:
+          name: g
+          set:
+            treasury.min_cash_usd: 40000000
+          vary:
+            market.hashprice_usd_per_ph_day: {{scale: [0.8, 1.2]}}
+            contracts[{ANVIL}].rate_usd_per_kw_month: [120, 140, 160]
+        """,
+    )
+    s = load_scenario_set(path, example)
+    assert [x.id for x in s.scenarios] == ["bear", "base"] + [f"g-{i:03d}" for i in range(1, 7)]
+    g2 = s.scenarios[3]  # g-002: hashprice x0.8, rate 140 (the last path varies fastest)
+    rate = f"contracts[{ANVIL}].rate_usd_per_kw_month"
+    assert g2.params == {
+        "treasury.min_cash_usd": 40_000_000,
+        "market.hashprice_usd_per_ph_day:scale": 0.8,
+        rate: 140,
+    }
+    assert s.param_columns == [
+        "market.btc_price_usd:scale",
+        "treasury.min_cash_usd",
+        "market.hashprice_usd_per_ph_day:scale",
+        rate,
+    ]
+    built = materialize(example, s)
+    p = built[3].portfolio
+    assert p.treasury.min_cash_usd == 40_000_000
+    assert {c.name: c for c in p.contracts}[ANVIL].rate_usd_per_kw_month == 140
+    assert p.market.hashprice_usd_per_ph_day == [
+        v * 0.8 for v in example.market.hashprice_usd_per_ph_day
+    ]
+    assert built[1].portfolio == example  # base: no changes at all
+
+
+def test_load_errors_name_file_line_scenario_and_path(tmp_path, example):
+    path = write(
+        tmp_path,
+        """\
+        scenarios:
+          base: {}
+          typo:
+            sites[Dalton GA].grid_mww: 180
+        """,
+    )
+    with pytest.raises(InputError) as e:
+        load_scenario_set(path, example)
+    msg = str(e.value)
+    assert str(path) in msg and "line 4" in msg and "scenario 'typo'" in msg
+    assert "'grid_mww' is not a field of sites[Dalton GA]" in msg
+    assert "did you mean 'grid_mw'" in msg
+
+
+@pytest.mark.parametrize(
+    "body, expected",
+    [
+        ("scenarios: [a, b]", "expected a mapping of scenario name"),
+        ("grid: {vary: {market.btc_price_usd: []}}", "needs a non-empty list"),
+        ("grid: {vary: {market.btc_price_usd: {scale: x}}}", "needs a non-empty list of numbers"),
+        ("grid: {vary: {market.btc_price_usd: [{scale: 1, add: 2}]}}", "mixes keys"),
+        ("grid: {name: My Grid, vary: {treasury.btc: [1]}}", "must be lowercase"),
+        ("grid: {vary: {treasury.btc: [1]}, sets: {}}", "unknown key(s) sets"),
+        ("scenario: {a: {}}", "unknown top-level key(s) scenario"),
+        ("description: nothing", "no scenarios"),
+        ("scenarios: {A b: {}, a-b: {}}", "both get the id 'a-b'"),
+        ("scenarios: {x: {treasury.btc: {scale: .inf}}}", "must be a finite number"),
+    ],
+)
+def test_malformed_sets_are_refused(tmp_path, example, body, expected):
+    with pytest.raises(InputError) as e:
+        load_scenario_set(write(tmp_path, body + "\n"), example)
+    assert expected in str(e.value)
+
+
+def test_invalid_resulting_portfolio_is_reported_per_scenario(tmp_path, example):
+    # min_it_mw above max_it_mw only at the 300 MW point: that scenario alone is invalid
+    path = write(
+        tmp_path,
+        f"""\
+        grid:
+          vary:
+            contracts[{ANVIL}].min_it_mw: [80, 300]
+        """,
+    )
+    built = materialize(example, load_scenario_set(path, example))
+    assert built[0].portfolio is not None and built[0].error is None
+    assert built[1].portfolio is None
+    msg = built[1].error
+    assert str(path) in msg and "line 1" in msg and "scenario 'grid-002'" in msg
+    assert f"contracts[{ANVIL}]" in msg and "min_it_mw (300" in msg and "exceeds max_it_mw" in msg
+
+
+def test_a_wrong_type_is_an_invalid_scenario(tmp_path, example):
+    path = write(tmp_path, "scenarios:\n  odd:\n    treasury.btc: lots\n")
+    (m,) = materialize(example, load_scenario_set(path, example))
+    assert m.portfolio is None and "scenario 'odd'" in m.error and "treasury.btc" in m.error
