@@ -1,84 +1,296 @@
 """Explain in business terms why a plan cannot be funded or cannot exist at all.
 
-Structural causes (a signed contract no hall can be ready for, a BTC floor above the stack,
-existing halls that need more grid than the site has) are found by arithmetic before any
-solve; funding shortfalls come from the elastic re-solve's month-by-month gap.
+Every message names the month, the limit that binds (cash floor, BTC floor, market depth, a
+signed contract) and by how much, and what would close it.
+
+- **Structural causes** (a signed contract no hall can be ready for or no grid can power, a BTC
+  floor no stack and no mining can reach, existing halls that need more grid than the site has)
+  are found by arithmetic before any solve: no amount of cash fixes them.
+- **Funding shortfalls** come from the elastic re-solve, which injects the least outside cash
+  (a "funding gap") month by month. Its BTC sales and holdings show which limit stopped the
+  treasury from raising more: the BTC floor (everything above it sold) or the market depth
+  (the monthly sale limit reached). The fixes are sized from the gap: adding the gap as cash
+  or lowering the cash floor by it closes it exactly (the same plan then holds); the BTC-floor
+  and sale-limit figures convert the gap at the month's price net of the sale cost, and are
+  approximate because the optimizer may then time its sales differently.
 """
 
 from __future__ import annotations
 
+import calendar
+
+import numpy as np
 import pandas as pd
 
-from models import Portfolio, month_index
+from models import Portfolio, month_index, month_label
+
+GAP_USD = 0.5
+"""Funding gaps below half a dollar in a month are solver noise, not shortfalls."""
+
+
+def _money(usd: float) -> str:
+    return f"${usd:,.0f}"
+
+
+def _series_at(v: float | list[float], t: int) -> float:
+    return float(v[t]) if isinstance(v, list) else float(v)
+
+
+def _most_btc_mined_in_month0(p: Portfolio) -> float:
+    """An upper bound on the BTC the fleet can mine in the first month (every rig hashing at
+    its availability, grid limits ignored): what can lift the stack to the BTC floor."""
+    y, m = (int(x) for x in p.start_month.split("-"))
+    days = calendar.monthrange(y, m)[1]
+    hashprice = _series_at(p.market.hashprice_usd_per_ph_day, 0)
+    price = _series_at(p.market.btc_price_usd, 0)
+    usd = sum(
+        s.availability_share * g.power_mw * 1000 / g.efficiency_j_per_th * hashprice * days
+        for s in p.sites
+        for g in s.fleets
+    )
+    return usd * (1 - p.pool_fee_share) / price
+
+
+def _signed_need(p: Portfolio, site: str) -> list[tuple[int, float, list[str]]]:
+    """(month, IT MW, contract names) of the signed load at ``site`` in each planned month."""
+    signed = [
+        (k, (k.signed_it_mw or {}).get(site, 0.0))
+        for k in p.contracts
+        if k.signed and (k.signed_it_mw or {}).get(site, 0.0) > 0
+    ]
+    out = []
+    for t in range(p.months):
+        active = [
+            (k, mw)
+            for k, mw in signed
+            if 0 <= t - month_index(p.start_month, k.start_month) < k.term_months
+        ]
+        if active:
+            out.append((t, sum(mw for _, mw in active), [k.name for k, _ in active]))
+    return out
 
 
 def structural_problems(p: Portfolio) -> list[str]:
     """Reasons no plan can exist whatever is sold or built, each with what would fix it."""
     problems: list[str] = []
     tr = p.treasury
-    if tr.btc < tr.min_btc:
+    reach = tr.btc + _most_btc_mined_in_month0(p)
+    if reach < tr.min_btc - 1e-9:
         problems.append(
-            f"The BTC floor (treasury.min_btc = {tr.min_btc:,.2f} BTC) is above the starting "
-            f"stack ({tr.btc:,.2f} BTC): lower min_btc or raise treasury.btc."
+            f"BTC floor: treasury.min_btc is {tr.min_btc:,.2f} BTC at every month end, but the "
+            f"stack is {tr.btc:,.2f} BTC and mining can add at most "
+            f"{reach - tr.btc:,.2f} BTC in {p.start_month}, leaving it "
+            f"{tr.min_btc - reach:,.2f} BTC short: lower min_btc to at most {reach:,.2f} BTC "
+            f"(or to the {tr.btc:,.2f} BTC held), or raise treasury.btc."
         )
     for s in p.sites:
         c = s.conversion
         if c and c.ai_pue * c.existing_it_mw > s.grid_mw + 1e-9:
             problems.append(
-                f"Site {s.name}: existing AI halls ({c.existing_it_mw:,.1f} IT MW × PUE "
-                f"{c.ai_pue}) "
-                f"need {c.ai_pue * c.existing_it_mw:,.1f} MW but grid_mw is {s.grid_mw:,.1f}."
+                f"Site {s.name}: the existing AI halls ({c.existing_it_mw:,.1f} IT MW × PUE "
+                f"{c.ai_pue:g} = {c.ai_pue * c.existing_it_mw:,.1f} MW) need more than grid_mw "
+                f"({s.grid_mw:,.1f} MW): lower existing_it_mw to at most "
+                f"{s.grid_mw / c.ai_pue:,.1f} MW or raise grid_mw."
             )
     for s in p.sites:
         c = s.conversion
-        signed = [(k, k.signed_it_mw.get(s.name, 0.0)) for k in p.contracts if k.signed]
-        signed = [(k, mw) for k, mw in signed if mw > 0]
-        if not c or not signed:
+        need = _signed_need(p, s.name)
+        if not c or not need:
             continue
-        for t in range(p.months):
-            active = [
-                (k, mw)
-                for k, mw in signed
-                if 0 <= t - month_index(p.start_month, k.start_month) < k.term_months
-            ]
-            need = sum(mw for _, mw in active)
+        for t, mw, names in need:
             # the most IT that can be ready at the site in month t
             reachable = c.max_it_mw if t >= c.lead_months else c.existing_it_mw
-            if need > reachable + 1e-9:
-                names = ", ".join(k.name for k, _ in active)
+            if mw > reachable + 1e-9:
+                label = month_label(p.start_month, t)
+                if mw <= c.max_it_mw + 1e-9:
+                    ready = month_label(p.start_month, c.lead_months)
+                    fix = (
+                        f"move the start to {ready} or later (a build started in "
+                        f"{p.start_month} is ready after {c.lead_months} months), or raise "
+                        f"existing_it_mw to {mw:,.1f} MW"
+                    )
+                else:
+                    fix = f"raise max_it_mw to at least {mw:,.1f} MW or sign fewer MW there"
                 problems.append(
-                    f"Site {s.name}: signed contract(s) {names} need {need:,.1f} IT MW in month "
-                    f"{t} of the plan, but at most {reachable:,.1f} MW can be ready there by then "
-                    f"(existing {c.existing_it_mw:,.1f} MW, max {c.max_it_mw:,.1f} MW, lead time "
-                    f"{c.lead_months} months): raise existing_it_mw or max_it_mw, "
-                    "or move the start."
+                    f"Signed contract(s) {', '.join(names)} cannot be served at {s.name}: they "
+                    f"need {mw:,.1f} IT MW in {label}, but at most {reachable:,.1f} MW can be "
+                    f"ready there by then (existing {c.existing_it_mw:,.1f} MW, max "
+                    f"{c.max_it_mw:,.1f} MW, lead time {c.lead_months} months), "
+                    f"{mw - reachable:,.1f} MW short: {fix}."
                 )
                 break
+        t, mw, names = max(need, key=lambda n: n[1])
+        if c.ai_pue * mw > s.grid_mw + 1e-9:
+            problems.append(
+                f"Signed contract(s) {', '.join(names)} cannot be powered at {s.name}: "
+                f"{mw:,.1f} IT MW in {month_label(p.start_month, t)} × AI PUE {c.ai_pue:g} = "
+                f"{c.ai_pue * mw:,.1f} MW, {c.ai_pue * mw - s.grid_mw:,.1f} MW more than its "
+                f"grid_mw ({s.grid_mw:,.1f} MW): sign at most {s.grid_mw / c.ai_pue:,.1f} IT MW "
+                "there, or raise grid_mw."
+            )
     return problems
 
 
-def funding_gap_text(gap: pd.DataFrame, treasury: pd.DataFrame, p: Portfolio) -> list[str]:
-    """Plain-words summary of a month-by-month funding gap and what would close it."""
-    gap = gap[gap["gap_usd"] > 0.5]
-    if gap.empty:
-        return []
-    total = float(gap["gap_usd"].sum())
-    first = gap.iloc[0]["month"]
-    worst = gap.loc[gap["gap_usd"].idxmax()]
-    price0 = float(treasury["btc_price_usd"].iloc[0])
-    phi = p.treasury.sale_cost_bps / 1e4
-    lines = [
-        f"The plan cannot be funded: even selling every BTC the floor and market depth allow, "
-        f"cash falls below the ${p.treasury.min_cash_usd:,.0f} floor in {len(gap)} month(s), "
-        f"first in {first}; the largest shortfall is ${worst['gap_usd']:,.0f} in {worst['month']}.",
-        f"Closing it takes ${total:,.0f} of extra cash by {first} (starting cash, a credit line "
-        f"or equity), or a lower cash floor by that amount.",
+def no_plan_text(status: str, time_limit_s: float | None = None) -> list[str]:
+    """Why there is no plan when no structural problem explains it."""
+    if status == "time_limit":
+        limit = f" of {time_limit_s:g} s" if time_limit_s else ""
+        return [
+            f"The solver stopped at its time limit{limit} before finding any plan: raise "
+            "--time-limit (or leave it unset), or relax all-or-nothing minimums with --relax."
+        ]
+    return [
+        "The solver found no plan even with outside cash allowed in every month, and no "
+        "single input explains it; please report this portfolio (realloc validate passes it)."
     ]
-    if price0 > 0:
-        btc = total / ((1 - phi) * price0)
+
+
+def _worst_scenario(gap: pd.DataFrame) -> tuple[pd.DataFrame, str | None, int]:
+    """The rows of the scenario with the largest total gap (all rows when there is one)."""
+    if "scenario" not in gap.columns:
+        return gap, None, 1
+    totals = gap.groupby("scenario", sort=False)["gap_usd"].sum()
+    short = int((totals > GAP_USD).sum())
+    name = str(totals.idxmax())
+    return gap[gap["scenario"] == name].drop(columns="scenario"), name, short
+
+
+def _only(frame: pd.DataFrame | None, scenario: str | None) -> pd.DataFrame | None:
+    if frame is None or scenario is None or "scenario" not in frame.columns:
+        return frame
+    return frame[frame["scenario"] == scenario].drop(columns="scenario")
+
+
+OUTFLOW_WORDS = {
+    "capex_usd": "conversion capex",
+    "mining_power_usd": "mining power",
+    "mining_opex_usd": "mining opex",
+    "ai_power_usd": "power for gross-lease tenants",
+    "ai_opex_usd": "hosting opex",
+}
+
+
+def funding_gap_text(
+    gap: pd.DataFrame,
+    treasury: pd.DataFrame,
+    p: Portfolio,
+    cashflows: pd.DataFrame | None = None,
+) -> list[str]:
+    """Plain-words account of a month-by-month funding gap: when, how much, which limit
+    stopped the treasury from raising the cash, what forces the spending, and what closes it.
+
+    ``gap`` and ``treasury`` are the plan's tables (a ``scenario`` column is allowed: the
+    scenario with the largest gap is described); ``cashflows`` adds the largest outflows.
+    """
+    gap, scenario, short = _worst_scenario(gap)
+    treasury = _only(treasury, scenario)
+    cashflows = _only(cashflows, scenario)
+    months = list(treasury["month"])
+    g = gap.set_index("month")["gap_usd"].reindex(months).fillna(0.0).to_numpy()
+    in_gap = np.flatnonzero(g > GAP_USD)
+    if in_gap.size == 0:
+        return []
+    tr = p.treasury
+    phi = tr.sale_cost_bps / 1e4
+    first, last = int(in_gap[0]), int(in_gap[-1])
+    worst = int(np.argmax(g))
+    total = float(g.sum())
+    price = treasury["btc_price_usd"].to_numpy(dtype=float)
+    sold = treasury["btc_sold"].to_numpy(dtype=float)
+    held = treasury["btc_held"].to_numpy(dtype=float)
+    tol = 1e-6 * max(1.0, tr.btc, tr.max_btc_sold_per_month)
+    where = f" in scenario {scenario!r} ({short} scenario(s) are short)" if scenario else ""
+
+    lines = [
+        f"The plan cannot be funded{where}: cash falls below the cash floor "
+        f"(treasury.min_cash_usd = {_money(tr.min_cash_usd)}) in {in_gap.size} month(s), first "
+        f"in {months[first]}; the largest shortfall is {_money(g[worst])} in {months[worst]}, "
+        f"{_money(total)} in all."
+    ]
+
+    # which limit stopped the BTC sales
+    at_floor = np.flatnonzero(held[: last + 1] <= tr.min_btc + tol)
+    at_depth = np.flatnonzero(sold[: last + 1] >= tr.max_btc_sold_per_month - tol)
+    floor_binds = at_floor.size > 0 and held[last] <= tr.min_btc + tol
+    if floor_binds:
+        since = months[int(at_floor[0])]
+        if tr.min_btc > 0:
+            lines.append(
+                f"BTC floor: every BTC above treasury.min_btc ({tr.min_btc:,.2f} BTC) is sold by "
+                f"{since}; the floor keeps the rest from being sold."
+            )
+        else:
+            lines.append(f"The BTC stack is sold out by {since}: there is no BTC left to sell.")
+    if at_depth.size:
+        shown = ", ".join(months[int(t)] for t in at_depth[:6])
+        more = f" and {at_depth.size - 6} more" if at_depth.size > 6 else ""
         lines.append(
-            f"In BTC, about {btc:,.1f} more BTC at the first month's price, if the monthly sale "
-            f"limit ({p.treasury.max_btc_sold_per_month:,.0f} BTC) and the BTC floor "
-            f"({p.treasury.min_btc:,.0f} BTC) allow selling it in time."
+            f"Market depth: the sale limit (treasury.max_btc_sold_per_month = "
+            f"{tr.max_btc_sold_per_month:,.2f} BTC) is reached in {at_depth.size} month(s) up "
+            f"to {months[last]} ({shown}{more})."
         )
+    if not floor_binds and not at_depth.size:
+        lines.append("Neither the BTC floor nor the sale limit binds: no BTC is left to sell.")
+
+    # what forces the spending
+    if cashflows is not None:
+        window = cashflows[cashflows["month"].isin(months[: last + 1])]
+        out = {
+            words: -float(window[col].clip(upper=0).sum())
+            for col, words in OUTFLOW_WORDS.items()
+            if col in window.columns
+        }
+        speck = max(1000.0, 0.01 * max(out.values(), default=0.0))  # solver dust, not spending
+        top = [(w, v) for w, v in sorted(out.items(), key=lambda kv: -kv[1]) if v >= speck][:3]
+        if top:
+            listed = ", ".join(f"{w} {_money(v)}" for w, v in top)
+            lines.append(f"Cash out from {months[0]} to {months[last]}: {listed}.")
+    for s in p.sites:
+        c = s.conversion
+        need = _signed_need(p, s.name)
+        if c and need:
+            t, mw, names = max(need, key=lambda n: n[1])
+            build = mw - c.existing_it_mw
+            if build > 1e-9:
+                lines.append(
+                    f"Signed contract(s) {', '.join(names)} need {build:,.1f} IT MW built at "
+                    f"{s.name} (about {_money(build * c.capex_usd_per_it_mw)} of capex) by "
+                    f"{month_label(p.start_month, t)}; moving their start later spreads it out."
+                )
+
+    # what closes it
+    fixes = [f"add {_money(total)} of cash by {months[first]} (starting cash, a credit line or "
+             "equity)"]  # fmt: skip
+    if tr.min_cash_usd > 0:
+        if total <= tr.min_cash_usd:
+            fixes.append(
+                f"lower treasury.min_cash_usd by {_money(total)} "
+                f"(to {_money(tr.min_cash_usd - total)})"
+            )
+        else:
+            fixes.append(
+                f"a zero cash floor alone is not enough ({_money(total - tr.min_cash_usd)} "
+                "would still be missing)"
+            )
+    need_btc = g / ((1 - phi) * price) if phi < 1 else np.full_like(g, np.inf)
+    extra_btc = float(need_btc.sum())
+    if floor_binds and tr.min_btc > 0 and np.isfinite(extra_btc):
+        if extra_btc <= tr.min_btc:
+            fixes.append(
+                f"lower treasury.min_btc by about {extra_btc:,.1f} BTC "
+                f"(to {tr.min_btc - extra_btc:,.1f} BTC), selling them as the gap arises"
+            )
+        else:
+            fixes.append(
+                f"a zero BTC floor alone is not enough (about {extra_btc - tr.min_btc:,.1f} BTC "
+                "more would be needed)"
+            )
+    if at_depth.size and not floor_binds and np.isfinite(extra_btc):
+        limit = float(np.max(sold[in_gap] + need_btc[in_gap]))
+        fixes.append(
+            f"raise treasury.max_btc_sold_per_month to about {limit:,.1f} BTC "
+            f"(the stack holds {held[last] - tr.min_btc:,.1f} BTC above the floor in "
+            f"{months[last]})"
+        )
+    lines.append("Any one of these closes it: " + "; or ".join(fixes) + ".")
     return lines

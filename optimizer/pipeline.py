@@ -9,7 +9,7 @@ import pandas as pd
 
 from models import Portfolio
 from optimizer.build import build_model
-from optimizer.diagnose import funding_gap_text, structural_problems
+from optimizer.diagnose import funding_gap_text, no_plan_text, structural_problems
 from optimizer.extract import PlanTables, cashflow_table, extract, scenario_values, value_terms
 from optimizer.index import Scenario, build_index
 from optimizer.matrix import to_matrix
@@ -110,10 +110,8 @@ def plan_portfolio(
         result.baseline_cashflows = cashflow_table(model, run.baseline.x)
     if run.plan.x is None:
         if not diagnosis:
-            result.diagnosis = [
-                "The solver found no plan even with an elastic cash floor; "
-                "no single input explains it (please report this portfolio)."
-            ]
+            limit = getattr(getattr(backend, "options", None), "time_limit_s", None)
+            result.diagnosis = no_plan_text(run.plan.status, limit)
         return result
     t0 = time.perf_counter()
     tables = extract(model, run.plan)
@@ -124,7 +122,9 @@ def plan_portfolio(
     result.tables = tables
     result.verification = check
     if run.plan.status == "unfunded":
-        result.diagnosis = funding_gap_text(tables.funding_gap, tables.treasury, portfolio)
+        result.diagnosis = funding_gap_text(
+            tables.funding_gap, tables.treasury, portfolio, tables.cashflows
+        )
     if not check.ok:
         worst = "; ".join(
             f"{c.family} off by {c.max_violation:.6g} {c.unit}" for c in check.failures()
