@@ -383,7 +383,8 @@ def extract(m: Model, outcome: Outcome) -> PlanTables:
     """All tables for a solved outcome."""
     x = outcome.x
     cash = _cashflow_table(m, x)
-    gap = cash[["month", "funding_gap_usd"]].rename(columns={"funding_gap_usd": "gap_usd"})
+    keys = ["scenario", "month"] if "scenario" in cash.columns else ["month"]
+    gap = cash[[*keys, "funding_gap_usd"]].rename(columns={"funding_gap_usd": "gap_usd"})
     return PlanTables(
         plan=_plan_table(m, x),
         treasury=_treasury_table(m, x),

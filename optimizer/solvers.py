@@ -41,6 +41,7 @@ class Phase:
     row_lo: np.ndarray | None = None  # overrides of the model's row bounds for this phase
     row_hi: np.ndarray | None = None
     method: str | None = None  # HiGHS "solver" option (e.g. "ipm"); None: HiGHS's choice
+    start: np.ndarray | None = None  # a primal solution to warm-start from (HiGHS only)
 
 
 @dataclass
@@ -81,6 +82,40 @@ def _highs_status(status: highspy.HighsModelStatus) -> str:
     if status in (S.kTimeLimit, S.kIterationLimit, S.kInterrupt, S.kSolutionLimit):
         return "time_limit"
     return "error"
+
+
+COST_TARGET = 2.0**13
+"""Each phase's costs are scaled by a power of two (exact in floating point) so that the largest
+is near 8,192: far inside HiGHS's comfortable range [1e-4, 1e6] for costs."""
+HIGHS_SMALL = 1e-4
+"""HiGHS warns about costs below this; after scaling they are 8 orders of magnitude below the
+largest cost, under the simplex method's resolution, and are passed as zero."""
+BOUND_NOISE = 1e-9
+"""Row bounds closer to zero than this (activities of rows that are truly 0, pinned by the
+lexicographic phase) are passed as zero."""
+
+
+def cost_scale(cost: np.ndarray) -> float:
+    """The power of two that brings the largest |cost| into (COST_TARGET/2, COST_TARGET]."""
+    top = float(np.max(np.abs(cost), initial=0.0))
+    if top == 0.0 or not np.isfinite(top):
+        return 1.0
+    return 2.0 ** np.floor(np.log2(COST_TARGET / top))
+
+
+def scaled_costs(cost: np.ndarray) -> tuple[np.ndarray, float]:
+    """The costs HiGHS is given (scaled, dust zeroed) and the scale to divide results by."""
+    scale = cost_scale(cost)
+    scaled = cost * scale
+    scaled[np.abs(scaled) < HIGHS_SMALL] = 0.0
+    return scaled, scale
+
+
+def clean_bounds(bounds: np.ndarray) -> np.ndarray:
+    """Row bounds with floating-point dust (|b| < BOUND_NOISE) set to exactly zero."""
+    out = np.array(bounds, dtype=float)
+    out[np.abs(out) < BOUND_NOISE] = 0.0
+    return out
 
 
 def run_interruptibly(h: highspy.Highs) -> None:
@@ -133,11 +168,12 @@ class HighsBackend:
         lp = highspy.HighsLp()
         lp.num_col_ = mf.n_cols
         lp.num_row_ = len(lo)
-        lp.col_cost_ = phase.cost
+        cost, scale = scaled_costs(phase.cost)  # no HiGHS warnings about tiny/huge costs
+        lp.col_cost_ = cost
         lp.col_lower_ = phase.lb
         lp.col_upper_ = phase.ub
-        lp.row_lower_ = lo
-        lp.row_upper_ = hi
+        lp.row_lower_ = clean_bounds(lo)
+        lp.row_upper_ = clean_bounds(hi)
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
         lp.a_matrix_.start_ = indptr
         lp.a_matrix_.index_ = indices
@@ -156,6 +192,11 @@ class HighsBackend:
         if phase.method:
             h.setOptionValue("solver", phase.method)
         h.passModel(lp)
+        if phase.start is not None:
+            start = highspy.HighsSolution()
+            start.col_value = phase.start.tolist()
+            start.value_valid = True
+            h.setSolution(start)
         run_interruptibly(h)
         status = _highs_status(h.getModelStatus())
         info = h.getInfo()
@@ -165,10 +206,10 @@ class HighsBackend:
         if has_primal and status in ("optimal", "time_limit"):
             sol = h.getSolution()
             x = np.asarray(sol.col_value)
-            objective = float(h.getInfo().objective_function_value)
+            objective = float(h.getInfo().objective_function_value) / scale
             if not is_mip and sol.dual_valid:
-                row_dual = np.asarray(sol.row_dual)[: mf.n_rows]
-                col_dual = np.asarray(sol.col_dual)
+                row_dual = np.asarray(sol.row_dual)[: mf.n_rows] / scale
+                col_dual = np.asarray(sol.col_dual) / scale
         elif status == "time_limit":
             status = "time_limit_no_solution"
         gap = float(info.mip_gap) if is_mip and x is not None else None
