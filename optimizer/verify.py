@@ -121,14 +121,14 @@ def verify(
         if r.ready_month not in pos:
             last_ready = max(last_ready, r.it_mw)
         built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
-    checks.append(Check("builds_ready_in_horizon", last_ready, 1e-6, "MW"))
+    checks.append(Check("builds_ready_in_horizon", last_ready, 1e-5, "MW"))
     conv_excess = [
         built_by_site.get(s.name, 0.0) + s.conversion.existing_it_mw - s.conversion.max_it_mw
         for s in p.sites
         if s.conversion
     ]
     v, w = _worst(conv_excess, [s.name for s in p.sites if s.conversion])
-    checks.append(Check("conversion_limit", v, 1e-6, "MW", w))
+    checks.append(Check("conversion_limit", v, 1e-5, "MW", w))
 
     contract_by_name = {c.name: c for c in p.contracts}
     for site in p.sites:
