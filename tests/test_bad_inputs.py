@@ -59,9 +59,10 @@ def test_corpus_is_large_and_covers_every_category() -> None:
     for category in (
         "syntax", "type_", "nan", "inf", "negative", "absurd", "missing", "unknown", "typo",
         "duplicate", "empty", "too_short", "out_of_order", "latin1", "huge", "merged",
-        "formula", "name_", "unicode", "cmd", "bom",
+        "formula", "name_", "unicode", "cmd", "bom", "sset_",
     ):  # fmt: skip
         assert category in slugs, category
+    assert sum(bool(c.get("scenario_set")) for c in CASES) >= 10
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c["file"] for c in BAD])
@@ -69,7 +70,11 @@ def test_bad_input_exits_2_naming_file_place_and_fix(case: dict, tmp_path: Path)
     path = _path(case, tmp_path)
     out = tmp_path / "out"
     started = time.perf_counter()
-    for args in (["validate", str(path)], ["plan", str(path), "--out", str(out)]):
+    commands = [["validate", str(path)], ["plan", str(path), "--out", str(out)]]
+    if case.get("scenario_set"):  # a malformed scenario set, swept over a good portfolio
+        base = str(CORPUS / make_cases.SCENARIO_BASE)
+        commands = [["sweep", base, str(path), "--out", str(out), "--workers", "1"]]
+    for args in commands:
         code, output = _run(args)
         assert code == 2, f"{args[0]} exit {code}: {output}"
         assert "Traceback" not in output and "internal error" not in output, output
@@ -128,7 +133,7 @@ def test_committed_corpus_matches_its_generator(tmp_path: Path) -> None:
     assert [m["file"] for m in manifest] == [c["file"] for c in CASES]
     assert manifest == CASES
     for f in sorted(tmp_path.iterdir()):
-        if f.suffix in (".yaml", ".csv"):
+        if f.suffix in (".yaml", ".csv"):  # (the scenario base portfolio included)
             assert f.read_bytes() == (CORPUS / f.name).read_bytes(), f.name
 
 

@@ -1829,14 +1829,91 @@ def build(out: Path = HERE, excel: bool = True) -> list[dict]:
             "fix": "save it from Excel as an .xlsx workbook",
         }
     )
+    (out / SCENARIO_BASE).write_text(BASE, encoding="utf-8")
+    for slug, what, text, where, expect, fix in scenario_cases():
+        n += 1
+        name = f"{n:03d}_{slug}.yaml"
+        body = f"# bad-input case {name} (scenario set on {SCENARIO_BASE}): {what}\n{text}"
+        (out / name).write_text(body, encoding="utf-8")
+        if where.startswith("@"):
+            where = f"line {_line_of(body, where[1:])}"
+        entry = {"file": name, "what": what, "scenario_set": True}
+        entry |= {"where": where, "expect": expect, "fix": fix}
+        manifest.append(entry)
     return manifest
+
+
+SCENARIO_BASE = "scenario_base_portfolio.yaml"
+"""The portfolio the scenario-set cases are swept over (BASE, written beside them)."""
+
+
+def scenario_cases() -> list[tuple[str, str, str, str, str, str]]:
+    """(slug, what, text, where, expect, fix) of malformed scenario sets for ``realloc sweep``."""
+    axes = "".join(
+        f"    {path}: {{scale: [{', '.join(str(1 + i / 100) for i in range(11))}]}}\n"
+        for path in (
+            "sites[Alpha].grid_mw",
+            "sites[Beta].grid_mw",
+            "market.btc_price_usd",
+            "market.hashprice_usd_per_ph_day",
+            "treasury.cash_usd",
+        )
+    )
+    return [
+        ("sset_syntax_error", "a scenario set with a tab-indented line",
+         "scenarios:\n  bear:\n\tmarket.btc_price_usd: {scale: 0.7}\n",
+         "@market.btc_price_usd", "YAML syntax error", "spaces, not tabs"),
+        ("sset_unknown_top_key", "scenario: instead of scenarios:",
+         "scenario:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n",
+         "", "unknown top-level key(s) scenario", "a scenario set has description, scenarios"),
+        ("sset_unknown_field", "a misspelt field path",
+         "scenarios:\n  bear:\n    market.btc_price: {scale: 0.7}\n",
+         "@market.btc_price", "'btc_price' is not a field of market",
+         "did you mean 'btc_price_usd'?"),
+        ("sset_unknown_site", "a path naming a site that does not exist",
+         "scenarios:\n  bigger:\n    sites[Gamma].grid_mw: 200\n",
+         "@sites[Gamma]", "Gamma", "Alpha"),
+        ("sset_scale_text", "scale by a word",
+         "scenarios:\n  bear:\n    market.btc_price_usd: {scale: lots}\n",
+         "@scale: lots", "scale", "number"),
+        ("sset_scenarios_list", "scenarios as a list instead of a mapping",
+         "scenarios:\n  - bear\n  - bull\n",
+         "@scenarios:", "expected a mapping of scenario name: overrides",
+         "e.g. bear: {market.btc_price_usd: {scale: 0.7}}"),
+        ("sset_empty", "a scenario set with nothing in it",
+         "description: nothing here\n", "", "no scenarios", "add a scenarios: mapping or a grid:"),
+        ("sset_duplicate_name", "the same scenario name twice",
+         "scenarios:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n"
+         "  bear: {market.btc_price_usd: {scale: 0.6}}\n",
+         "@bear: {market.btc_price_usd: {scale: 0.6}}", "'bear' is given twice",
+         "delete one of them"),
+        ("sset_colliding_ids", "two names that give the same scenario id",
+         "scenarios:\n  Bear Case: {market.btc_price_usd: {scale: 0.7}}\n"
+         "  bear-case: {market.btc_price_usd: {scale: 0.6}}\n",
+         "", "both get the id 'bear-case'", "rename one"),
+        ("sset_grid_empty_vary", "a grid whose vary list is empty",
+         "grid:\n  vary:\n    market.btc_price_usd: []\n",
+         "@market.btc_price_usd", "needs a non-empty list of values", "{scale: [...]}"),
+        ("sset_grid_unknown_key", "a grid with a misspelt key",
+         "grid:\n  varry:\n    market.btc_price_usd: [60000, 70000]\n",
+         "@grid:", "unknown key(s) varry", "a grid has name, set, vary"),
+        ("sset_grid_bad_name", "a grid name with spaces and capitals",
+         "grid:\n  name: My Grid\n  vary:\n    market.btc_price_usd: [60000, 70000]\n",
+         "@name: My Grid", "must be lowercase letters, digits and dashes", "'my-grid'"),
+        ("sset_grid_too_big", "a grid of 11^5 = 161,051 points",
+         "grid:\n  vary:\n" + axes, "@grid:", "161,051 points, over the limit of 100,000",
+         "split it or use fewer values"),
+        ("sset_mixed_levels", "plain values mixed with scale in one axis",
+         "grid:\n  vary:\n    market.btc_price_usd: [60000, {scale: 1.2}]\n",
+         "@market.btc_price_usd", "mixes plain values and scale/add", "use one kind per path"),
+    ]  # fmt: skip
 
 
 def main() -> None:
     for old in HERE.glob("[0-9][0-9][0-9]_*"):
         old.unlink()
-    for old in HERE.glob("*.csv"):
-        old.unlink()
+    for old in [*HERE.glob("*.csv"), HERE / SCENARIO_BASE]:
+        old.unlink(missing_ok=True)
     manifest = build()
     head = (
         "# The bad-input corpus: one entry per file in this folder (made by make_cases.py).\n"
