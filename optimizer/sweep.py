@@ -90,7 +90,7 @@ class ScenarioOutcome:
         return self.row["status"]
 
 
-def _summary_row(result: PlanResult, seconds: float, reused: int) -> dict:
+def _summary_row(result: PlanResult, seconds: float, cpu_seconds: float, reused: int) -> dict:
     t = result.tables
     sites = [s.name for s in result.portfolio.sites]
     converted = dict.fromkeys(sites, 0.0)
@@ -123,6 +123,7 @@ def _summary_row(result: PlanResult, seconds: float, reused: int) -> dict:
         "solve_seconds": result.seconds.get("solve_plan", 0.0)
         + result.seconds.get("solve_baseline", 0.0),
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "reused_phases": reused,
     }
     return row
@@ -144,7 +145,7 @@ def _worker_backend(settings: SweepSettings) -> WarmHighsBackend | None:
 
 def solve_scenario(task: SweepTask) -> ScenarioOutcome:
     """Plan one scenario; every failure is returned as an outcome, never raised."""
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     s = task.settings
     try:
         backend = _worker_backend(s)
@@ -160,7 +161,9 @@ def solve_scenario(task: SweepTask) -> ScenarioOutcome:
             backend=backend,
         )
         reused = backend.stats.reused - before if backend is not None else 0
-        row = _summary_row(result, time.perf_counter() - started, reused)
+        row = _summary_row(
+            result, time.perf_counter() - started, time.process_time() - cpu_started, reused
+        )
         tables = {}
         if result.tables is not None:
             tables = {name: getattr(result.tables, name) for name in LONG_TABLES}
@@ -301,8 +304,8 @@ class DaskExecutor:
 
     @property
     def dashboard_link(self) -> str | None:
-        """Where the Dask dashboard shows the cluster at work."""
-        return getattr(self.client, "dashboard_link", None)
+        """Where the dashboard of the LocalCluster this executor started shows it at work."""
+        return getattr(self.cluster, "dashboard_link", None) if self.cluster else None
 
     def run(self, tasks: Iterable[SweepTask]) -> Iterator[ScenarioOutcome]:
         from dask.distributed import as_completed

@@ -56,6 +56,7 @@ TAIL_COLUMNS = [
     "first_conversion_month",
     "solve_seconds",
     "seconds",
+    "cpu_seconds",
     "reused_phases",
     "key",
 ]

@@ -28,7 +28,7 @@ from optimizer.warm import WarmHighsBackend
 from realloc.cli import main
 from tests.helpers import MARGIN_USD_PER_MW_YEAR, tiny
 
-TIMING = ["seconds", "solve_seconds", "reused_phases"]
+TIMING = ["seconds", "cpu_seconds", "solve_seconds", "reused_phases"]
 RATE = "contracts[H].rate_usd_per_kw_month"
 
 
