@@ -119,6 +119,7 @@ class _Reader:
     def __init__(self, path: Path, base: Portfolio, node: yaml.Node | None):
         self.path = path
         self.base_data = portfolio_data(base)
+        self.start = base.start_month
         self.node = node
 
     def fail(self, message: str, *keys: Any) -> InputError:
@@ -130,7 +131,9 @@ class _Reader:
             raise self.fail(
                 f"{where}: path {path!r} must be text such as market.btc_price_usd", *keys
             )
-        raw = _resolve_csv_series(raw, self.path.parent, self.path)
+        # {csv: FILE, column: NAME}: a series from a CSV beside the scenario file (a month
+        # column, when the CSV has one, must start at the portfolio's start_month)
+        raw = _resolve_csv_series(raw, self.path.parent, self.path, None, (path,), self.start)
         try:
             o = parse_override(path, raw)
             check_override(self.base_data, o)

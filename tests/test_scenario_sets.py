@@ -200,3 +200,25 @@ def test_a_wrong_type_is_an_invalid_scenario(tmp_path, example):
     path = write(tmp_path, "scenarios:\n  odd:\n    treasury.btc: lots\n")
     (m,) = materialize(example, load_scenario_set(path, example))
     assert m.portfolio is None and "scenario 'odd'" in m.error and "treasury.btc" in m.error
+
+
+def test_csv_series_and_mapping_keys(tmp_path, example):
+    # a whole hashprice path from a CSV beside the scenario file, and one key of a mapping
+    months = [f"{2026 + (2 + i) // 12}-{(2 + i) % 12 + 1:02d}" for i in range(example.months)]
+    rows = ["month,hashprice"] + [f"{m},{20 + i / 10}" for i, m in enumerate(months)]
+    (tmp_path / "hp.csv").write_text("\n".join(rows) + "\n")
+    path = write(
+        tmp_path,
+        """\
+        scenarios:
+          from csv:
+            market.hashprice_usd_per_ph_day: {csv: hp.csv, column: hashprice}
+          smaller tenant:
+            contracts[Ridgeline AI (signed)].signed_it_mw[Dalton GA]: 10
+        """,
+    )
+    a, b = materialize(example, load_scenario_set(path, example))
+    assert a.portfolio.market.hashprice_usd_per_ph_day == [20 + i / 10 for i in range(60)]
+    assert months[0] == example.start_month
+    signed = {c.name: c for c in b.portfolio.contracts}["Ridgeline AI (signed)"].signed_it_mw
+    assert signed == {"Dalton GA": 10}
