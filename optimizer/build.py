@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
+from models.scenarios import RiskSpec
 from optimizer.index import USD_PER_MUSD, ModelIndex
 
 INF = float("inf")
@@ -35,6 +36,10 @@ OBJECTIVE_TERMS = (
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
+EXPECTED_WEIGHT_FLOOR = 1e-6
+"""Weight kept on expected value when the CVaR weight is 1: pure CVaR is indifferent to every
+scenario outside the tail, and this tie-break stops it from leaving value there on the table."""
+
 
 @dataclass
 class TermVector:
@@ -53,6 +58,7 @@ class Model:
 
     index: ModelIndex
     relax: bool
+    risk: RiskSpec | None = None
     prob: pulp.LpProblem = field(default_factory=lambda: pulp.LpProblem("realloc", pulp.LpMaximize))
     columns: list[pulp.LpVariable] = field(default_factory=list)
     # column indices per family (-1 where a variable does not exist)
@@ -67,6 +73,8 @@ class Model:
     held: np.ndarray = None  # [W, T]
     cash: np.ndarray = None  # [W, T]
     gap: np.ndarray = None  # [W, T]
+    eta: int = -1  # CVaR threshold η ($M), with a risk spec
+    shortfall: np.ndarray = None  # [W] u_ω = (η − V_ω)⁺, with a risk spec
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
@@ -167,6 +175,9 @@ def add_variables(m: Model) -> None:
     m.gap = np.array(
         [[m.var(f"gap_{t}_{w}", 0.0, 0.0) for t in range(T)] for w in range(W)], dtype=int
     )
+    if m.risk is not None:
+        m.eta = m.var("cvar_eta", None, None)
+        m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -366,15 +377,57 @@ def add_cash_balance(m: Model) -> None:
             m.row("cash_balance", (t, w), pairs, pulp.LpConstraintEQ, k0 if t == 0 else 0.0)
 
 
+def add_cvar_shortfall(m: Model) -> None:
+    """u_ω ≥ η − V_ω, u_ω ≥ 0: how far scenario ω's value falls short of the threshold η
+    (Rockafellar–Uryasev; only with a risk spec)."""
+    if m.risk is None:
+        return
+    for w in range(len(m.index.scenarios)):
+        pairs = {int(m.shortfall[w]): 1.0, m.eta: -1.0}
+        for name in OBJECTIVE_TERMS:
+            tv = m.terms[name][w]
+            for col, coef in zip(tv.cols.tolist(), tv.coefs.tolist(), strict=True):
+                _add(pairs, col, coef)
+        m.row("cvar_shortfall", (w,), pairs, pulp.LpConstraintGE, 0.0)
+
+
+def objective_coefficients(m: Model, risk_weight: float) -> np.ndarray:
+    """Coefficients ($M) of (1 − λ)·Σ_ω π_ω V_ω + λ·(η − Σ_ω π_ω u_ω / (1 − α)).
+
+    One definition for the built objective and for re-weighted solves (the efficient frontier
+    re-solves the same rows with other λ). Without a risk spec, λ must be 0.
+    """
+    ix = m.index
+    coefs = np.zeros(len(m.columns))
+    expected_weight = max(1.0 - risk_weight, EXPECTED_WEIGHT_FLOOR) if risk_weight else 1.0
+    for name in OBJECTIVE_TERMS:
+        for w, tv in enumerate(m.terms[name]):
+            np.add.at(coefs, tv.cols, expected_weight * float(ix.probability[w]) * tv.coefs)
+    if risk_weight:
+        if m.risk is None:
+            raise ValueError("a CVaR weight needs a model built with a risk spec")
+        coefs[m.eta] += risk_weight
+        coefs[m.shortfall] -= risk_weight * ix.probability / (1.0 - m.risk.cvar_alpha)
+    return coefs
+
+
 def add_objective(m: Model) -> None:
+    """maximize (1 − λ)·Σ_ω π_ω V_ω + λ·CVaR_α (λ = 0 without a risk spec)."""
+    coefs = objective_coefficients(m, m.risk.risk_weight if m.risk else 0.0)
+    nz = np.flatnonzero(coefs)
+    m.prob.setObjective(
+        pulp.LpAffineExpression([(m.columns[j], float(coefs[j])) for j in nz.tolist()])
+    )
+
+
+def collect_value_terms(m: Model) -> None:
     """V_ω = Σ_t δ_t·(operating cash flows + mining revenue at the month's price)
-    − Σ_t δ_t·φ·price·sold + TV; maximize Σ_ω π_ω V_ω."""
+    − Σ_t δ_t·φ·price·sold + TV, kept per term and scenario in ``m.terms``."""
     ix = m.index
     tr = ix.portfolio.treasury
     phi = tr.sale_cost_bps / 1e4
     revenue = ix.mining_revenue_usd_per_mw_month()  # [W, G, T]
     tv = np.array([ix.terminal_value_musd_per_mw(s, k) for s, k in ix.pairs])
-    total: dict[int, float] = {}
     m.terms = {name: [] for name in OBJECTIVE_TERMS}
     for w in range(len(ix.scenarios)):
         acc: dict[str, dict[int, float]] = {name: {} for name in OBJECTIVE_TERMS}
@@ -410,11 +463,6 @@ def add_objective(m: Model) -> None:
             cols = np.fromiter(pairs.keys(), dtype=int, count=len(pairs))
             coefs = np.fromiter(pairs.values(), dtype=float, count=len(pairs))
             m.terms[name].append(TermVector(cols, coefs))
-            for col, coef in pairs.items():
-                _add(total, col, float(ix.probability[w]) * coef)
-    m.prob.setObjective(
-        pulp.LpAffineExpression([(m.columns[j], c) for j, c in total.items() if c != 0.0])
-    )
 
 
 CONSTRAINT_FAMILIES = {
@@ -428,14 +476,17 @@ CONSTRAINT_FAMILIES = {
     "min_commitment": add_min_commitment,
     "btc_balance": add_btc_balance,
     "cash_balance": add_cash_balance,
+    "cvar_shortfall": add_cvar_shortfall,
 }
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""
 
 
-def build_model(index: ModelIndex, relax: bool = False) -> Model:
-    """Build the full model for ``index``; ``relax`` drops the all-or-nothing minimums."""
-    m = Model(index=index, relax=relax)
+def build_model(index: ModelIndex, relax: bool = False, risk: RiskSpec | None = None) -> Model:
+    """Build the full model for ``index``; ``relax`` drops the all-or-nothing minimums;
+    ``risk`` adds the CVaR rows and weighs CVaR into the objective."""
+    m = Model(index=index, relax=relax, risk=risk)
     add_variables(m)
+    collect_value_terms(m)
     for add in CONSTRAINT_FAMILIES.values():
         add(m)
     add_objective(m)

@@ -5,17 +5,24 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from models import Portfolio
+from models.scenarios import RiskSpec
 from optimizer.build import build_model
 from optimizer.diagnose import funding_gap_text, no_plan_text, structural_problems
 from optimizer.extract import PlanTables, cashflow_table, extract, scenario_values, value_terms
 from optimizer.index import Scenario, build_index
 from optimizer.matrix import to_matrix
+from optimizer.risk import ValueDistribution, distribution
 from optimizer.solve import solve_plan
 from optimizer.solvers import SolverOptions, make_backend
-from optimizer.verify import Verification, verify
+from optimizer.verify import Check, Verification, verify
+
+CVAR_TOLERANCE = 1e-6
+"""Relative agreement required between the LP's CVaR (η − Σπu/(1−α)) and the CVaR recomputed
+from the scenario values."""
 
 
 @dataclass
@@ -39,6 +46,14 @@ class PlanResult:
     mip_gap: float | None = None
     baseline_cashflows: pd.DataFrame | None = None
     """The status quo's monthly flows by term (as ``tables.cashflows``), when it solved."""
+    risk: RiskSpec | None = None
+    """The CVaR level and weight the plan was optimized with (stochastic plans)."""
+    scenario_values: pd.DataFrame | None = None
+    """Per scenario: probability, plan value, status-quo value (several scenarios only)."""
+    distribution: ValueDistribution | None = None
+    """Expected value, CVaR and percentiles of the plan's value across scenarios."""
+    objective_usd: float | None = None
+    """The optimized objective: (1 − λ)·E[V] + λ·CVaR; equals ``value_usd`` when λ = 0."""
 
     @property
     def uplift_usd(self) -> float | None:
@@ -58,8 +73,13 @@ def plan_portfolio(
     options: SolverOptions | None = None,
     scenarios: list[Scenario] | None = None,
     backend=None,
+    risk: RiskSpec | None = None,
 ) -> PlanResult:
     """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant.
+
+    With several ``scenarios`` the plan is two-stage: conversions, contracts and rig sales are
+    shared, mining, BTC sales and cash follow each scenario; ``value_usd`` is the expected
+    value. ``risk`` weighs CVaR into the objective.
 
     ``backend``: a solver backend to use instead of ``make_backend(solver, options)`` (a sweep
     passes one that keeps and warm-starts its models across plans, see optimizer/warm.py).
@@ -67,7 +87,7 @@ def plan_portfolio(
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     index = build_index(portfolio, scenarios)
-    model = build_model(index, relax=relax)
+    model = build_model(index, relax=relax, risk=risk)
     seconds["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mf = to_matrix(model)
@@ -90,11 +110,9 @@ def plan_portfolio(
     result = PlanResult(
         portfolio=portfolio,
         status=run.plan.status,
-        value_usd=None if run.plan.value_musd is None else run.plan.value_musd * 1e6,
+        value_usd=_expected_usd(model, run.plan.x),
         baseline_status=run.baseline.status,
-        baseline_value_usd=None
-        if run.baseline.value_musd is None
-        else run.baseline.value_musd * 1e6,
+        baseline_value_usd=_expected_usd(model, run.baseline.x),
         tables=None,
         baseline_value_terms_usd=base_terms,
         verification=None,
@@ -105,6 +123,8 @@ def plan_portfolio(
         seconds=seconds,
         diagnosis=diagnosis,
         mip_gap=next((p.mip_gap for p in run.plan.phases if p.mip_gap is not None), None),
+        risk=risk,
+        objective_usd=None if run.plan.value_musd is None else run.plan.value_musd * 1e6,
     )
     if run.baseline.x is not None:
         result.baseline_cashflows = cashflow_table(model, run.baseline.x)
@@ -118,9 +138,27 @@ def plan_portfolio(
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     check = verify_plan(portfolio, model, run.plan.x, tables, relaxed=relax)
+    values = scenario_values(model, run.plan.x)
+    alpha = risk.cvar_alpha if risk else 0.95
+    result.distribution = distribution(values, index.probability, alpha)
+    if risk is not None and risk.risk_weight > 0:
+        check = Verification(
+            [*check.checks, _cvar_check(model, run.plan.x, result.distribution)],
+            check.recomputed_value_usd,
+        )
     seconds["verify"] = time.perf_counter() - t0
     result.tables = tables
     result.verification = check
+    if len(index.scenarios) > 1:
+        base = scenario_values(model, run.baseline.x) if run.baseline.x is not None else None
+        result.scenario_values = pd.DataFrame(
+            {
+                "scenario": [sc.name for sc in index.scenarios],
+                "probability": index.probability,
+                "value_usd": np.round(values, 2),
+                "baseline_value_usd": np.round(base, 2) if base is not None else np.nan,
+            }
+        )
     if run.plan.status == "unfunded":
         result.diagnosis = funding_gap_text(
             tables.funding_gap, tables.treasury, portfolio, tables.cashflows
@@ -133,26 +171,63 @@ def plan_portfolio(
     return result
 
 
-def _first_scenario(frame: pd.DataFrame) -> pd.DataFrame:
-    if "scenario" in frame.columns:
-        first = frame["scenario"].iloc[0]
-        return frame[frame["scenario"] == first].drop(columns="scenario")
+def _expected_usd(model, x) -> float | None:
+    """Σ_ω π_ω V_ω of a solution (the plan's value; its objective too when λ = 0)."""
+    if x is None:
+        return None
+    return float(model.index.probability @ scenario_values(model, x))
+
+
+def _cvar_check(model, x, dist: ValueDistribution) -> Check:
+    """The LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the scenario values."""
+    alpha = model.risk.cvar_alpha
+    lp_cvar = (
+        x[model.eta] - float(model.index.probability @ x[model.shortfall]) / (1 - alpha)
+    ) * 1e6
+    return Check(
+        "cvar",
+        abs(lp_cvar - dist.cvar_usd),
+        max(1.0, CVAR_TOLERANCE * abs(dist.cvar_usd)),
+        "USD",
+    )
+
+
+def _scenario_rows(frame: pd.DataFrame, name: str, several: bool) -> pd.DataFrame:
+    if several and "scenario" in frame.columns:
+        return frame[frame["scenario"] == name].drop(columns="scenario")
     return frame
 
 
 def verify_plan(
     portfolio: Portfolio, model, x, tables: PlanTables, relaxed: bool = False
 ) -> Verification:
-    """Verify the first scenario's tables against the value the model gives that scenario."""
-    return verify(
-        portfolio,
-        _first_scenario(tables.plan),
-        _first_scenario(tables.treasury),
-        tables.conversions,
-        tables.contracts,
-        tables.rig_sales,
-        _first_scenario(tables.funding_gap),
-        float(scenario_values(model, x)[0]),
-        market=model.index.scenarios[0].market,
-        relaxed=relaxed,
-    )
+    """Verify every scenario's tables against the value the model gives that scenario.
+
+    The result keeps, per family, the worst scenario's check (its ``where`` names the
+    scenario when there are several).
+    """
+    scenarios = model.index.scenarios
+    several = len(scenarios) > 1
+    values = scenario_values(model, x)
+    worst: dict[str, Check] = {}
+    recomputed = 0.0
+    for w, sc in enumerate(scenarios):
+        v = verify(
+            portfolio,
+            _scenario_rows(tables.plan, sc.name, several),
+            _scenario_rows(tables.treasury, sc.name, several),
+            tables.conversions,
+            tables.contracts,
+            tables.rig_sales,
+            _scenario_rows(tables.funding_gap, sc.name, several),
+            float(values[w]),
+            market=sc.market,
+            relaxed=relaxed,
+        )
+        recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
+        for c in v.checks:
+            if several and c.where:
+                c = Check(c.family, c.max_violation, c.tolerance, c.unit, f"{sc.name}: {c.where}")
+            if c.family not in worst or c.max_violation > worst[c.family].max_violation:
+                worst[c.family] = c
+    return Verification(list(worst.values()), recomputed)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from models.reference import input_reference_markdown
+from models.scenarios import RiskSpec
 from optimizer import CONSTRAINT_FAMILIES
 from optimizer.build import Model, build_model
 from optimizer.index import build_index
@@ -37,7 +38,9 @@ def test_model_doc_family_table_matches_code_and_row_names():
     section = text.split("## Constraint families")[1].split("##")[0]
     rows = _table_rows(section)
     assert set(rows) == set(CONSTRAINT_FAMILIES)
-    m: Model = build_model(build_index(tiny(contracts__0__min_it_mw=10)))
+    m: Model = build_model(
+        build_index(tiny(contracts__0__min_it_mw=10)), risk=RiskSpec(risk_weight=0.5)
+    )
     built = [c.name for c in m.prob.constraints()]
     for family, cells in rows.items():
         assert cells[2] == f"`{CONSTRAINT_FAMILIES[family].__name__}`"
