@@ -115,10 +115,14 @@ def solve_outcome(
     ub: np.ndarray,
     integer: np.ndarray,
     keep_btc: bool,
+    start: np.ndarray | None = None,
 ) -> Outcome:
-    """Run the phases for one question with the given bounds."""
+    """Run the phases for one question with the given bounds (``start``: a solution of a
+    neighbouring problem to warm-start the value phase from)."""
     phases: list[Solution] = []
-    sol = backend.solve(mf, _value_phase(mf, lb, ub, integer))
+    first = _value_phase(mf, lb, ub, integer)
+    first.start = start
+    sol = backend.solve(mf, first)
     phases.append(sol)
     extra: list[ExtraRow] = []
     gap_total = 0.0
