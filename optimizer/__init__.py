@@ -8,6 +8,7 @@ from optimizer.extract import PlanTables
 from optimizer.index import Scenario
 from optimizer.pipeline import PlanResult, PlanVerificationError, plan_portfolio
 from optimizer.solvers import SolverOptions
+from optimizer.stochastic import StochasticAnalysis, analyse
 
 __all__ = [
     "CONSTRAINT_FAMILIES",
@@ -17,5 +18,7 @@ __all__ = [
     "PlanVerificationError",
     "Scenario",
     "SolverOptions",
+    "StochasticAnalysis",
+    "analyse",
     "plan_portfolio",
 ]

@@ -212,11 +212,15 @@ def _eev(portfolio, m: Model, mf, backend, relax: bool, notes: list[str]):
         notes.append(f"the mean-path plan run in every scenario is {out.status}: no EEV or VSS")
         return None
     if out.status == "unfunded":
+        gap = out.x[m.gap].sum(axis=1) * 1e6
+        short = [sc.name for sc, g in zip(m.index.scenarios, gap, strict=True) if g > 0.5]
         notes.append(
-            "the mean-path plan cannot be funded in every scenario (it needs "
-            f"${out.gap_total_musd * 1e6:,.0f} of outside money there); EEV counts that money "
-            "as free, so VSS is a lower bound"
+            f"the mean-path plan runs out of cash in {len(short)} of {len(gap)} scenarios "
+            f"({', '.join(short[:5])}{' …' if len(short) > 5 else ''}; up to "
+            f"${gap.max():,.0f} of outside money): it cannot be carried out there, so VSS "
+            "has no finite value — planning for the mean path is not safe"
         )
+        return None
     return float(m.index.probability @ scenario_values(m, out.x))
 
 

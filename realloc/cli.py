@@ -121,12 +121,53 @@ def main() -> None:
     "forecast_spec",
     type=click.Path(path_type=Path),
     default=None,
-    help="Replace the portfolio's market with this forecast spec (mean of its paths).",
+    help="Replace the portfolio's market with this forecast spec (mean of its paths); with "
+    "--stochastic, plan over its paths instead.",
 )
 @click.option(
     "--report",
     is_flag=True,
     help="Also write the board report (HTML, XLSX, and PDF when Chromium is installed).",
+)
+@click.option(
+    "--stochastic",
+    is_flag=True,
+    help="Two-stage plan over market paths (--forecast spec, default the bundled "
+    "forecast_base.yaml, or --scenarios), with its frontier, VSS and EVPI.",
+)
+@click.option(
+    "--paths",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Monte Carlo paths drawn from the forecast spec (--stochastic).",
+)
+@click.option(
+    "--scenarios",
+    "scenarios_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="YAML list of named market scenarios with probabilities (--stochastic).",
+)
+@click.option(
+    "--cvar-alpha",
+    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    default=0.95,
+    show_default=True,
+    help="CVaR level: CVaR is the mean value of the worst 1 − alpha of paths.",
+)
+@click.option(
+    "--risk-weight",
+    type=click.FloatRange(min=0, max=1),
+    default=0.0,
+    show_default=True,
+    help="λ in (1 − λ)·E[V] + λ·CVaR: 0 maximizes expected value, 1 protects the downside.",
+)
+@click.option(
+    "--frontier",
+    default="0,0.25,0.5,0.75,1",
+    show_default=True,
+    help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
 @handle_errors
 def plan(
@@ -138,10 +179,22 @@ def plan(
     mip_gap: float,
     forecast_spec: Path | None,
     report: bool,
+    stochastic: bool,
+    paths: int,
+    scenarios_file: Path | None,
+    cvar_alpha: float,
+    risk_weight: float,
+    frontier: str,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
+    With --stochastic, conversions, contracts and rig sales are chosen once for all market
+    paths, while mining, BTC sales and cash follow each path; the output adds
+    scenario_values.csv, frontier.csv and charts, and VSS/EVPI in summary.json.
+
     Example: realloc plan my_portfolio.yaml --out out --solver highs
+
+    Example: realloc plan --stochastic --paths 50 --cvar-alpha 0.95 --risk-weight 0.3 --out out
     """
     from inputs import load_portfolio
     from inputs.examples import example_path
@@ -150,6 +203,25 @@ def plan(
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
+    if stochastic or scenarios_file is not None:
+        result, analysis = _plan_stochastic(
+            p,
+            forecast_spec,
+            scenarios_file,
+            paths,
+            cvar_alpha,
+            risk_weight,
+            frontier,
+            solver,
+            relax,
+            time_limit,
+            mip_gap,
+        )
+        from reports.plan_files import write_plan
+
+        write_plan(result, out_dir, source=path, analysis=analysis)
+        _finish(result, out_dir, report, started)
+        return
     if forecast_spec is not None:
         from inputs.market_forecast import market_from_spec_file
 
@@ -168,6 +240,11 @@ def plan(
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
     write_plan(result, out_dir, source=path)
+    _finish(result, out_dir, report, started)
+
+
+def _finish(result, out_dir: Path, report: bool, started: float) -> None:
+    """Board report when asked, the one-line outcome, the diagnosis, and the exit code."""
     if report:
         from reports.board import build_report, choose_formats
 
@@ -184,10 +261,93 @@ def plan(
             f"value {money(result.value_usd)} vs status quo {money(result.baseline_value_usd)} "
             f"(uplift {money(result.uplift_usd)})"
         )
+    if result.distribution is not None and result.scenario_values is not None:
+        from reports.summary_md import money
+
+        d = result.distribution
+        _say(
+            f"over {len(result.scenario_values)} paths: expected {money(d.expected_usd)}, "
+            f"CVaR {d.cvar_alpha:.0%} {money(d.cvar_usd)}, P5 {money(d.p5_usd)}, "
+            f"P95 {money(d.p95_usd)}"
+        )
     for line in result.diagnosis:
         _say(line)
     if result.status in ("unfunded", "infeasible"):
         sys.exit(EXIT_UNFUNDED)
+
+
+def _frontier_weights(text: str) -> tuple[float, ...]:
+    if text.strip().lower() == "none":
+        return ()
+    try:
+        weights = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r}: give comma-separated numbers in [0, 1], e.g. 0,0.5,1",
+            param_hint="--frontier",
+        ) from None
+    if any(not 0 <= w <= 1 for w in weights):
+        raise click.BadParameter(
+            f"{text!r}: every weight must lie in [0, 1]", param_hint="--frontier"
+        )
+    return weights
+
+
+def _plan_stochastic(
+    p,
+    forecast_spec: Path | None,
+    scenarios_file: Path | None,
+    paths: int,
+    cvar_alpha: float,
+    risk_weight: float,
+    frontier: str,
+    solver: str,
+    relax: bool,
+    time_limit: float | None,
+    mip_gap: float,
+):
+    """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
+    from inputs.examples import example_dir
+    from inputs.market_scenarios import load_market_scenarios, scenarios_from_forecast
+    from models.scenarios import RiskSpec
+    from optimizer import SolverOptions, analyse, plan_portfolio
+
+    weights = _frontier_weights(frontier)
+    if scenarios_file is not None:
+        scenarios = load_market_scenarios(scenarios_file, p)
+        _say(f"{len(scenarios)} market scenarios from {scenarios_file}")
+    else:
+        spec = forecast_spec or example_dir() / "forecast_base.yaml"
+        _say(f"drawing {paths} market paths from {spec}")
+        scenarios = scenarios_from_forecast(spec, p, paths)
+    risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
+    options = SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap)
+    _say(
+        f"planning {p.name} over {len(scenarios)} paths: {len(p.sites)} sites, "
+        f"{len(p.contracts)} contracts, {p.months} months, CVaR {cvar_alpha:g}, λ {risk_weight:g}"
+    )
+    if not weights:
+        result = plan_portfolio(
+            p, solver=solver, relax=relax, options=options, scenarios=scenarios, risk=risk
+        )
+        return result, None
+    analysis = analyse(
+        p,
+        scenarios,
+        risk,
+        solver=solver,
+        relax=relax,
+        options=options,
+        frontier_weights=weights,
+        progress=lambda msg: _say(f"  {msg}"),
+    )
+    if analysis.vss_usd is not None:
+        from reports.summary_md import money
+
+        _say(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
+    for note in analysis.notes:
+        _say(f"note: {note}")
+    return analysis.plan, analysis
 
 
 @main.command()

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer import OBJECTIVE_TERMS, PlanResult
+from optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
 from reports.atomic import staged_dir
+from reports.stochastic_report import expected_treasury, write_stochastic_files
 from reports.summary_md import summary_markdown
 
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
@@ -41,13 +42,36 @@ def portfolio_sha256(result: PlanResult) -> str:
     return hashlib.sha256(canonical).hexdigest()
 
 
-def summary_dict(result: PlanResult) -> dict:
-    """The content of summary.json."""
-    t = result.tables
-    btc_sold = float(t.treasury["btc_sold"].sum()) if t is not None else None
-    converted = float(t.conversions["it_mw"].sum()) if t is not None else 0.0
-    gap = float(t.funding_gap["gap_usd"].sum()) if t is not None else None
+def stochastic_block(result: PlanResult, analysis: StochasticAnalysis | None) -> dict | None:
+    """summary.json's ``stochastic`` section: the value distribution, and with an analysis the
+    VSS, EVPI and frontier (None for a single-scenario plan)."""
+    if analysis is not None:
+        block = analysis.summary()
+        block["frontier"] = analysis.frontier.to_dict(orient="records")
+        return block
+    if result.scenario_values is None or result.distribution is None:
+        return None
+    risk = result.risk
     return {
+        "scenarios": len(result.scenario_values),
+        "cvar_alpha": result.distribution.cvar_alpha,
+        "risk_weight": risk.risk_weight if risk else 0.0,
+        **result.distribution.as_dict(),
+    }
+
+
+def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None) -> dict:
+    """The content of summary.json (totals are expected values over scenarios)."""
+    t = result.tables
+    treasury = expected_treasury(t.treasury, result.scenario_values) if t is not None else None
+    btc_sold = float(treasury["btc_sold"].sum()) if t is not None else None
+    converted = float(t.conversions["it_mw"].sum()) if t is not None else 0.0
+    gap = (
+        float(expected_treasury(t.funding_gap, result.scenario_values)["gap_usd"].sum())
+        if t is not None
+        else None
+    )
+    summary = {
         "portfolio": result.portfolio.name,
         "status": result.status,
         "value_usd": result.value_usd,
@@ -55,7 +79,7 @@ def summary_dict(result: PlanResult) -> dict:
         "baseline_status": result.baseline_status,
         "uplift_usd": result.uplift_usd,
         "btc_sold_total": btc_sold,
-        "usd_raised_total": float(t.treasury["usd_raised"].sum()) if t is not None else None,
+        "usd_raised_total": float(treasury["usd_raised"].sum()) if t is not None else None,
         "it_mw_converted_total": converted,
         "funding_gap_total_usd": gap,
         "min_cash_usd": result.portfolio.treasury.min_cash_usd,
@@ -72,6 +96,10 @@ def summary_dict(result: PlanResult) -> dict:
         "verification": result.verification.as_records() if result.verification else [],
         "diagnosis": result.diagnosis,
     }
+    block = stochastic_block(result, analysis)
+    if block is not None:
+        summary["stochastic"] = block
+    return summary
 
 
 PACKAGES = ("realloc", "highspy", "pulp", "numpy", "pandas", "pydantic", "pyyaml", "openpyxl")
@@ -112,14 +140,20 @@ def _csv(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> N
     frame.to_csv(path, index=False, lineterminator="\n")
 
 
-def write_plan(result: PlanResult, out_dir: Path | str, source: Path | None = None) -> Path:
+def write_plan(
+    result: PlanResult,
+    out_dir: Path | str,
+    source: Path | None = None,
+    analysis: StochasticAnalysis | None = None,
+) -> Path:
     """Write every output file of ``result`` into ``out_dir`` (atomically); return the folder.
 
-    ``source`` (the portfolio file) is hashed into run.json when given.
+    ``source`` (the portfolio file) is hashed into run.json when given; ``analysis`` (a
+    stochastic plan's frontier, VSS and EVPI) adds its files.
     """
     out_dir = Path(out_dir)
     with staged_dir(out_dir) as stage:
-        summary = summary_dict(result)
+        summary = summary_dict(result, analysis)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         t = result.tables
         if t is not None:
@@ -141,10 +175,18 @@ def write_plan(result: PlanResult, out_dir: Path | str, source: Path | None = No
                 _csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
             _csv(t.shadow_prices, stage / "shadow_prices.csv")
             if result.status == "unfunded":
-                _csv(t.funding_gap, stage / "funding_gap.csv", ["month", "gap_usd"])
+                keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
+                _csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
             pd.DataFrame(result.verification.as_records()).to_csv(
                 stage / "verification.csv", index=False, lineterminator="\n"
             )
+            if result.scenario_values is not None:
+                write_stochastic_files(
+                    stage,
+                    result.scenario_values,
+                    analysis.frontier if analysis is not None else None,
+                    summary["stochastic"],
+                )
         (stage / "summary.md").write_text(summary_markdown(result, summary))
         files = {f.name: f.read_bytes() for f in sorted(stage.iterdir()) if f.is_file()}
         manifest = run_manifest(result, files, source)

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from reports.stochastic_report import expected_treasury
+
 if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
     from optimizer import PlanResult
 
@@ -178,7 +180,13 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
             )
         )
     lines += ["## BTC to sell", ""]
-    tre = t.treasury
+    several = result.scenario_values is not None
+    tre = expected_treasury(t.treasury, result.scenario_values)
+    if several:
+        lines.append(
+            f"Expected over the {len(result.scenario_values)} market paths (probability-"
+            "weighted); each path's sales are in treasury.csv.\n"
+        )
     sold = tre[tre["btc_sold"] > 1e-6]
     if sold.empty:
         lines.append("Sell no BTC: the plan is funded from cash.\n")
@@ -208,6 +216,8 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         f"(start {p.treasury.btc:,.1f}); lowest cash {money(tre['cash_usd'].min())} "
         f"against a floor of {money(p.treasury.min_cash_usd)}.\n"
     )
+    if "stochastic" in summary:
+        lines += stochastic_lines(summary["stochastic"])
     lines += ["## What binds", ""]
     binds = binding_constraints(t.shadow_prices)
     lines += [f"- {b}" for b in binds] if binds else ["Nothing binds at the margin."]
@@ -226,3 +236,56 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def stochastic_lines(block: dict) -> list[str]:
+    """The risk section: value distribution, VSS and EVPI, and the frontier."""
+    alpha = block["cvar_alpha"]
+    out = [
+        "## Risk across market paths",
+        "",
+        f"Optimized over {block['scenarios']} paths with CVaR weight λ = "
+        f"{block['risk_weight']:g} (CVaR {alpha:.0%}: the mean value of the worst "
+        f"{1 - alpha:.0%} of paths). Conversions, contracts and rig sales are decided once; "
+        "mining, BTC sales and cash follow each path.",
+        "",
+        f"- Expected value {money(block['expected_value_usd'])}; CVaR {money(block['cvar_usd'])}; "
+        f"P5 {money(block['p5_value_usd'])}, P50 {money(block['p50_value_usd'])}, "
+        f"P95 {money(block['p95_value_usd'])}.",
+    ]
+    if "vss_usd" in block:
+        vss, evpi = block.get("vss_usd"), block.get("evpi_usd")
+        out.append(
+            f"- Value of the stochastic solution (VSS): {money(vss)} — what planning over the "
+            "paths adds to planning for their mean path."
+            if vss is not None
+            else "- VSS: not available (see notes)."
+        )
+        out.append(
+            f"- Expected value of perfect information (EVPI): {money(evpi)} — the most that "
+            "knowing the path in advance could be worth."
+            if evpi is not None
+            else "- EVPI: not available (see notes)."
+        )
+        out += [f"- Note: {n}" for n in block.get("notes", [])]
+    frontier = block.get("frontier")
+    if frontier:
+        f = pd.DataFrame(frontier)
+        out += [
+            "",
+            "Efficient frontier (frontier.csv, frontier.png):",
+            "",
+            _table(
+                pd.DataFrame(
+                    {
+                        "λ": f["risk_weight"],
+                        "expected value": f["expected_value_usd"].map(money),
+                        "CVaR": f["cvar_usd"].map(money),
+                        "P5": f["p5_value_usd"].map(money),
+                        "IT MW converted": f["it_mw_converted"].round(1),
+                    }
+                )
+            ),
+        ]
+    out.append("")
+    return out

@@ -1,0 +1,118 @@
+"""Files of a stochastic plan: scenario values, the efficient frontier, and their charts.
+
+- ``scenario_values.csv`` — per scenario: probability, plan value, status-quo value;
+- ``frontier.csv`` — per CVaR weight λ: expected value, CVaR, P5, worst value, IT MW converted;
+- ``frontier.png`` — expected value against CVaR, one point per λ, the chosen plan marked;
+- ``value_distribution.png`` — the plan's and the status quo's value across scenarios, with
+  expected value, CVaR and P5/P95 marked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+_BUSD = FuncFormatter(lambda v, _pos: f"${v / 1e9:,.2f}B")
+
+
+def expected_treasury(treasury: pd.DataFrame, scenario_values: pd.DataFrame | None) -> pd.DataFrame:
+    """The probability-weighted treasury by month (the frame itself with one scenario)."""
+    if "scenario" not in treasury.columns or scenario_values is None:
+        return treasury
+    prob = treasury["scenario"].map(scenario_values.set_index("scenario")["probability"])
+    numbers = treasury.select_dtypes("number").columns
+    weighted = treasury[numbers].mul(prob.to_numpy(), axis=0)
+    weighted.insert(0, "month", treasury["month"])
+    return weighted.groupby("month", sort=True, as_index=False).sum()
+
+
+def write_stochastic_files(
+    stage: Path, scenario_values: pd.DataFrame, frontier: pd.DataFrame | None, block: dict
+) -> None:
+    """Write the stochastic files into ``stage`` (the plan's staged output folder)."""
+    scenario_values.to_csv(stage / "scenario_values.csv", index=False, lineterminator="\n")
+    _distribution_chart(scenario_values, block, stage / "value_distribution.png")
+    if frontier is not None and not frontier.empty:
+        frontier.to_csv(stage / "frontier.csv", index=False, lineterminator="\n")
+        _frontier_chart(frontier, block, stage / "frontier.png")
+
+
+def _save(fig: Figure, path: Path) -> None:
+    FigureCanvasAgg(fig)
+    # no timestamp in the PNG metadata: the same inputs give the same bytes
+    fig.savefig(path, dpi=110, metadata={"Software": None})
+
+
+def _frontier_chart(frontier: pd.DataFrame, block: dict, path: Path) -> None:
+    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    ax = fig.add_subplot()
+    f = frontier.sort_values("risk_weight")
+    ax.plot(f["cvar_usd"], f["expected_value_usd"], "-o", color="#1f5fa8", zorder=2)
+    for _, row in f.iterrows():
+        ax.annotate(
+            f"λ={row['risk_weight']:g}\n{row['it_mw_converted']:,.0f} MW",
+            (row["cvar_usd"], row["expected_value_usd"]),
+            textcoords="offset points",
+            xytext=(6, -4),
+            fontsize=8,
+        )
+    chosen = f[np.isclose(f["risk_weight"], block.get("risk_weight", 0.0))]
+    if not chosen.empty:
+        ax.scatter(
+            chosen["cvar_usd"],
+            chosen["expected_value_usd"],
+            s=160,
+            facecolors="none",
+            edgecolors="#c0392b",
+            linewidths=2,
+            label="this plan",
+            zorder=3,
+        )
+        ax.legend(loc="lower left")
+    alpha = block.get("cvar_alpha", 0.95)
+    ax.set_xlabel(f"CVaR {alpha:.0%}: mean value of the worst {1 - alpha:.0%} of paths")
+    ax.set_ylabel("expected value")
+    ax.xaxis.set_major_formatter(_BUSD)
+    ax.yaxis.set_major_formatter(_BUSD)
+    ax.set_title("Efficient frontier: expected value against downside (CVaR)")
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+
+
+def _distribution_chart(values: pd.DataFrame, block: dict, path: Path) -> None:
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    ax = fig.add_subplot()
+    plan, base = values["value_usd"], values["baseline_value_usd"]
+    bins = np.histogram_bin_edges(pd.concat([plan, base]).dropna(), bins=min(30, len(values) + 1))
+    ax.hist(
+        base.dropna(),
+        bins=bins,
+        weights=values["probability"][base.notna()],
+        alpha=0.45,
+        color="#7f7f7f",
+        label="status quo",
+    )
+    ax.hist(
+        plan, bins=bins, weights=values["probability"], alpha=0.65, color="#1f5fa8", label="plan"
+    )
+    marks = [
+        ("expected_value_usd", "expected", "#111111", "-"),
+        ("cvar_usd", f"CVaR {block.get('cvar_alpha', 0.95):.0%}", "#c0392b", "--"),
+        ("p5_value_usd", "P5", "#e67e22", ":"),
+        ("p95_value_usd", "P95", "#27ae60", ":"),
+    ]
+    for key, label, color, style in marks:
+        if block.get(key) is not None:
+            ax.axvline(block[key], color=color, linestyle=style, label=f"{label} (plan)")
+    ax.xaxis.set_major_formatter(_BUSD)
+    ax.set_xlabel("value over the horizon (discounted)")
+    ax.set_ylabel("probability")
+    ax.set_title(f"Plan value across {len(values)} market paths")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
