@@ -154,28 +154,31 @@ def analyse(
     rp_usd = None
     start = None
     for i, lam in enumerate(weights):
-        say(f"frontier λ = {lam:g} ({i + 1}/{len(weights)})")
-        out = _solve_value(
-            backend, replace(mf, value=objective_coefficients(m, lam)), m, start=start
-        )
-        if out.x is None:
-            notes.append(f"frontier point λ = {lam:g}: {out.status}")
-            continue
-        start = out.x
-        values = scenario_values(m, out.x)
-        d = distribution(values, index.probability, risk.cvar_alpha)
+        if lam == risk.risk_weight:  # the plan itself is this point
+            status, d = plan.status, plan.distribution
+            mw = float(plan.tables.conversions["it_mw"].sum())
+        else:
+            say(f"frontier λ = {lam:g} ({i + 1}/{len(weights)})")
+            value = objective_coefficients(m, lam)
+            out = _solve_value(backend, replace(mf, value=value), m, start=start)
+            if out.x is None:
+                notes.append(f"frontier point λ = {lam:g}: {out.status}")
+                continue
+            start = out.x
+            status, mw = out.status, _converted_mw(m, out.x)
+            d = distribution(scenario_values(m, out.x), index.probability, risk.cvar_alpha)
         rows.append(
             {
                 "risk_weight": lam,
-                "status": out.status,
+                "status": status,
                 "expected_value_usd": round(d.expected_usd, 2),
                 "cvar_usd": round(d.cvar_usd, 2),
                 "p5_value_usd": round(d.p5_usd, 2),
                 "worst_value_usd": round(d.worst_usd, 2),
-                "it_mw_converted": round(_converted_mw(m, out.x), 6),
+                "it_mw_converted": round(mw, 6),
             }
         )
-        if lam == 0.0 and out.status == "optimal":
+        if lam == 0.0 and status == "optimal":
             rp_usd = d.expected_usd
     seconds["frontier"] = time.perf_counter() - t0
 
