@@ -116,9 +116,11 @@ def solve_outcome(
     integer: np.ndarray,
     keep_btc: bool,
     start: np.ndarray | None = None,
+    duals: bool = True,
 ) -> Outcome:
     """Run the phases for one question with the given bounds (``start``: a solution of a
-    neighbouring problem to warm-start the value phase from)."""
+    neighbouring problem to warm-start the value phase from; ``duals=False`` skips the
+    fixed-integer re-solve when only the solution and its value are wanted)."""
     phases: list[Solution] = []
     first = _value_phase(mf, lb, ub, integer)
     first.start = start
@@ -154,7 +156,7 @@ def solve_outcome(
         fixed_ub[integer] = rounded
         lb, ub = fixed_lb, fixed_ub
         integer = np.zeros_like(integer)
-    if had_integers and sol.row_dual is None:
+    if had_integers and sol.row_dual is None and (duals or keep_btc):
         # the MILP's answer has no duals: re-solve the LP with the integers fixed, started from
         # the MILP's solution (HiGHS crosses over from it to a basis: 8 s instead of 25 s cold on
         # the 50-path stochastic example)

@@ -112,6 +112,7 @@ def _solve_value(backend, mf, m: Model, lb=None, ub=None, start=None) -> Outcome
         mf.integer,
         keep_btc=False,
         start=start,
+        duals=False,
     )
 
 
