@@ -24,12 +24,13 @@ import pandas as pd
 
 from models import Portfolio, month_index, month_label
 
-GAP_USD = 0.5
-"""Funding gaps below half a dollar in a month are solver noise, not shortfalls."""
+GAP_USD = 0.005
+"""Funding gaps below half a cent in a month are rounding, not shortfalls (tables are in cents:
+a plan reported unfunded always gets its explanation, however small the gap)."""
 
 
 def _money(usd: float) -> str:
-    return f"${usd:,.0f}"
+    return f"${usd:,.0f}" if abs(usd) >= 1000 else f"${usd:,.2f}"
 
 
 def _series_at(v: float | list[float], t: int) -> float:
@@ -240,7 +241,7 @@ def funding_gap_text(
             for col, words in OUTFLOW_WORDS.items()
             if col in window.columns
         }
-        speck = max(1000.0, 0.01 * max(out.values(), default=0.0))  # solver dust, not spending
+        speck = max(1.0, 0.01 * max(out.values(), default=0.0))  # solver dust, not spending
         top = [(w, v) for w, v in sorted(out.items(), key=lambda kv: -kv[1]) if v >= speck][:3]
         if top:
             listed = ", ".join(f"{w} {_money(v)}" for w, v in top)
