@@ -51,11 +51,24 @@ class StochasticAnalysis:
     eev_usd: float | None
     ws_usd: float | None
     notes: list[str] = field(default_factory=list)
+    eev_outside_money_usd: float | None = None
+    """When the mean-path plan runs out of cash on some paths: its expected value with the
+    shortfall covered by outside money, that money charged at face value (an upper bound of
+    what the plan is worth, so RP minus it is a lower bound of VSS)."""
     seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def vss_usd(self) -> float | None:
         return None if self.rp_usd is None or self.eev_usd is None else self.rp_usd - self.eev_usd
+
+    @property
+    def vss_lower_bound_usd(self) -> float | None:
+        """RP − EEV with the mean-path plan's shortfall charged at face value (VSS ≥ this)."""
+        if self.vss_usd is not None:
+            return self.vss_usd
+        if self.rp_usd is None or self.eev_outside_money_usd is None:
+            return None
+        return self.rp_usd - self.eev_outside_money_usd
 
     @property
     def evpi_usd(self) -> float | None:
@@ -76,6 +89,8 @@ class StochasticAnalysis:
             "eev_usd": self.eev_usd,
             "ws_usd": self.ws_usd,
             "vss_usd": self.vss_usd,
+            "eev_outside_money_usd": self.eev_outside_money_usd,
+            "vss_lower_bound_usd": self.vss_lower_bound_usd,
             "evpi_usd": self.evpi_usd,
             "notes": self.notes,
         }
@@ -143,7 +158,9 @@ def analyse(
     seconds["plan"] = time.perf_counter() - t0
     if plan.tables is None:
         notes.append(f"the stochastic plan is {plan.status}: no frontier, VSS or EVPI")
-        return StochasticAnalysis(plan, pd.DataFrame(), None, None, None, notes, seconds)
+        return StochasticAnalysis(
+            plan, pd.DataFrame(), None, None, None, notes=notes, seconds=seconds
+        )
 
     backend = make_backend(solver, options)
     t0 = time.perf_counter()
@@ -185,24 +202,34 @@ def analyse(
 
     t0 = time.perf_counter()
     say("mean-path plan, run in every scenario (EEV)")
-    eev_usd = _eev(portfolio, m, mf, backend, relax, notes)
+    eev_usd, eev_outside = _eev(portfolio, m, mf, backend, relax, notes)
     seconds["eev"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     ws_usd = _wait_and_see(portfolio, scenarios, backend, relax, notes, say)
     seconds["wait_and_see"] = time.perf_counter() - t0
-    return StochasticAnalysis(plan, pd.DataFrame(rows), rp_usd, eev_usd, ws_usd, notes, seconds)
+    return StochasticAnalysis(
+        plan,
+        pd.DataFrame(rows),
+        rp_usd,
+        eev_usd,
+        ws_usd,
+        notes=notes,
+        seconds=seconds,
+        eev_outside_money_usd=eev_outside,
+    )
 
 
 def _eev(portfolio, m: Model, mf, backend, relax: bool, notes: list[str]):
-    """Expected value of the mean-path plan's first-stage decisions over the scenarios."""
+    """Expected value of the mean-path plan's first-stage decisions over the scenarios, and
+    (when it runs out of cash on some path) that value net of the outside money it needs."""
     mean = Scenario("mean", 1.0, mean_market(m.index))
     dm = build_model(build_index(portfolio, [mean]), relax=relax)
     dmf = to_matrix(dm)
     det = _solve_value(backend, dmf, dm)
     if det.x is None:
         notes.append(f"the mean-path plan is {det.status}: no EEV or VSS")
-        return None
+        return None, None
     mine, theirs = first_stage_columns(m), first_stage_columns(dm)
     if [mf.col_names[j] for j in mine] != [dmf.col_names[j] for j in theirs]:
         raise RuntimeError("first-stage columns differ between the mean and stochastic models")
@@ -214,7 +241,8 @@ def _eev(portfolio, m: Model, mf, backend, relax: bool, notes: list[str]):
     out = _solve_value(backend, expected, m, lb, ub)
     if out.x is None:
         notes.append(f"the mean-path plan run in every scenario is {out.status}: no EEV or VSS")
-        return None
+        return None, None
+    value = float(m.index.probability @ scenario_values(m, out.x))
     if out.status == "unfunded":
         gap = out.x[m.gap].sum(axis=1) * 1e6
         short = [sc.name for sc, g in zip(m.index.scenarios, gap, strict=True) if g > 0.5]
@@ -224,8 +252,8 @@ def _eev(portfolio, m: Model, mf, backend, relax: bool, notes: list[str]):
             f"${gap.max():,.0f} of outside money): it cannot be carried out there, so VSS "
             "has no finite value — planning for the mean path is not safe"
         )
-        return None
-    return float(m.index.probability @ scenario_values(m, out.x))
+        return None, value - float(m.index.probability @ gap)
+    return value, None
 
 
 def _wait_and_see(portfolio, scenarios, backend, relax: bool, notes: list[str], say: Progress):

@@ -259,7 +259,14 @@ def stochastic_lines(block: dict) -> list[str]:
             f"- Value of the stochastic solution (VSS): {money(vss)} — what planning over the "
             "paths adds to planning for their mean path."
             if vss is not None
-            else "- VSS: not available (see notes)."
+            else (
+                f"- Value of the stochastic solution (VSS): at least "
+                f"{money(block['vss_lower_bound_usd'])} — the mean-path plan runs out of cash "
+                "on some paths (see the note), and even supplying that cash at face value "
+                "leaves it this far behind."
+                if block.get("vss_lower_bound_usd") is not None
+                else "- VSS: not available (see notes)."
+            )
         )
         out.append(
             f"- Expected value of perfect information (EVPI): {money(evpi)} — the most that "

@@ -140,3 +140,19 @@ def test_vss_evpi_nonnegative_and_cvar_weight_never_worsens_cvar(seed: int):
     f = a.frontier.set_index("risk_weight")
     assert f.loc[1.0, "cvar_usd"] >= f.loc[0.0, "cvar_usd"] - tol
     assert f.loc[0.0, "expected_value_usd"] >= f.loc[1.0, "expected_value_usd"] - tol
+
+
+def test_mean_path_plan_that_runs_out_of_cash_gives_a_vss_lower_bound():
+    # Cash $45M. The mean-path plan converts 50 MW in month 0: capex $50M against rent
+    # 50 · 95 · 1000 = $4.75M and mean-path mining 50 · 206.67 · 31 = $320,333: funded with
+    # $70,333 to spare. On the bust path its 50 MW of rigs stop, so month 0 is short by
+    # 50M − 45M − 4.75M = $250,000 there: no finite EEV, so no VSS.
+    p = tiny(contracts__0__rate_usd_per_kw_month=95, treasury__cash_usd=45e6)
+    a = analyse(p, bust_boom(), RiskSpec(cvar_alpha=0.5), frontier_weights=(0.0,))
+    assert a.eev_usd is None and a.vss_usd is None
+    assert any("runs out of cash in 1 of 2 scenarios (bust" in n for n in a.notes)
+    # with the $250,000 supplied on the bust path (probability 0.5) and charged at face value:
+    eev_outside = 50 * HOSTING_USD_PER_MW + 0.5 * 50 * BOOM_USD_PER_MW_YEAR - 0.5 * 250_000
+    assert a.eev_outside_money_usd == pytest.approx(eev_outside, rel=1e-9)
+    rp = 100 * 0.5 * BOOM_USD_PER_MW_YEAR  # the stochastic plan builds nothing: no capex
+    assert a.vss_lower_bound_usd == pytest.approx(rp - eev_outside, rel=1e-9)
