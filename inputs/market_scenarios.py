@@ -22,22 +22,39 @@ from pydantic import ValidationError
 
 from inputs.errors import InputError, from_validation_error
 from inputs.forecast_loader import load_forecast_spec
-from inputs.market_forecast import forecast_window
+from inputs.market_forecast import forecast_window, load_spec
 from inputs.yaml_loader import _node_line, parse_yaml
 from models import Portfolio
-from models.forecast import generate, markets
+from models.forecast import ForecastSpec, generate, markets
 from models.scenarios import MarketScenario, MarketScenarioSet
 
 
+def portfolio_forecast_spec(portfolio_path: Path | str) -> ForecastSpec | None:
+    """The forecast spec a YAML portfolio's ``market: {forecast: ...}`` names, if any (the
+    loader replaces it with the mean path; a stochastic plan wants the paths themselves)."""
+    path = Path(portfolio_path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        return None
+    data, _node = parse_yaml(path)
+    market = data.get("market") if isinstance(data, dict) else None
+    if not isinstance(market, dict) or "forecast" not in market:
+        return None
+    return load_spec(market["forecast"], path.parent, path)
+
+
 def scenarios_from_forecast(
-    spec_path: Path | str, portfolio: Portfolio, paths: int | None = None
+    spec_path: Path | str | ForecastSpec, portfolio: Portfolio, paths: int | None = None
 ) -> list[MarketScenario]:
     """The spec's Monte Carlo paths over the portfolio's months, each with probability 1/N.
 
-    ``paths`` overrides the spec's number of paths (same seed: the first paths are the same).
+    ``spec_path`` is a spec file or an already loaded spec; ``paths`` overrides the spec's
+    number of paths (same seed: the first paths are the same).
     """
-    spec_path = Path(spec_path)
-    spec = load_forecast_spec(spec_path)
+    if isinstance(spec_path, ForecastSpec):
+        spec, spec_path = spec_path, Path("market.forecast")
+    else:
+        spec_path = Path(spec_path)
+        spec = load_forecast_spec(spec_path)
     if paths is not None:
         if paths < 1:
             raise InputError(f"--paths must be at least 1 (got {paths})", spec_path)

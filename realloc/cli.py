@@ -132,8 +132,9 @@ def main() -> None:
 @click.option(
     "--stochastic",
     is_flag=True,
-    help="Two-stage plan over market paths (--forecast spec, default the bundled "
-    "forecast_base.yaml, or --scenarios), with its frontier, VSS and EVPI.",
+    help="Two-stage plan over market paths (--forecast spec; else the portfolio's own "
+    "market.forecast; else the bundled forecast_base.yaml; or --scenarios), with its frontier, "
+    "VSS and EVPI.",
 )
 @click.option(
     "--paths",
@@ -206,6 +207,7 @@ def plan(
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
+            path,
             forecast_spec,
             scenarios_file,
             paths,
@@ -295,6 +297,7 @@ def _frontier_weights(text: str) -> tuple[float, ...]:
 
 def _plan_stochastic(
     p,
+    source: Path,
     forecast_spec: Path | None,
     scenarios_file: Path | None,
     paths: int,
@@ -308,7 +311,11 @@ def _plan_stochastic(
 ):
     """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
     from inputs.examples import example_dir
-    from inputs.market_scenarios import load_market_scenarios, scenarios_from_forecast
+    from inputs.market_scenarios import (
+        load_market_scenarios,
+        portfolio_forecast_spec,
+        scenarios_from_forecast,
+    )
     from models.scenarios import RiskSpec
     from optimizer import SolverOptions, analyse, plan_portfolio
 
@@ -317,8 +324,10 @@ def _plan_stochastic(
         scenarios = load_market_scenarios(scenarios_file, p)
         _say(f"{len(scenarios)} market scenarios from {scenarios_file}")
     else:
-        spec = forecast_spec or example_dir() / "forecast_base.yaml"
-        _say(f"drawing {paths} market paths from {spec}")
+        own = portfolio_forecast_spec(source) if forecast_spec is None else None
+        spec = forecast_spec or own or example_dir() / "forecast_base.yaml"
+        named = "the portfolio's market.forecast" if own is not None else spec
+        _say(f"drawing {paths} market paths from {named}")
         scenarios = scenarios_from_forecast(spec, p, paths)
     risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
     options = SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap)

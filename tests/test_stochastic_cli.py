@@ -128,3 +128,30 @@ def test_bad_scenario_file_exits_2_naming_the_problem(tmp_path: Path, edit, frag
     assert fragment in res.output
     assert str(scenarios) in res.output
     assert "Traceback" not in res.output
+
+
+def test_stochastic_plan_uses_the_portfolios_own_forecast_spec(tmp_path: Path) -> None:
+    spec = yaml.safe_load((example_dir() / "forecast_base.yaml").read_text())
+    spec["start_month"], spec["months"] = "2026-03", 12
+    write(tmp_path / "spec.yaml", spec)
+    data = tiny_portfolio()
+    data["market"] = {"forecast": "spec.yaml"}
+    portfolio = write(tmp_path / "p.yaml", data)
+    out = tmp_path / "out"
+    res = CliRunner().invoke(
+        main,
+        [
+            "plan",
+            str(portfolio),
+            "--stochastic",
+            "--paths",
+            "3",
+            "--frontier",
+            "none",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    assert "from the portfolio's market.forecast" in res.output
+    assert len(pd.read_csv(out / "scenario_values.csv")) == 3
