@@ -17,7 +17,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-_BUSD = FuncFormatter(lambda v, _pos: f"${v / 1e9:,.2f}B")
+_MUSD = FuncFormatter(lambda v, _pos: f"${v / 1e6:,.0f}M")
 
 
 def expected_treasury(treasury: pd.DataFrame, scenario_values: pd.DataFrame | None) -> pd.DataFrame:
@@ -53,9 +53,16 @@ def _frontier_chart(frontier: pd.DataFrame, block: dict, path: Path) -> None:
     ax = fig.add_subplot()
     f = frontier.sort_values("risk_weight")
     ax.plot(f["cvar_usd"], f["expected_value_usd"], "-o", color="#1f5fa8", zorder=2)
-    for _, row in f.iterrows():
+    # weights that give the same plan share one label ("λ=0.3–1")
+    xy = f[["cvar_usd", "expected_value_usd"]]
+    close = 0.01 * max(float((xy.max() - xy.min()).max()), 1.0)  # 1% of the chart's span
+    same = (xy.diff().abs().max(axis=1) > close).cumsum()
+    for _, group in f.groupby(same.to_numpy(), sort=False):
+        lo, hi = group["risk_weight"].iloc[0], group["risk_weight"].iloc[-1]
+        weights = f"λ={lo:g}" if lo == hi else f"λ={lo:g}–{hi:g}"
+        row = group.iloc[0]
         ax.annotate(
-            f"λ={row['risk_weight']:g}\n{row['it_mw_converted']:,.0f} MW",
+            f"{weights}\n{row['it_mw_converted']:,.0f} MW",
             (row["cvar_usd"], row["expected_value_usd"]),
             textcoords="offset points",
             xytext=(6, -4),
@@ -76,9 +83,10 @@ def _frontier_chart(frontier: pd.DataFrame, block: dict, path: Path) -> None:
         ax.legend(loc="lower left")
     alpha = block.get("cvar_alpha", 0.95)
     ax.set_xlabel(f"CVaR {alpha:.0%}: mean value of the worst {1 - alpha:.0%} of paths")
+    ax.margins(x=0.12, y=0.12)
     ax.set_ylabel("expected value")
-    ax.xaxis.set_major_formatter(_BUSD)
-    ax.yaxis.set_major_formatter(_BUSD)
+    ax.xaxis.set_major_formatter(_MUSD)
+    ax.yaxis.set_major_formatter(_MUSD)
     ax.set_title("Efficient frontier: expected value against downside (CVaR)")
     ax.grid(alpha=0.3)
     _save(fig, path)
@@ -109,7 +117,7 @@ def _distribution_chart(values: pd.DataFrame, block: dict, path: Path) -> None:
     for key, label, color, style in marks:
         if block.get(key) is not None:
             ax.axvline(block[key], color=color, linestyle=style, label=f"{label} (plan)")
-    ax.xaxis.set_major_formatter(_BUSD)
+    ax.xaxis.set_major_formatter(_MUSD)
     ax.set_xlabel("value over the horizon (discounted)")
     ax.set_ylabel("probability")
     ax.set_title(f"Plan value across {len(values)} market paths")

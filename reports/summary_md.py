@@ -238,6 +238,11 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     return "\n".join(lines)
 
 
+def _musd(v: float | None) -> str:
+    """$M with one decimal: values across paths often differ by less than $0.01B."""
+    return "n/a" if v is None else f"${v / 1e6:,.1f}M"
+
+
 def stochastic_lines(block: dict) -> list[str]:
     """The risk section: value distribution, VSS and EVPI, and the frontier."""
     alpha = block["cvar_alpha"]
@@ -249,27 +254,20 @@ def stochastic_lines(block: dict) -> list[str]:
         f"{1 - alpha:.0%} of paths). Conversions, contracts and rig sales are decided once; "
         "mining, BTC sales and cash follow each path.",
         "",
-        f"- Expected value {money(block['expected_value_usd'])}; CVaR {money(block['cvar_usd'])}; "
-        f"P5 {money(block['p5_value_usd'])}, P50 {money(block['p50_value_usd'])}, "
-        f"P95 {money(block['p95_value_usd'])}.",
+        f"- Expected value {_musd(block['expected_value_usd'])}; CVaR {_musd(block['cvar_usd'])}; "
+        f"P5 {_musd(block['p5_value_usd'])}, P50 {_musd(block['p50_value_usd'])}, "
+        f"P95 {_musd(block['p95_value_usd'])}.",
     ]
     if "vss_usd" in block:
         vss, evpi = block.get("vss_usd"), block.get("evpi_usd")
         out.append(
-            f"- Value of the stochastic solution (VSS): {money(vss)} — what planning over the "
+            f"- Value of the stochastic solution (VSS): {_musd(vss)} — what planning over the "
             "paths adds to planning for their mean path."
             if vss is not None
-            else (
-                f"- Value of the stochastic solution (VSS): at least "
-                f"{money(block['vss_lower_bound_usd'])} — the mean-path plan runs out of cash "
-                "on some paths (see the note), and even supplying that cash at face value "
-                "leaves it this far behind."
-                if block.get("vss_lower_bound_usd") is not None
-                else "- VSS: not available (see notes)."
-            )
+            else _vss_without_finite_value(block)
         )
         out.append(
-            f"- Expected value of perfect information (EVPI): {money(evpi)} — the most that "
+            f"- Expected value of perfect information (EVPI): {_musd(evpi)} — the most that "
             "knowing the path in advance could be worth."
             if evpi is not None
             else "- EVPI: not available (see notes)."
@@ -286,9 +284,9 @@ def stochastic_lines(block: dict) -> list[str]:
                 pd.DataFrame(
                     {
                         "λ": f["risk_weight"],
-                        "expected value": f["expected_value_usd"].map(money),
-                        "CVaR": f["cvar_usd"].map(money),
-                        "P5": f["p5_value_usd"].map(money),
+                        "expected value": f["expected_value_usd"].map(_musd),
+                        "CVaR": f["cvar_usd"].map(_musd),
+                        "P5": f["p5_value_usd"].map(_musd),
                         "IT MW converted": f["it_mw_converted"].round(1),
                     }
                 )
@@ -296,3 +294,24 @@ def stochastic_lines(block: dict) -> list[str]:
         ]
     out.append("")
     return out
+
+
+def _vss_without_finite_value(block: dict) -> str:
+    """VSS when the mean-path plan runs out of cash on some path (no finite EEV)."""
+    bound = block.get("vss_lower_bound_usd")
+    head = (
+        "- Value of the stochastic solution (VSS): no finite value — the plan made for the "
+        "mean path runs out of cash on some paths (see the note)"
+    )
+    if bound is None:
+        return head + "."
+    if bound >= 0:
+        return (
+            f"{head}; even with that cash supplied at face value it is worth "
+            f"{money(bound)} less than this plan."
+        )
+    return (
+        f"{head}. With that cash supplied from outside at face value it would be worth "
+        f"{money(-bound)} more in expectation: that is what this plan gives up to need no "
+        "outside money on any path."
+    )
