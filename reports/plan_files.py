@@ -1,4 +1,4 @@
-"""Write a plan's public files: summary.json, the CSV tables, summary.md and run.json.
+"""Write a plan's public files: summary.json, inputs.json, the CSV tables, summary.md, run.json.
 
 File names and columns are the public contract users script against (README "Outputs").
 Everything but ``run.json`` is a function of the inputs alone, so the same inputs give
@@ -102,6 +102,13 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
     return summary
 
 
+def inputs_json(result: PlanResult) -> str:
+    """inputs.json: the validated portfolio, every field with its default filled in and CSV
+    series resolved to lists, in the models' field order (no volatile data: same inputs, same
+    bytes). The board report's input appendix is built from it."""
+    return json.dumps(result.portfolio.model_dump(mode="json"), indent=2) + "\n"
+
+
 PACKAGES = ("realloc", "highspy", "pulp", "numpy", "pandas", "pydantic", "pyyaml", "openpyxl")
 """Packages whose versions can change a plan's figures or files; recorded in run.json."""
 
@@ -155,6 +162,7 @@ def write_plan(
     with staged_dir(out_dir) as stage:
         summary = summary_dict(result, analysis)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
+        (stage / "inputs.json").write_text(inputs_json(result))
         t = result.tables
         if t is not None:
             _csv(

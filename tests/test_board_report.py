@@ -7,6 +7,7 @@ The PDF and browser tests need Debian's ``chromium`` and ``poppler-utils`` (inst
 from __future__ import annotations
 
 import ast
+import hashlib
 import html as htmllib
 import json
 import re
@@ -27,19 +28,25 @@ from inputs import load_portfolio
 from inputs.examples import example_path
 from optimizer import plan_portfolio
 from realloc.cli import main
-from reports.board import build_report, load_run, payback, payback_month, pdf_engine
+from reports.board import Run, build_report, load_run, payback, payback_month, pdf_engine
+from reports.board.figures import btc_by_quarter, treasury_fan
 from reports.board.html import render_html
+from reports.board.inputs_appendix import number
 from reports.board.pdf import chromium_command
+from reports.board.risk_section import musd, planning_value_sentences
 from reports.plan_files import write_plan
 from reports.summary_md import money
-from tests.test_cli import tiny_portfolio
+from tests.test_cli import tiny_portfolio, write
+from tests.test_stochastic_cli import SCENARIOS
 
 XSS = "<script>alert(1)</script>"
 FORMULA = "=cmd|' /C calc'!A0"
 RENAMED_SITE = "Dalton GA"  # converts and hosts in the example plan
 RENAMED_CONTRACT = "Tessellate Cloud (tenant-funded, 12 yr)"  # signed by the example plan
-SECTIONS = ["summary", "decisions", "capacity", "conversions", "treasury", "bridge", "method"]
-SECTIONS.append("checks")
+SECTIONS = ["summary", "decisions", "capacity", "conversions", "treasury", "bridge"]
+SECTIONS += ["inputs", "inputs-sites", "method", "checks"]
+RISK_SECTIONS = [*SECTIONS[:6], "risk", *SECTIONS[6:]]
+"""A stochastic plan's report adds "Risk across market paths" after the value bridge."""
 
 CHROMIUM = pdf_engine()
 POPPLER = all(shutil.which(t) for t in ("pdftotext", "pdfinfo", "pdfimages"))
@@ -90,7 +97,38 @@ def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root / "run"
 
 
+@pytest.fixture(scope="module")
+def stochastic_report(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Path]]:
+    """The tiny portfolio over two market paths (bust 40 %, boom 60 %) with a rent high enough
+    that it converts, frontier at λ = 0 and 1: its run folder and report in every format this
+    machine can write (a few seconds: 12 months, one site)."""
+    root = tmp_path_factory.mktemp("stochastic")
+    data = tiny_portfolio()
+    data["contracts"][0]["rate_usd_per_kw_month"] = 250.0
+    portfolio, scenarios = write(root / "p.yaml", data), write(root / "s.yaml", SCENARIOS)
+    args = ["plan", str(portfolio), "--scenarios", str(scenarios), "--frontier", "0,1"]
+    res = CliRunner().invoke(main, [*args, "--out", str(root / "run")])
+    assert res.exit_code == 0, res.output
+    formats = ("html", "xlsx", "pdf") if CHROMIUM is not None and POPPLER else ("html", "xlsx")
+    return root / "run", build_report(root / "run", root / "report", formats)
+
+
 # --------------------------------------------------------------------------- helpers
+
+
+def visible_text(page: str) -> str:
+    """The text of an HTML fragment as a reader sees it: tags dropped, entities decoded,
+    whitespace collapsed (the browser and PDF tests check the rendered text the same way)."""
+    text = re.sub(r"<(style|title)\b.*?</\1>", " ", page, flags=re.S)
+    return " ".join(htmllib.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def section_html(page: str, section_id: str) -> str:
+    return page.split(f'id="{section_id}">', 1)[1].split("</section>", 1)[0]
+
+
+def section_ids(page: str) -> list[str]:
+    return re.findall(r'<section(?: class="first")? id="([^"]+)">', page)
 
 
 def pdf_pages(pdf: Path) -> int:
@@ -109,6 +147,15 @@ def pdf_image_count(pdf: Path) -> int:
         ["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True
     ).stdout.splitlines()[2:]  # two header lines
     return sum(1 for line in listing if line.split()[2] == "image")  # not soft masks
+
+
+def assert_one_page_per_section(pdf: Path, headings: list[str]) -> None:
+    """Page i of ``pdf`` begins with heading i and its footer says "Page i of N"."""
+    assert pdf_pages(pdf) == len(headings)
+    for page, heading in enumerate(headings, start=1):
+        text = pdf_text(pdf, page)
+        assert " ".join(text.split()).startswith(heading), (page, heading, text[:200])
+        assert f"Page {page} of {len(headings)}" in text  # the running footer
 
 
 def section_headings(page: str) -> list[str]:
@@ -187,6 +234,7 @@ def test_example_report_builds(example_report) -> None:
     assert text.count("data:image/png;base64,") == 6
     assert "Unfunded" not in text
     assert f"against its {money(summary['min_cash_usd'])} floor" in text
+    assert section_ids(text) == SECTIONS  # no risk section for a single-market plan
 
 
 def test_html_is_self_contained_and_escapes_user_text(example_report) -> None:
@@ -380,6 +428,196 @@ def test_scenario_column_shows_the_first_scenario(example_report, tmp_path: Path
     assert total == pytest.approx(pd.read_csv(copy / "treasury.csv")["btc_price_usd"].sum())
 
 
+# --------------------------------------------------------------------------- stochastic plans
+
+
+def test_stochastic_report_shows_risk_across_paths(stochastic_report) -> None:
+    run_dir, files = stochastic_report
+    summary = json.loads((run_dir / "summary.json").read_text())
+    block = summary["stochastic"]
+    page = files["html"].read_text(encoding="utf-8")
+    assert section_ids(page) == RISK_SECTIONS
+    first = visible_text(section_html(page, "summary"))
+    assert "Values are expected values over 2 market paths" in first
+    assert money(block["cvar_usd"]) in first and money(summary["value_usd"]) in first
+    risk_html = section_html(page, "risk")
+    risk = visible_text(risk_html)
+    for key in (
+        "expected_value_usd",
+        "cvar_usd",
+        "p5_value_usd",
+        "p50_value_usd",
+        "p95_value_usd",
+        "worst_value_usd",
+        "best_value_usd",
+        "evpi_usd",
+        "ws_usd",
+        "eev_outside_money_usd",
+    ):
+        assert money(block[key]) in risk, key
+    # this case's average-path plan runs out of cash in the bust: VSS has no finite value,
+    # the page says so in words and prints the note
+    assert block["vss_usd"] is None and block["notes"]
+    assert "no finite value" in risk and "cannot be carried out on every path" in risk
+    assert all(f"Note: {n}" in risk for n in block["notes"])
+    values = pd.read_csv(run_dir / "scenario_values.csv")
+    ahead = int((values["value_usd"] > values["baseline_value_usd"]).sum())
+    assert f"Paths on which the plan beats the status quo {ahead} of 2" in risk
+    frontier = pd.read_csv(run_dir / "frontier.csv")
+    for r in frontier.itertuples():
+        assert musd(r.expected_value_usd) in risk and musd(r.cvar_usd) in risk
+    assert 'alt="Plan and status-quo value on each market path"' in risk_html
+    assert 'alt="Efficient frontier: expected value against CVaR"' in risk_html
+    # the treasury chart is the fan over the paths
+    assert "range from P5 to P95 of the paths" in visible_text(section_html(page, "treasury"))
+    assert "<script" not in page.lower()
+
+
+def test_stochastic_tables_are_expected_values_and_the_fan_spans_the_paths(
+    stochastic_report,
+) -> None:
+    run_dir, files = stochastic_report
+    summary = json.loads((run_dir / "summary.json").read_text())
+    run = load_run(run_dir)
+    assert run.probabilities == {"bust": 0.4, "boom": 0.6}
+    tre = pd.read_csv(run_dir / "treasury.csv")
+    sold = tre.groupby("scenario")["btc_sold"].sum()
+    # expected BTC sold = 0.4 × bust + 0.6 × boom, as in summary.json
+    expected = 0.4 * sold["bust"] + 0.6 * sold["boom"]
+    assert expected > 0
+    assert run.table("treasury")["btc_sold"].sum() == pytest.approx(expected, rel=1e-12)
+    assert summary["btc_sold_total"] == pytest.approx(expected, rel=1e-9)
+    assert btc_by_quarter(run)["btc_sold"].sum() == pytest.approx(expected, rel=1e-12)
+    # two paths with probabilities 0.4 and 0.6: the lower one alone already reaches 5 %, so
+    # P5 is the lower path's cash; 95 % needs both, so P95 is the higher path's
+    fan = treasury_fan(run).set_index("month")
+    cash = tre.pivot(index="month", columns="scenario", values="cash_usd")
+    assert list(fan.index) == list(cash.index)
+    assert fan["cash_usd_p5"].to_numpy() == pytest.approx(cash.min(axis=1).to_numpy())
+    assert fan["cash_usd_p95"].to_numpy() == pytest.approx(cash.max(axis=1).to_numpy())
+    assert (cash.max(axis=1) - cash.min(axis=1)).max() > 1.0  # the paths do differ
+    decisions = visible_text(section_html(files["html"].read_text(), "decisions"))
+    assert "BTC expected" in decisions
+
+
+def test_stochastic_workbook_has_scenario_values_frontier_and_inputs(stochastic_report) -> None:
+    run_dir, files = stochastic_report
+    block = json.loads((run_dir / "summary.json").read_text())["stochastic"]
+    wb = openpyxl.load_workbook(files["xlsx"])
+    for name in ("scenario_values", "frontier", "inputs"):
+        assert name in wb.sheetnames, name
+        assert wb[name].freeze_panes == "A2"
+    for name in ("scenario_values", "frontier"):
+        csv = pd.read_csv(run_dir / f"{name}.csv")
+        rows = list(wb[name].iter_rows(values_only=True))
+        assert list(rows[0]) == list(csv.columns)
+        col = "value_usd" if name == "scenario_values" else "expected_value_usd"
+        j = rows[0].index(col)
+        assert [r[j] for r in rows[1:]] == pytest.approx(list(csv[col]), rel=1e-12)
+    items = {r[0]: r[1] for r in wb["summary"].iter_rows(min_row=2, values_only=True)}
+    assert items["market_paths"] == 2
+    for key in ("expected_value_usd", "cvar_usd", "p95_value_usd", "evpi_usd"):
+        assert items[key] == pytest.approx(block[key], rel=1e-12), key
+    assert "vss_usd" not in items  # no finite value; the note says why
+    assert items["note"] == block["notes"][0]
+    inputs = list(wb["inputs"].iter_rows(values_only=True))
+    rate = [r for r in inputs if r[0] == "contract" and r[2] == "rate_usd_per_kw_month"]
+    assert rate == [("contract", "Tenant", "rate_usd_per_kw_month", None, 250)]
+
+
+@needs_pdf_tools
+def test_stochastic_pdf_one_page_per_section_with_the_risk_numbers(stochastic_report) -> None:
+    run_dir, files = stochastic_report
+    block = json.loads((run_dir / "summary.json").read_text())["stochastic"]
+    headings = section_headings(files["html"].read_text(encoding="utf-8"))
+    assert len(headings) == len(RISK_SECTIONS) == 11
+    assert_one_page_per_section(files["pdf"], headings)
+    risk = " ".join(pdf_text(files["pdf"], RISK_SECTIONS.index("risk") + 1).split())
+    assert risk.startswith("Risk across market paths")
+    for key in ("expected_value_usd", "cvar_usd", "p5_value_usd", "p95_value_usd", "evpi_usd"):
+        assert money(block[key]) in risk, key
+    assert "expected values over 2 market paths" in " ".join(pdf_text(files["pdf"], 1).split())
+
+
+def test_vss_and_evpi_in_plain_words(tmp_path: Path) -> None:
+    run = Run(tmp_path, {"status": "optimal"})
+    words = planning_value_sentences(
+        run, {"expected_value_usd": 5e8, "vss_usd": 2.49e6, "evpi_usd": 3.5e6}
+    )
+    assert "worth $2.5M more in expected value than planning for the average path" in words[0]
+    assert "would be worth at most $3.5M" in words[1]
+    same = planning_value_sentences(run, {"expected_value_usd": 5e8, "vss_usd": 0.0})
+    assert "would have done as well" in same[0]
+    unsafe = {"vss_usd": None, "evpi_usd": None, "eev_outside_money_usd": 9e6}
+    behind = planning_value_sentences(run, unsafe | {"vss_lower_bound_usd": 1e6})
+    assert "cannot be carried out on every path" in behind[0]
+    assert "worth $9.0M, $1.0M less than this plan" in behind[0]
+    assert "EVPI) is not available" in behind[1]
+    ahead = planning_value_sentences(run, unsafe | {"vss_lower_bound_usd": -7.7e6})
+    assert "$7.7M more than this plan, but only with outside money this plan does not" in ahead[0]
+    assert planning_value_sentences(run, {"expected_value_usd": 1.0}) == []
+
+
+# --------------------------------------------------------------------------- input appendix
+
+
+def test_input_appendix_lists_every_input(example_report) -> None:
+    run_dir, files = example_report
+    inputs = json.loads((run_dir / "inputs.json").read_text())
+    page = files["html"].read_text(encoding="utf-8")
+    first = visible_text(section_html(page, "inputs"))
+    sites = visible_text(section_html(page, "inputs-sites"))
+    assert "&lt;script&gt;" in section_html(page, "inputs-sites")  # the renamed site, as text
+    for site in inputs["sites"]:
+        assert site["name"] in sites
+        assert number(site["grid_mw"]) in sites
+        for group in site["fleets"]:
+            assert group["name"] in sites
+    prices = inputs["sites"][0]["power_price_usd_per_mwh"]  # Pecos: a 60-month series
+    assert f"{number(prices[0])} → {number(prices[-1])}" in sites
+    assert f"({number(min(prices))}–{number(max(prices))}), 60 months" in sites
+    for contract in inputs["contracts"]:
+        assert contract["name"] in first
+        assert number(contract["rate_usd_per_kw_month"]) in first
+    assert FORMULA in first
+    t = inputs["treasury"]
+    assert f"Cash floor, $ {number(t['min_cash_usd'])}" in first
+    assert f"BTC at start {number(t['btc'])}" in first
+    assert f"Discount rate per year {inputs['discount_rate_per_year'] * 100:g}%" in first
+    btc = inputs["market"]["btc_price_usd"]
+    assert f"BTC price, $ 60 {number(btc[0])} {number(btc[-1])}" in first
+    # the workbook's inputs sheet: every month of every series, typed numbers, text kept text
+    ws = openpyxl.load_workbook(files["xlsx"])["inputs"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    market = [r for r in rows if r[0] == "market" and r[2] == "btc_price_usd"]
+    assert [r[4] for r in market] == btc and market[0][3] == inputs["start_month"]
+    rates = {r[1]: r[4] for r in rows if r[2] == "rate_usd_per_kw_month"}
+    assert rates == {c["name"]: c["rate_usd_per_kw_month"] for c in inputs["contracts"]}
+    names = [c for row in ws.iter_rows(min_row=2) for c in row if c.value == FORMULA]
+    assert names and all(c.data_type == "s" for c in names)
+
+
+def test_inputs_json_reloads_to_the_same_inputs(tiny_run: Path, tmp_path: Path) -> None:
+    """inputs.json holds every input: read back (JSON is YAML) it is the portfolio whose hash
+    summary.json records."""
+    copy = tmp_path / "inputs.yaml"
+    shutil.copy(tiny_run / "inputs.json", copy)
+    reloaded = load_portfolio(copy).model_dump_json(round_trip=True).encode()
+    summary = json.loads((tiny_run / "summary.json").read_text())
+    assert hashlib.sha256(reloaded).hexdigest() == summary["inputs_sha256"]
+
+
+def test_run_folder_without_inputs_json_says_so(tiny_run: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "old"
+    shutil.copytree(tiny_run, copy)
+    (copy / "inputs.json").unlink()
+    page = render_html(load_run(copy), pngs={})
+    text = visible_text(section_html(page, "inputs"))
+    summary = json.loads((copy / "summary.json").read_text())
+    assert "has no inputs.json" in text and summary["inputs_sha256"] in text
+    assert "inputs-sites" not in section_ids(page)
+
+
 # --------------------------------------------------------------------------- PDF and browser
 
 
@@ -387,18 +625,14 @@ def test_scenario_column_shows_the_first_scenario(example_report, tmp_path: Path
 def test_pdf_one_page_per_section_with_the_summary_numbers(example_report) -> None:
     """How the page count is known: the print stylesheet starts every <section> on a new page
     and sizes charts and tables so that each section of a portfolio the size of the example
-    fits on one page. So pages == sections (8), and page i begins with section i's heading;
+    fits on one page. So pages == sections (10), and page i begins with section i's heading;
     an overflowing section would push every later heading one page down and fail."""
     run_dir, files = example_report
     summary = json.loads((run_dir / "summary.json").read_text())
     page = files["html"].read_text(encoding="utf-8")
     headings = section_headings(page)
-    assert len(headings) == len(SECTIONS) == 8
-    assert pdf_pages(files["pdf"]) == 8
-    for number, heading in enumerate(headings, start=1):
-        text = pdf_text(files["pdf"], number)
-        assert " ".join(text.split()).startswith(heading), (number, heading, text[:200])
-        assert f"Page {number} of 8" in text  # the running footer
+    assert len(headings) == len(SECTIONS) == 10
+    assert_one_page_per_section(files["pdf"], headings)
     first = pdf_text(files["pdf"], 1)
     for figure in (
         money(summary["uplift_usd"]),
@@ -498,6 +732,17 @@ def test_report_on_a_folder_without_a_plan_is_bad_input(tmp_path: Path) -> None:
     res = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert res.exit_code == 2
     assert "summary.json not found" in res.output and "Traceback" not in res.output
+
+
+def test_report_on_a_sweep_folder_points_to_compare(tmp_path: Path) -> None:
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    pd.DataFrame({"id": ["s1"], "status": ["optimal"]}).to_parquet(sweep / "scenarios.parquet")
+    res = CliRunner().invoke(main, ["report", str(sweep)])
+    assert res.exit_code == 2, res.output
+    assert "holds a sweep's results" in res.output
+    assert f"realloc compare {sweep}" in res.output
+    assert "Traceback" not in res.output and not (sweep / "report.html").exists()
 
 
 def test_board_reads_files_not_optimizer() -> None:

@@ -8,15 +8,22 @@ files are the contract, so nothing here imports the optimizer. Sections, in orde
 3. conversion timeline (construction start → ready, per site);
 4. treasury: BTC held and sold, BTC price, cash against its floor;
 5. value bridge from the status quo to the plan, by objective term;
-6. appendix: method, solver, versions, input hash, timestamps and the verification table.
+6. risk across market paths (stochastic plans only): value per path, CVaR, VSS, EVPI, frontier;
+7. appendix A: every input assumption (inputs.json) as tables, over two pages;
+8. appendices B and C: method, solver, versions, input hash, timestamps, verification table.
+
+For a stochastic plan the monthly tables are expected values over the paths and the treasury
+chart shows the P5–P95 fan. A sweep folder is refused with a pointer to ``realloc compare``.
 
 Modules, one job each: ``data`` reads the run folder, ``figures`` derives the numbers and
-tables, ``charts`` draws the PNGs, ``html`` writes the page, ``xlsx`` the workbook, ``pdf``
-prints the page with headless Chromium, ``build`` ties them together.
+tables, ``charts`` draws the PNGs, ``markup`` holds the HTML building blocks, ``html`` writes
+the page, ``risk_section`` and ``inputs_appendix`` its risk section and input appendix (and the
+workbook's inputs sheet), ``xlsx`` the workbook, ``pdf`` prints the page with headless
+Chromium, ``build`` ties them together.
 """
 
 from reports.board.build import REPORT_FORMATS, build_report, choose_formats
-from reports.board.data import NotARunFolder, Run, load_run
+from reports.board.data import NotARunFolder, Run, SweepFolder, load_run
 from reports.board.figures import payback, payback_month
 from reports.board.pdf import PdfEngineMissing, PdfPrintError, pdf_engine
 
@@ -26,6 +33,7 @@ __all__ = [
     "PdfEngineMissing",
     "PdfPrintError",
     "Run",
+    "SweepFolder",
     "build_report",
     "choose_formats",
     "load_run",

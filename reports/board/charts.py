@@ -14,7 +14,15 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from reports.board.data import Run
-from reports.board.figures import Payback, bridge_frame, cash_floor, payback
+from reports.board.figures import (
+    Payback,
+    bridge_frame,
+    cash_floor,
+    frontier_frame,
+    payback,
+    treasury_fan,
+    weighted_quantile,
+)
 from reports.summary_md import money
 
 USE_ORDER = ("mining", "hosting", "constructing", "ready_idle", "unused")
@@ -59,6 +67,24 @@ def _png(fig: Figure, dpi: int = 110) -> bytes:
 
 _MW = FuncFormatter(lambda v, _: f"{v:,.0f}")
 _USD = FuncFormatter(lambda v, _: money(v))
+
+
+def _fine_usd(ax_axis) -> None:
+    """A money axis with as many decimals as its tick spacing needs ($1.535B, $1.540B, ...),
+    where :func:`money`'s three figures would print the same label on every tick."""
+
+    def fmt(v: float, _pos: int | None = None) -> str:
+        lo, hi = ax_axis.get_view_interval()
+        top = max(abs(lo), abs(hi), 1.0)
+        scale, suffix = (1e9, "B") if top >= 1e9 else (1e6, "M") if top >= 1e6 else (1.0, "")
+        ticks = [t / scale for t in ax_axis.get_majorticklocs()]
+        digits = next(  # the fewest decimals that print every tick exactly
+            (d for d in range(5) if all(abs(round(t, d) - t) < 1e-9 for t in ticks)), 4
+        )
+        sign = "-" if v < 0 else ""
+        return f"{sign}${abs(v) / scale:,.{digits}f}{suffix}"
+
+    ax_axis.set_major_formatter(FuncFormatter(fmt))
 
 
 def _shades(base: str, n: int) -> list:
@@ -372,6 +398,202 @@ def payback_chart(pay: Payback) -> bytes:
     return _png(fig)
 
 
+def treasury_fan_chart(
+    expected: pd.DataFrame, fan: pd.DataFrame, floor: float | None, gap: pd.DataFrame
+) -> bytes:
+    """The treasury over market paths: expected BTC held, sold and price, and expected cash,
+    each with its P5–P95 band across paths (``fan``, from :func:`treasury_fan`)."""
+    x = _months_x(expected["month"])
+    fx = _months_x(fan["month"])
+    fig = _figure(11, 6.4)
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
+    width = 20  # days
+    top.fill_between(
+        fx,
+        fan["btc_held_p5"],
+        fan["btc_held_p95"],
+        color="#f2a93b",
+        alpha=0.35,
+        label="BTC held, P5–P95 of paths",
+    )
+    top.plot(x, expected["btc_held"], color="#c47a12", linewidth=1.6, label="BTC held, expected")
+    top.bar(x, expected["btc_sold"], width=width, color="#b83a3a", label="BTC sold, expected")
+    top.set_ylabel("BTC")
+    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    top.set_ylim(bottom=0)
+    top.grid(axis="y", alpha=0.3)
+    price = top.twinx()
+    for tag, label in (("p5", "BTC price, P5 and P95 (right axis)"), ("p95", None)):
+        price.plot(  # thin lines, not a band: a band would cover the BTC-held band below
+            fx,
+            fan[f"btc_price_usd_{tag}"],
+            color="#777777",
+            linestyle=":",
+            linewidth=1.0,
+            label=label,
+        )
+    price.plot(
+        x,
+        expected["btc_price_usd"],
+        color="#444444",
+        linestyle="--",
+        linewidth=1.2,
+        label="BTC price, expected (right axis)",
+    )
+    price.set_ylabel("BTC price, USD")
+    price.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    price.set_ylim(bottom=0)
+    top.set_title(
+        "Treasury across market paths: BTC held and sold, BTC price",
+        fontsize=12,
+        fontweight="bold",
+        loc="left",
+    )
+    bottom.fill_between(
+        fx,
+        fan["cash_usd_p5"],
+        fan["cash_usd_p95"],
+        color="#2f6db5",
+        alpha=0.2,
+        label="Cash, P5–P95 of paths",
+    )
+    bottom.plot(
+        fx, fan["cash_usd_p50"], color="#2f6db5", linestyle=":", linewidth=1.2, label="Cash, P50"
+    )
+    bottom.plot(x, expected["cash_usd"], color="#2f6db5", linewidth=1.8, label="Cash, expected")
+    if floor is not None:
+        bottom.axhline(
+            floor, color="#b83a3a", linestyle=":", linewidth=1.5, label=f"Cash floor {money(floor)}"
+        )
+    if not gap.empty and (gap["gap_usd"] > 0.5).any():
+        gx = _months_x(gap["month"])
+        bottom.bar(
+            gx,
+            gap["gap_usd"],
+            width=width,
+            color="#d62728",
+            alpha=0.6,
+            label="Funding gap, expected",
+        )
+    bottom.yaxis.set_major_formatter(_USD)
+    bottom.set_ylabel("USD")
+    low = min(float(fan["cash_usd_p5"].min()), float(expected["cash_usd"].min()))
+    bottom.set_ylim(bottom=min(0.0, low * 1.05))
+    bottom.grid(axis="y", alpha=0.3)
+    handles, labels = [], []
+    for ax in (top, price, bottom):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize=8.5)
+    bottom.set_title("Cash", fontsize=11, loc="left")
+    bottom.margins(x=0.01)
+    return _png(fig)
+
+
+def value_range_chart(values: pd.DataFrame, block: dict) -> bytes:
+    """The plan's and the status quo's value on every market path (one dot per path, its size
+    by probability), with the P5–P95 band, the median tick, the expected value (diamond) and
+    the plan's CVaR (red tick). A range chart rather than a histogram: it reads the same for
+    2 paths or 500."""
+    alpha = float(block.get("cvar_alpha", 0.95))
+    prob = values["probability"].to_numpy(dtype=float)
+    rows = [("Plan", values["value_usd"], "#2f6db5")]
+    if "baseline_value_usd" in values.columns and values["baseline_value_usd"].notna().any():
+        rows.append(("Status quo", values["baseline_value_usd"], "#7f7f7f"))
+    fig = _figure(11, 1.1 + 0.75 * len(rows))
+    ax = fig.subplots()
+    for y, (_label, series, color) in enumerate(rows):
+        ok = series.notna().to_numpy()
+        v, w = series.to_numpy(dtype=float)[ok], prob[ok]
+        w = w / w.sum()
+        p5, p50, p95 = (weighted_quantile(v, w, q) for q in (0.05, 0.5, 0.95))
+        ax.plot([p5, p95], [y, y], color=color, linewidth=10, alpha=0.25, solid_capstyle="butt")
+        ax.scatter(v, np.full(len(v), y), s=20 + 300 * w, color=color, alpha=0.55, zorder=3)
+        ax.plot([p50, p50], [y - 0.2, y + 0.2], color=color, linewidth=2, zorder=4)
+        ax.scatter([float(np.dot(v, w))], [y], marker="D", s=60, color="black", zorder=5)
+    if block.get("cvar_usd") is not None:
+        cvar = float(block["cvar_usd"])
+        ax.plot([cvar, cvar], [-0.3, 0.3], color="#c0392b", linewidth=2, zorder=4)
+        ax.annotate(
+            _mpl(f"CVaR {alpha:.0%} {money(cvar)}"),
+            (cvar, -0.3),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8.5,
+            color="#c0392b",
+        )
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=10)
+    ax.set_ylim(len(rows) - 0.5, -0.75)
+    _fine_usd(ax.xaxis)
+    ax.margins(x=0.06)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(
+        f"Value on each of {len(values)} market paths (discounted USD)",
+        fontsize=12,
+        fontweight="bold",
+        loc="left",
+    )
+    return _png(fig)
+
+
+def frontier_chart(frontier: pd.DataFrame, block: dict) -> bytes:
+    """Expected value against CVaR, one point per CVaR weight λ, the plan's own λ ringed."""
+    alpha = float(block.get("cvar_alpha", 0.95))
+    f = frontier.dropna(subset=["cvar_usd", "expected_value_usd"]).sort_values("risk_weight")
+    fig = _figure(11, 2.6)
+    ax = fig.subplots()
+    ax.plot(f["cvar_usd"], f["expected_value_usd"], "-o", color="#2f6db5", zorder=2)
+    # one label per distinct point: weights that give the same plan share it
+    span = max(float(f["expected_value_usd"].abs().max()), 1.0) * 1e-6
+    labelled: list[tuple[float, float, list[str]]] = []
+    for r in f.itertuples():
+        mw = getattr(r, "it_mw_converted", float("nan"))
+        text = f"{r.risk_weight:g}" + (f" ({mw:,.0f} MW)" if np.isfinite(mw) else "")
+        for x, y, texts in labelled:
+            if abs(x - r.cvar_usd) <= span and abs(y - r.expected_value_usd) <= span:
+                texts.append(text)
+                break
+        else:
+            labelled.append((r.cvar_usd, r.expected_value_usd, [text]))
+    for x, y, texts in labelled:
+        ax.annotate(
+            "λ = " + ", ".join(texts),
+            (x, y),
+            xytext=(7, 4),
+            textcoords="offset points",
+            fontsize=8.5,
+        )
+    chosen = f[np.isclose(f["risk_weight"], float(block.get("risk_weight", 0.0)))]
+    if not chosen.empty:
+        ax.scatter(
+            chosen["cvar_usd"],
+            chosen["expected_value_usd"],
+            s=180,
+            facecolors="none",
+            edgecolors="#c0392b",
+            linewidths=2,
+            label="this plan",
+            zorder=3,
+        )
+        ax.legend(loc="lower left", frameon=False)
+    ax.set_xlabel(f"CVaR {alpha:.0%}: mean value of the worst {1 - alpha:.0%} of paths")
+    ax.set_ylabel("Expected value")
+    _fine_usd(ax.xaxis)
+    _fine_usd(ax.yaxis)
+    ax.margins(x=0.15, y=0.2)
+    ax.grid(alpha=0.3)
+    ax.set_title(
+        "Efficient frontier: expected value against downside, by weight λ on the downside",
+        fontsize=12,
+        fontweight="bold",
+        loc="left",
+    )
+    return _png(fig)
+
+
 def charts(run: Run) -> dict[str, bytes]:
     """PNG charts of the run by name (a chart whose data is missing is left out)."""
     out: dict[str, bytes] = {}
@@ -384,7 +606,12 @@ def charts(run: Run) -> dict[str, bytes]:
     if not conv.empty:
         out["gantt"] = gantt_chart(conv, run.table("contracts"), months)
     tre = run.table("treasury")
-    if not tre.empty:
+    fan = treasury_fan(run)
+    if not tre.empty and not fan.empty:
+        out["treasury"] = treasury_fan_chart(
+            tre, fan, cash_floor(run.summary), run.table("funding_gap")
+        )
+    elif not tre.empty:
         gap = run.table("funding_gap")
         out["treasury"] = treasury_chart(tre, cash_floor(run.summary), gap)
     pay = payback(run)
@@ -394,4 +621,10 @@ def charts(run: Run) -> dict[str, bytes]:
     base, value = run.summary.get("baseline_value_usd"), run.summary.get("value_usd")
     if not bridge.empty and base is not None and value is not None:
         out["bridge"] = bridge_chart(bridge, float(base), float(value))
+    block, values = run.stochastic, run.table("scenario_values")
+    if block and not values.empty and {"probability", "value_usd"} <= set(values.columns):
+        out["value_range"] = value_range_chart(values, block)
+    frontier = frontier_frame(run)
+    if block and not frontier.empty:
+        out["frontier"] = frontier_chart(frontier, block)
     return out

@@ -26,6 +26,12 @@ RUN_TABLES = (
 )
 """The CSV files of a run folder the report reads (all optional: failed runs have none)."""
 
+STOCHASTIC_TABLES = ("scenario_values", "frontier")
+"""A stochastic plan's extra tables, read whole: value per market path, the efficient frontier."""
+
+SWEEP_MARKERS = ("scenarios.parquet", "sweep.json")
+"""Files that mark a ``realloc sweep`` results folder (reports/sweep_store.py)."""
+
 TEXT_COLUMNS = {
     "scenario",
     "month",
@@ -52,13 +58,33 @@ class NotARunFolder(ValueError):
     """The folder given is not the output of ``realloc plan`` (no summary.json)."""
 
 
+class SweepFolder(NotARunFolder):
+    """The folder given holds a sweep's results: ``realloc compare`` reports on those.
+
+    The board report covers one plan; a sweep's scenario table and its tornado and heatmap
+    charts come from ``realloc compare`` (reports/compare.py), so the report points there
+    rather than building a second, differently drawn comparison.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(
+            f"{folder} holds a sweep's results (scenarios.parquet), not one plan: the board "
+            f"report covers one plan. Run `realloc compare {folder}` for the sweep's scenario "
+            "table and its tornado and heatmap charts, or `realloc plan PORTFOLIO --report` "
+            "for the board report of one scenario"
+        )
+
+
 @dataclass
 class Run:
     """The files of one run folder, parsed (tables missing from the folder are empty).
 
-    ``tables`` is what the page shows: with several scenarios, only the first scenario's rows,
-    without the ``scenario`` column. ``all_tables`` is every row as written (the workbook's
-    sheets, so their totals equal the CSVs').
+    ``tables`` is what the page shows, one row per month (and site, use, ...): for a stochastic
+    plan (``scenario_values.csv`` gives each market path's probability) the probability-weighted
+    expected value over the paths, like summary.json's totals; with several scenarios and no
+    probabilities, the first scenario's rows. Either way without the ``scenario`` column.
+    ``all_tables`` is every row as written (the workbook's sheets, so their totals equal the
+    CSVs'; the treasury fan chart). ``inputs`` is inputs.json (None for older run folders).
     """
 
     path: Path
@@ -67,6 +93,8 @@ class Run:
     all_tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     scenarios: list[str] = field(default_factory=list)
+    probabilities: dict[str, float] = field(default_factory=dict)
+    inputs: dict | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables.get(name, pd.DataFrame())
@@ -78,6 +106,18 @@ class Run:
     @property
     def name(self) -> str:
         return str(self.summary.get("portfolio", self.path.name))
+
+    @property
+    def stochastic(self) -> dict | None:
+        """summary.json's ``stochastic`` block (value distribution, VSS, EVPI, frontier), or
+        None for a single-market plan."""
+        block = self.summary.get("stochastic")
+        return block if isinstance(block, dict) else None
+
+    @property
+    def expected(self) -> bool:
+        """Whether the page's monthly tables are expected values over market paths."""
+        return bool(self.probabilities)
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
@@ -99,6 +139,8 @@ def load_run(run_dir: Path | str) -> Run:
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
+        if any((run_dir / marker).is_file() for marker in SWEEP_MARKERS):
+            raise SweepFolder(run_dir)
         raise NotARunFolder(f"{summary_path} not found: is {run_dir} a `realloc plan` folder?")
     run = Run(run_dir, json.loads(summary_path.read_text(encoding="utf-8")))
     facts_path = run_dir / "run.json"  # volatile facts (timings, versions, time) live apart
@@ -108,19 +150,73 @@ def load_run(run_dir: Path | str) -> Run:
         run.summary.setdefault("created_utc", facts.get("created_utc"))
         solver = run.summary.setdefault("solver", {})
         solver.setdefault("version", (facts.get("solver") or {}).get("version"))
+    inputs_path = run_dir / "inputs.json"
+    if inputs_path.is_file():
+        run.inputs = json.loads(inputs_path.read_text(encoding="utf-8"))
+    for name in STOCHASTIC_TABLES:
+        path = run_dir / f"{name}.csv"
+        if path.is_file():
+            run.tables[name] = run.all_tables[name] = _read_csv(path)
+    run.probabilities = _path_probabilities(run.table("scenario_values"))
     for name in RUN_TABLES:
         path = run_dir / f"{name}.csv"
         if path.is_file():
             frame = _read_csv(path)
             run.all_tables[name] = frame
-            run.tables[name] = _first_scenario(frame, run)
-    if len(run.scenarios) > 1:
+            run.tables[name] = _page_rows(frame, run)
+    if run.expected:
+        n = len(run.probabilities)
+        run.notes.append(
+            f"Optimized over {n} market paths: values, charts and monthly tables are expected "
+            "values over the paths, weighted by probability (the workbook has every path's rows)."
+        )
+    elif len(run.scenarios) > 1:
         run.notes.append(
             f"This plan covers {len(run.scenarios)} scenarios; charts and monthly tables show "
             f"the first, {run.scenarios[0]!r}. Values in the summary are summary.json's, for "
             "the plan as a whole; the workbook has every scenario's rows."
         )
     return run
+
+
+def _path_probabilities(values: pd.DataFrame) -> dict[str, float]:
+    """Each market path's probability from scenario_values.csv ({} when there is none)."""
+    if values.empty or not {"scenario", "probability"} <= set(values.columns):
+        return {}
+    probs = pd.to_numeric(values["probability"], errors="coerce")
+    if probs.isna().any() or abs(float(probs.sum()) - 1.0) > 1e-6:
+        return {}
+    return dict(zip(values["scenario"].astype(str), probs.astype(float), strict=True))
+
+
+def _page_rows(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
+    """The rows the page shows: expected values over the paths when their probabilities are
+    known and match the table's scenarios, else the first scenario's rows."""
+    if "scenario" not in frame.columns or frame.empty:
+        return frame
+    if run.probabilities and set(frame["scenario"]) == set(run.probabilities):
+        return expected_rows(frame, run.probabilities)
+    return _first_scenario(frame, run)
+
+
+def expected_rows(frame: pd.DataFrame, probabilities: dict[str, float]) -> pd.DataFrame:
+    """The probability-weighted sum over scenarios of every numeric column, per key (the text
+    columns: month, site, use, ...), in first-seen key order, without ``scenario``.
+
+    A row missing from a scenario counts as zero there (as for flows that did not happen).
+    """
+    weight = frame["scenario"].map(probabilities).to_numpy(dtype=float)
+    rest = frame.drop(columns="scenario")
+    numeric = [
+        c
+        for c in rest.columns
+        if pd.api.types.is_numeric_dtype(rest[c]) and not pd.api.types.is_bool_dtype(rest[c])
+    ]
+    keys = [c for c in rest.columns if c not in numeric]
+    weighted = rest[numeric].mul(weight, axis=0)
+    weighted[keys] = rest[keys]
+    out = weighted.groupby(keys, sort=False, as_index=False, dropna=False)[numeric].sum()
+    return out[list(rest.columns)]
 
 
 def _first_scenario(frame: pd.DataFrame, run: Run) -> pd.DataFrame:

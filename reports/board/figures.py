@@ -12,7 +12,7 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from reports.board.data import RUN_TABLES, Run
+from reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
 from reports.summary_md import TERM_LABELS, money, quarter
 
 # --------------------------------------------------------------------------- figures derived
@@ -177,6 +177,56 @@ def btc_by_quarter(run: Run) -> pd.DataFrame:
     )
 
 
+def weighted_quantile(values: np.ndarray, probability: np.ndarray, q: float) -> float:
+    """The smallest value whose cumulative probability reaches ``q`` (a lower quantile: the
+    definition summary.json's P5/P50/P95 use, so a path's own value is always returned)."""
+    values = np.asarray(values, dtype=float)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(np.asarray(probability, dtype=float)[order])
+    i = int(np.searchsorted(cum, q - 1e-12))
+    return float(values[order[min(i, len(order) - 1)]])
+
+
+FAN_COLUMNS = ("cash_usd", "btc_held", "btc_price_usd")
+FAN_QUANTILES = {"p5": 0.05, "p50": 0.50, "p95": 0.95}
+
+
+def treasury_fan(run: Run) -> pd.DataFrame:
+    """Per month, P5 / P50 / P95 across market paths (probability-weighted) of cash, BTC held
+    and BTC price, as columns ``cash_usd_p5`` … ``btc_price_usd_p95``; empty unless the run is
+    stochastic with a per-path treasury."""
+    tre = run.all_tables.get("treasury", pd.DataFrame())
+    if not run.expected or tre.empty or "scenario" not in tre.columns:
+        return pd.DataFrame()
+    rows = []
+    for month, group in tre.groupby("month", sort=False):
+        prob = group["scenario"].map(run.probabilities).to_numpy(dtype=float)
+        row: dict[str, object] = {"month": month}
+        for col in FAN_COLUMNS:
+            for tag, q in FAN_QUANTILES.items():
+                row[f"{col}_{tag}"] = weighted_quantile(group[col].to_numpy(), prob, q)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def paths_ahead(run: Run) -> tuple[int, int] | None:
+    """(paths on which the plan is worth more than the status quo, paths compared), from
+    scenario_values.csv; None without it."""
+    values = run.table("scenario_values")
+    if values.empty or not {"value_usd", "baseline_value_usd"} <= set(values.columns):
+        return None
+    both = values.dropna(subset=["value_usd", "baseline_value_usd"])
+    return int((both["value_usd"] > both["baseline_value_usd"]).sum()), len(both)
+
+
+def frontier_frame(run: Run) -> pd.DataFrame:
+    """The efficient frontier: frontier.csv, else summary.json's copy (empty without one)."""
+    frame = run.table("frontier")
+    if frame.empty and run.stochastic and run.stochastic.get("frontier"):
+        frame = pd.DataFrame(run.stochastic["frontier"])
+    return frame
+
+
 def decisions_frame(run: Run) -> pd.DataFrame:
     """One row per decision: conversions, contracts, rig sales, BTC sales by quarter."""
     rows: list[dict] = []
@@ -222,14 +272,15 @@ def decisions_frame(run: Run) -> pd.DataFrame:
                     "usd": f"proceeds {money(r.usd)}",
                 }
             )
+    expected = " expected" if run.expected else ""  # BTC sales follow each market path
     for r in btc_by_quarter(run).itertuples():
         rows.append(
             {
                 "decision": "Sell BTC",
                 "where": r.quarter,
                 "when": r.months,
-                "size": f"{r.btc_sold:,.2f} BTC",
-                "usd": f"raises {money(r.usd_raised)}",
+                "size": f"{r.btc_sold:,.2f} BTC{expected}",
+                "usd": f"raises {money(r.usd_raised)}{expected}",
             }
         )
     return pd.DataFrame(rows, columns=["decision", "where", "when", "size", "usd"])
@@ -255,6 +306,9 @@ def key_figures(run: Run) -> list[tuple[str, str]]:
     if run.status == "unfunded":
         total, first = funding_gap(run)
         rows.append(("Funding gap", f"{money(total)}, first in {first or 'n/a'}"))
+    block = run.stochastic
+    if block:
+        rows.insert(1, ("Market paths", f"{block.get('scenarios')}: values are expected values"))
     return rows
 
 
@@ -314,7 +368,8 @@ def provenance(run: Run) -> list[tuple[str, str]]:
 
 def source_files(run: Run) -> pd.DataFrame:
     rows = []
-    for name in ["summary.json", *(f"{t}.csv" for t in RUN_TABLES)]:
+    tables = (*RUN_TABLES, *STOCHASTIC_TABLES)
+    for name in ["summary.json", "inputs.json", *(f"{t}.csv" for t in tables)]:
         path = run.path / name
         if path.is_file():
             data = path.read_bytes()

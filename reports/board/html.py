@@ -3,12 +3,7 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import html
-from collections.abc import Iterable, Sequence
-
-import pandas as pd
 
 from reports.board.charts import charts
 from reports.board.data import Run
@@ -24,6 +19,9 @@ from reports.board.figures import (
     source_files,
     verification_frame,
 )
+from reports.board.inputs_appendix import inputs_sections
+from reports.board.markup import esc, html_table, img, kv_table, yes_no
+from reports.board.risk_section import risk_section
 from reports.summary_md import binding_constraints, money
 
 # --------------------------------------------------------------------------- HTML
@@ -66,6 +64,8 @@ figure img { max-width: 100%; height: auto; border: 1px solid var(--rule); }
 figcaption { color: var(--muted); font-size: 12px; }
 ul.binds li { margin: 3px 0; }
 p.method { max-width: 60em; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0 28px; align-items: start; }
+.pair table.kv th { width: auto; }
 code { font-size: 12px; word-break: break-all; }
 @media print {
   body { max-width: none; padding: 0; font-size: 10.5px; }
@@ -80,6 +80,8 @@ code { font-size: 12px; word-break: break-all; }
   figure { margin: 6px 0; }
   figure img { border: none; max-height: 118mm; width: auto; }
   #capacity figure img, #treasury figure img, #bridge figure img { max-height: 112mm; }
+  #risk figure img { max-height: 50mm; }
+  #inputs table.compact, #inputs-sites table.compact { font-size: 8.5px; }
   figcaption { font-size: 9px; }
   code { font-size: 9px; }
   * { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
@@ -87,66 +89,13 @@ code { font-size: 12px; word-break: break-all; }
 """
 
 
-def _e(v: object) -> str:
-    return html.escape(str(v), quote=True)
-
-
-def _html_table(
-    frame: pd.DataFrame,
-    headers: dict[str, str] | None = None,
-    fmt: dict[str, object] | None = None,
-    signed: Sequence[str] = (),
-) -> str:
-    headers, fmt = headers or {}, fmt or {}
-    if frame.empty:
-        return "<p><em>None.</em></p>"
-    cols = list(frame.columns)
-    numeric = {
-        c
-        for c in cols
-        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-    }
-    head = "".join(
-        f'<th class="{"num" if c in numeric else ""}">{_e(headers.get(c, c))}</th>' for c in cols
-    )
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for c, v in zip(cols, row, strict=True):
-            cls = ["num"] if c in numeric else []
-            if c in signed and isinstance(v, int | float):
-                cls.append("pos" if v > 0 else "neg" if v < 0 else "")
-            f = fmt.get(c)
-            text = f(v) if callable(f) else (f"{v:,.2f}" if isinstance(v, float) else str(v))
-            cells.append(f'<td class="{" ".join(cls)}">{_e(text)}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _kv_table(rows: Iterable[tuple[str, str]], cls: str = "kv") -> str:
-    body = "".join(f"<tr><th>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows)
-    return f'<table class="{cls}"><tbody>{body}</tbody></table>'
-
-
-def _yes_no(v: object) -> str:
-    return "yes" if v is True or str(v).strip().lower() in {"true", "1"} else "no"
-
-
-def _img(png: bytes | None, alt: str, caption: str = "") -> str:
-    if png is None:
-        return ""
-    data = base64.b64encode(png).decode("ascii")
-    cap = f"<figcaption>{_e(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{_e(alt)}" src="data:image/png;base64,{data}">{cap}</figure>'
-
-
 def _gap_box(run: Run) -> str:
     total, first = funding_gap(run)
-    diag = "".join(f"<li>{_e(d)}</li>" for d in run.summary.get("diagnosis") or [])
+    diag = "".join(f"<li>{esc(d)}</li>" for d in run.summary.get("diagnosis") or [])
     return (
         '<div class="gap" role="alert"><strong class="big">'
-        f"Unfunded: {_e(money(total))} of outside cash is needed"
-        + (f", first in {_e(first)}" if first else "")
+        f"Unfunded: {esc(money(total))} of outside cash is needed"
+        + (f", first in {esc(first)}" if first else "")
         + "</strong>The plan below cannot be funded from starting cash and BTC sales within the "
         "treasury rules; the funding gap has to come from a credit line, equity or a lower cash "
         f"floor.{f'<ul>{diag}</ul>' if diag else ''}</div>"
@@ -156,6 +105,16 @@ def _gap_box(run: Run) -> str:
 def _summary_sentences(run: Run) -> list[str]:
     s = run.summary
     out = []
+    block = run.stochastic
+    if block:
+        alpha = float(block.get("cvar_alpha", 0.95))
+        out.append(
+            f"Values are expected values over {block.get('scenarios')} market paths for BTC "
+            f"price and hashprice, weighted by probability: on the worst {1 - alpha:.0%} of "
+            f"paths the plan is worth {money(block.get('cvar_usd'))} on average (CVaR), and "
+            f"from {money(block.get('p5_value_usd'))} (P5) to "
+            f"{money(block.get('p95_value_usd'))} (P95); see Risk across market paths."
+        )
     if s.get("value_usd") is not None:
         out.append(
             f"The plan is worth {money(s.get('value_usd'))} (discounted) against "
@@ -187,7 +146,12 @@ def _summary_sentences(run: Run) -> list[str]:
                 + "."
             )
     sold, raised = s.get("btc_sold_total"), s.get("usd_raised_total")
-    if sold:
+    if sold and run.expected:
+        out.append(
+            f"Sell {sold:,.2f} BTC in all on average over the paths (sales follow each path), "
+            f"raising {money(raised)} net of sale costs."
+        )
+    elif sold:
         out.append(f"Sell {sold:,.2f} BTC in all, raising {money(raised)} net of sale costs.")
     elif sold is not None:
         out.append("Sell no BTC.")
@@ -211,11 +175,15 @@ SECTION_IDS = (
     "conversions",
     "treasury",
     "bridge",
+    "risk",
+    "inputs",
+    "inputs-sites",
     "method",
     "checks",
 )
 """Sections in reading order; in print each starts a page (one page each for a portfolio the
-size of the bundled example). A section whose data is missing is left out."""
+size of the bundled example). A section whose data is missing is left out ("risk" is there
+for stochastic plans only)."""
 
 
 def _css_string(text: str) -> str:
@@ -251,7 +219,12 @@ def _tiles(run: Run) -> str:
             (
                 "Value vs status quo",
                 money(s["uplift_usd"]),
-                f"plan {money(s.get('value_usd'))} vs {money(s.get('baseline_value_usd'))}",
+                f"plan {money(s.get('value_usd'))} vs {money(s.get('baseline_value_usd'))}"
+                + (
+                    f", expected over {run.stochastic.get('scenarios')} paths"
+                    if run.stochastic
+                    else ""
+                ),
                 "",
             )
         )
@@ -264,7 +237,7 @@ def _tiles(run: Run) -> str:
             (
                 "BTC to sell",
                 f"{s['btc_sold_total']:,.0f} BTC",
-                f"raises {money(s.get('usd_raised_total'))}",
+                f"{'expected; ' if run.expected else ''}raises {money(s.get('usd_raised_total'))}",
                 "",
             )
         )
@@ -281,8 +254,8 @@ def _tiles(run: Run) -> str:
     if not tiles:
         return ""
     body = "".join(
-        f'<div class="tile {cls}"><div class="label">{_e(label)}</div>'
-        f'<div class="value">{_e(value)}</div><div class="detail">{_e(detail)}</div></div>'
+        f'<div class="tile {cls}"><div class="label">{esc(label)}</div>'
+        f'<div class="value">{esc(value)}</div><div class="detail">{esc(detail)}</div></div>'
         for label, value, detail, cls in tiles
     )
     return f'<div class="tiles">{body}</div>'
@@ -293,21 +266,21 @@ def _summary_section(run: Run, pngs: dict[str, bytes]) -> str:
     parts = ['<section class="first" id="summary">']
     if run.status == "unfunded":
         parts.append(_gap_box(run))
-    parts.append(f"<h1>{_e(run.name)}: reallocation plan</h1>")
+    parts.append(f"<h1>{esc(run.name)}: reallocation plan</h1>")
     parts.append(
-        f'<p class="sub">Board report, {_e(dt.date.today().isoformat())}. Plan status: '
-        f"<strong>{_e(run.status)}</strong>. Run folder <code>{_e(run.path.name)}</code>.</p>"
+        f'<p class="sub">Board report, {esc(dt.date.today().isoformat())}. Plan status: '
+        f"<strong>{esc(run.status)}</strong>. Run folder <code>{esc(run.path.name)}</code>.</p>"
     )
     if run.status not in ("optimal", "unfunded") and s.get("diagnosis"):
-        items = "".join(f"<li>{_e(d)}</li>" for d in s["diagnosis"])
+        items = "".join(f"<li>{esc(d)}</li>" for d in s["diagnosis"])
         parts.append(f'<div class="note"><ul>{items}</ul></div>')
     for note in run.notes:
-        parts.append(f'<p class="note">{_e(note)}</p>')
+        parts.append(f'<p class="note">{esc(note)}</p>')
     parts.append(_tiles(run))
     parts.append("<h2>Decision summary</h2>")
-    parts += [f"<p>{_e(t)}</p>" for t in _summary_sentences(run)]
+    parts += [f"<p>{esc(t)}</p>" for t in _summary_sentences(run)]
     parts.append(
-        _img(
+        img(
             pngs.get("payback"),
             "Cumulative cash, plan minus status quo",
             "Running total of the plan's monthly cash flow minus the status quo's (every value "
@@ -315,13 +288,13 @@ def _summary_section(run: Run, pngs: dict[str, bytes]) -> str:
             "for good.",
         )
     )
-    parts.append(_kv_table(key_figures(run)))
+    parts.append(kv_table(key_figures(run)))
     shadow = run.table("shadow_prices")
     if not shadow.empty and {"family", "site", "month", "shadow_price_usd"} <= set(shadow.columns):
         binds = binding_constraints(shadow)
         parts.append('<div class="keep"><h3>What holds the plan back</h3>')
         parts.append(
-            '<ul class="binds">' + "".join(f"<li>{_e(b)}</li>" for b in binds) + "</ul>"
+            '<ul class="binds">' + "".join(f"<li>{esc(b)}</li>" for b in binds) + "</ul>"
             if binds
             else "<p>Nothing binds at the margin.</p>"
         )
@@ -343,7 +316,7 @@ def _decisions_section(run: Run) -> str:
         '<section id="decisions"><h2>Decisions: what to do, where and when</h2>'
         "<p>Every action the plan takes, in time order within each kind: conversions to start, "
         "hosting contracts to sign, rigs to sell, and BTC to sell by quarter.</p>"
-        f"{_html_table(frame, headers)}</section>"
+        f"{html_table(frame, headers)}</section>"
     )
 
 
@@ -352,13 +325,13 @@ def _capacity_section(run: Run, pngs: dict[str, bytes]) -> str:
         return ""
     return (
         '<section id="capacity"><h2>Capacity by use</h2>'
-        + _img(
+        + img(
             pngs["capacity"],
             "Portfolio grid power by use over time",
             "Grid draw (MW) each month: mining by fleet group, hosting by contract, halls "
             "under construction, built halls awaiting a tenant, and unused grid (grey).",
         )
-        + _img(pngs.get("site_capacity"), "Grid power by use at each site")
+        + img(pngs.get("site_capacity"), "Grid power by use at each site")
         + "</section>"
     )
 
@@ -367,7 +340,7 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
     parts = ['<section id="conversions"><h2>Conversion timeline</h2>']
     if "gantt" in pngs:
         parts.append(
-            _img(
+            img(
                 pngs["gantt"],
                 "Conversion timeline per site",
                 "Yellow: construction start to ready month. Blue: hall available to tenants "
@@ -375,7 +348,7 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
             )
         )
         parts.append(
-            _html_table(
+            html_table(
                 run.table("conversions"),
                 {
                     "site": "Site",
@@ -393,7 +366,7 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
     if not con.empty:
         parts.append('<div class="keep"><h3>Hosting contracts</h3>')
         parts.append(
-            _html_table(
+            html_table(
                 con,
                 {
                     "contract": "Contract",
@@ -405,7 +378,7 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
                     "first_month_in_horizon": "First rent",
                     "revenue_usd": "Rent in horizon",
                 },
-                {"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money, "signed": _yes_no},
+                {"it_mw": lambda v: f"{v:,.1f}", "revenue_usd": money, "signed": yes_no},
             )
         )
         parts.append("</div>")
@@ -418,18 +391,24 @@ def _treasury_section(run: Run, pngs: dict[str, bytes]) -> str:
         return ""
     floor = cash_floor(run.summary)
     cap = "BTC held at month end and sold in the month; BTC price on the right axis. "
+    if run.expected:
+        cap = (
+            "Lines and bars: expected values over the market paths; shaded bands: the range "
+            "from P5 to P95 of the paths in each month. " + cap
+        )
     cap += (
         f"Cash against its {money(floor)} floor."
         if floor is not None
         else "Cash at month end (the cash floor is not recorded in the run folder)."
     )
     parts = ['<section id="treasury"><h2>Treasury</h2>']
-    parts.append(_img(pngs["treasury"], "Treasury: BTC held and sold, cash", cap))
+    parts.append(img(pngs["treasury"], "Treasury: BTC held and sold, cash", cap))
     q = btc_by_quarter(run)
     if not q.empty:
-        parts.append('<div class="keep"><h3>BTC to sell by quarter</h3>')
+        title = "BTC to sell by quarter" + (", expected over paths" if run.expected else "")
+        parts.append(f'<div class="keep"><h3>{esc(title)}</h3>')
         parts.append(
-            _html_table(
+            html_table(
                 q,
                 {"btc_sold": "BTC sold", "usd_raised": "USD raised (net)"},
                 {"btc_sold": lambda v: f"{v:,.2f}", "usd_raised": money},
@@ -444,7 +423,7 @@ def _bridge_section(run: Run, pngs: dict[str, bytes]) -> str:
     bridge = bridge_frame(run)
     if bridge.empty:
         return ""
-    table = _html_table(
+    table = html_table(
         bridge.drop(columns="term"),
         {
             "label": "term",
@@ -457,7 +436,7 @@ def _bridge_section(run: Run, pngs: dict[str, bytes]) -> str:
     )
     return (
         '<section id="bridge"><h2>Value bridge: status quo to plan</h2>'
-        + _img(pngs.get("bridge"), "Value bridge by objective term")
+        + img(pngs.get("bridge"), "Value bridge by objective term")
         + table
         + "</section>"
     )
@@ -481,20 +460,31 @@ METHOD = (
 )
 
 
+METHOD_STOCHASTIC = (
+    "This plan was made over several market paths at once (a two-stage stochastic program): "
+    "conversions, contracts and rig sales are chosen once for every path, while mining, BTC "
+    "sales and cash follow each path, and funding must hold on every path. The objective is "
+    "(1 − λ) × expected value + λ × CVaR, CVaR in its Rockafellar–Uryasev linear form. VSS "
+    "compares this plan with the plan made for the mean path and then run on every path; "
+    "EVPI compares it with planning each path with perfect foresight."
+)
+
+
 def _method_section(run: Run) -> str:
+    stochastic = f'<p class="method">{esc(METHOD_STOCHASTIC)}</p>' if run.stochastic else ""
     return (
-        '<section id="method"><h2>Appendix A: method and provenance</h2>'
-        f'<p class="method">{_e(METHOD)}</p>'
-        f"{_kv_table(provenance(run))}</section>"
+        '<section id="method"><h2>Appendix B: method and provenance</h2>'
+        f'<p class="method">{esc(METHOD)}</p>{stochastic}'
+        f"{kv_table(provenance(run))}</section>"
     )
 
 
 def _checks_section(run: Run) -> str:
     s = run.summary
-    parts = ['<section id="checks"><h2>Appendix B: checks, model size, files</h2>']
+    parts = ['<section id="checks"><h2>Appendix C: checks, model size, files</h2>']
     parts.append('<div class="keep"><h3>Verification</h3>')
     parts.append(
-        _html_table(
+        html_table(
             verification_frame(run),
             fmt={
                 "max_violation": lambda v: f"{v:.3g}",
@@ -509,7 +499,7 @@ def _checks_section(run: Run) -> str:
     if secs or size:
         parts.append('<div class="keep"><h3>Model size and timings</h3>')
         parts.append(
-            _kv_table(
+            kv_table(
                 [
                     *((k.replace("_", " "), f"{v:,}") for k, v in size.items()),
                     *((f"seconds: {k.replace('_', ' ')}", f"{v:.3f}") for k, v in secs.items()),
@@ -519,7 +509,7 @@ def _checks_section(run: Run) -> str:
         )
         parts.append("</div>")
     parts.append('<div class="keep"><h3>Files read</h3>')
-    parts.append(_html_table(source_files(run)))
+    parts.append(html_table(source_files(run)))
     parts.append("</div></section>")
     return "\n".join(parts)
 
@@ -538,13 +528,15 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | Non
         _conversions_section(run, pngs),
         _treasury_section(run, pngs),
         _bridge_section(run, pngs),
+        risk_section(run, pngs),
+        *inputs_sections(run),
         _method_section(run),
         _checks_section(run),
     ]
     head = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{_e(run.name)}: reallocation plan</title>\n"
+        f"<title>{esc(run.name)}: reallocation plan</title>\n"
         f"<style>{CSS}\n@media print {{ {_page_css(run, paper)} }}</style></head><body>"
     )
     return "\n".join([head, *(s for s in sections if s), "</body></html>"])

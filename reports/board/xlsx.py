@@ -10,7 +10,14 @@ import numpy as np
 import pandas as pd
 
 from reports.board.data import Run
-from reports.board.figures import bridge_frame, funding_gap, payback_month, verification_frame
+from reports.board.figures import (
+    bridge_frame,
+    frontier_frame,
+    funding_gap,
+    payback_month,
+    verification_frame,
+)
+from reports.board.inputs_appendix import inputs_long_frame
 
 XLSX_SHEETS = (
     "summary",
@@ -23,6 +30,9 @@ XLSX_SHEETS = (
     "cashflows",
     "baseline_cashflows",
     "rig_sales",
+    "scenario_values",
+    "frontier",
+    "inputs",
     "verification",
     "funding_gap",
 )
@@ -117,6 +127,29 @@ def summary_sheet_frame(run: Run) -> pd.DataFrame:
     pay = payback_month(run)
     if pay:
         rows.append(("payback_month", pay, ""))
+    block = run.stochastic
+    if block:
+        rows.append(("market_paths", int(block.get("scenarios") or 0), "paths"))
+        rows += [(k, float(block[k]), "") for k in ("cvar_alpha", "risk_weight") if k in block]
+        for k in (
+            "expected_value_usd",
+            "cvar_usd",
+            "p5_value_usd",
+            "p50_value_usd",
+            "p95_value_usd",
+            "worst_value_usd",
+            "best_value_usd",
+            "rp_usd",
+            "eev_usd",
+            "eev_outside_money_usd",
+            "ws_usd",
+            "vss_usd",
+            "vss_lower_bound_usd",
+            "evpi_usd",
+        ):
+            if block.get(k) is not None:
+                rows.append((k, float(block[k]), "USD"))
+        rows += [("note", str(n), "") for n in block.get("notes") or []]
     solver = s.get("solver") or {}
     rows += [
         ("solver", f"{solver.get('name', '')} {solver.get('version', '')}".strip(), ""),
@@ -142,10 +175,14 @@ def render_xlsx(run: Run, path: Path) -> None:
             frame = bridge_frame(run)
         elif name == "verification":
             frame = verification_frame(run)
+        elif name == "frontier":
+            frame = frontier_frame(run)
+        elif name == "inputs":
+            frame = inputs_long_frame(run.inputs)
         elif name in run.all_tables:
             frame = run.all_tables[name]  # every scenario's rows, as in the CSV
         else:
             continue
-        if name != "value_bridge" or not frame.empty:
+        if name not in ("value_bridge", "frontier", "inputs") or not frame.empty:
             _write_sheet(wb.create_sheet(name), frame)
     wb.save(path)
