@@ -90,6 +90,14 @@ class ScenarioOutcome:
         return self.row["status"]
 
 
+def _first_market_scenario(frame: pd.DataFrame) -> pd.DataFrame:
+    """A plan solved over several market scenarios has per-scenario treasury rows; the headline
+    figures read the first scenario's, as the plan's verification and board report do."""
+    if "scenario" in frame.columns and len(frame):
+        return frame[frame["scenario"] == frame["scenario"].iloc[0]]
+    return frame
+
+
 def _summary_row(result: PlanResult, seconds: float, cpu_seconds: float, reused: int) -> dict:
     t = result.tables
     sites = [s.name for s in result.portfolio.sites]
@@ -114,11 +122,13 @@ def _summary_row(result: PlanResult, seconds: float, cpu_seconds: float, reused:
         "it_mw_total": sum(converted.values()) if t is not None else None,
     }
     row |= {f"it_mw_{s}": (mw if t is not None else None) for s, mw in converted.items()}
+    treasury = _first_market_scenario(t.treasury) if t is not None else None
+    gap = _first_market_scenario(t.funding_gap) if t is not None else None
     row |= {
-        "btc_sold": float(t.treasury["btc_sold"].sum()) if t is not None else None,
-        "usd_raised": float(t.treasury["usd_raised"].sum()) if t is not None else None,
-        "min_cash_usd": float(t.treasury["cash_usd"].min()) if t is not None else None,
-        "funding_gap_usd": float(t.funding_gap["gap_usd"].sum()) if t is not None else None,
+        "btc_sold": float(treasury["btc_sold"].sum()) if t is not None else None,
+        "usd_raised": float(treasury["usd_raised"].sum()) if t is not None else None,
+        "min_cash_usd": float(treasury["cash_usd"].min()) if t is not None else None,
+        "funding_gap_usd": float(gap["gap_usd"].sum()) if t is not None else None,
         "first_conversion_month": first,
         "solve_seconds": result.seconds.get("solve_plan", 0.0)
         + result.seconds.get("solve_baseline", 0.0),

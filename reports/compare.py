@@ -312,12 +312,13 @@ def heatmap_chart(c: Comparison, a: str, b: str, path: Path) -> str:
     """Mean uplift over (a, b): others at base when the grid has that slice, else averaged."""
     s = c.grid
     sliced = c._at_centers(s, (a, b))
-    full = s[a].nunique() * s[b].nunique()
-    use, how = (sliced, "others at base") if sliced.groupby([a, b]).ngroups == full else (s, "")
-    if not how:
-        how = "mean over the other parameters" if len(c.numeric) > 2 else "two-parameter grid"
+    complete = sliced.groupby([a, b]).ngroups == s[a].nunique() * s[b].nunique()
     if len(c.numeric) == 2:
-        how = "two-parameter grid"
+        use, how = s, "two-parameter grid"
+    elif complete:
+        use, how = sliced, "others at base"
+    else:
+        use, how = s, "mean over the other parameters"
     grid = use.pivot_table(index=b, columns=a, values="uplift_usd", aggfunc="mean").sort_index(
         ascending=False
     )

@@ -222,3 +222,16 @@ def test_csv_series_and_mapping_keys(tmp_path, example):
     assert months[0] == example.start_month
     signed = {c.name: c for c in b.portfolio.contracts}["Ridgeline AI (signed)"].signed_it_mw
     assert signed == {"Dalton GA": 10}
+
+
+@pytest.mark.parametrize("name, count", [("sweep_grid.yaml", 200), ("bear_base_bull.yaml", 5)])
+def test_bundled_scenario_sets_are_valid(example, name, count):
+    built = materialize(example, load_scenario_set(example_path(name), example))
+    assert len(built) == count and all(m.portfolio is not None for m in built)
+
+
+def test_readme_scenario_set_example_loads(tmp_path, example):
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    block = readme.split("**Scenario sets** are YAML")[1].split("```yaml\n")[1].split("```")[0]
+    built = materialize(example, load_scenario_set(write(tmp_path, block), example))
+    assert len(built) == 3 + 25 and all(m.error is None for m in built)
