@@ -3,7 +3,8 @@
 Registered on the main group by realloc/cli.py. Exit codes of ``sweep``: 0 when the sweep
 finished (some scenarios may have failed: the closing line counts them and scenarios.parquet
 says why), 2 bad portfolio or scenario file (nothing is solved), 3 no scenario produced a plan,
-130 interrupted (everything finished so far is stored; rerun the same command to resume).
+130 (Ctrl-C) or 143 (SIGTERM) interrupted: everything finished so far is stored; rerun the same
+command to resume.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import click
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PLAN = 3
-EXIT_INTERRUPTED = 130
 
 
 def _say(msg: str) -> None:
@@ -39,20 +39,34 @@ def _handled(fn):
     return wrapper
 
 
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during a sweep; ``signum`` gives the exit code (128 + signum)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
 class _Interrupts:
-    """Ctrl-C (SIGINT) and SIGTERM stop a sweep with KeyboardInterrupt, but never in the middle
-    of storing a scenario: a signal that arrives while a part is written takes effect right
-    after, so every part on disk is whole and no temporary folder is left behind."""
+    """Ctrl-C (SIGINT) and SIGTERM stop a sweep, but never in the middle of storing a scenario:
+    a signal that arrives while a part is written takes effect right after, so every part on
+    disk is whole and no temporary folder is left behind. After the first signal further ones
+    are ignored until the sweep has stopped its workers and consolidated the store."""
 
     def __init__(self):
         self._critical = False
-        self._pending = False
+        self._pending: int | None = None
+
+    def _stop(self, signum: int):
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the clean-up
+        raise SweepInterrupted(signum)
 
     def _handler(self, signum, frame):
         if self._critical:
-            self._pending = True
+            self._pending = signum
         else:
-            raise KeyboardInterrupt
+            self._stop(signum)
 
     @contextmanager
     def installed(self):
@@ -76,9 +90,8 @@ class _Interrupts:
             yield
         finally:
             self._critical = False
-        if self._pending:
-            self._pending = False
-            raise KeyboardInterrupt
+        if self._pending is not None:
+            self._stop(self._pending)
 
 
 def _solver_options(f):
@@ -242,12 +255,13 @@ def sweep(
     frame = pd.read_parquet(files["scenarios"])
     counts = frame["status"].value_counts().to_dict()
     text = ", ".join(f"{n} {s}" for s, n in counts.items())
-    if interrupted:
+    if interrupted is not None:
         _say(
-            f"interrupted after solving {solved_now} scenario(s) this run ({text}); "
-            f"every finished scenario is stored in {out_dir}; rerun the same command to resume"
+            f"interrupted ({signal.Signals(interrupted).name}) after solving {solved_now} "
+            f"scenario(s) this run ({text}); every finished scenario is stored in {out_dir}; "
+            "rerun the same command to resume"
         )
-        sys.exit(EXIT_INTERRUPTED)
+        sys.exit(128 + interrupted)
     _say(f"{text}; wrote {out_dir}/ in {manifest_seconds:.1f} s")
     _say(f"compare them: realloc compare {out_dir}")
     with_plan = counts.get("optimal", 0) + counts.get("unfunded", 0)
@@ -286,7 +300,7 @@ def _run(store, tasks, stored, manifest, executor, workers, scheduler, settings,
         dynamic_ncols=True,
     )
     failed = solved = 0
-    interrupted = False
+    interrupted: int | None = None
     try:
         with _Interrupts().installed() as interrupts:
             if todo:
@@ -301,14 +315,14 @@ def _run(store, tasks, stored, manifest, executor, workers, scheduler, settings,
                         failed += outcome.status not in ("optimal", "unfunded")
                         bar.set_postfix(failed=failed, refresh=False)
                         bar.update(1)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as e:
+        interrupted = getattr(e, "signum", signal.SIGINT)
     finally:
         bar.close()
     manifest = manifest | {
         "seconds_this_run": round(time.perf_counter() - started, 3),
         "solved_this_run": solved,
-        "interrupted": interrupted,
+        "interrupted": None if interrupted is None else signal.Signals(interrupted).name,
     }
     return store.consolidate(stored, manifest), solved, interrupted
 
