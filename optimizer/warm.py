@@ -28,7 +28,16 @@ import highspy
 import numpy as np
 
 from optimizer.matrix import MatrixForm
-from optimizer.solvers import HighsBackend, Phase, Solution, SolverOptions, _highs_status
+from optimizer.solvers import (
+    HighsBackend,
+    Phase,
+    Solution,
+    SolverOptions,
+    _highs_status,
+    clean_bounds,
+    run_interruptibly,
+    scaled_costs,
+)
 
 MAX_SLOTS = 16
 """Most kept models (a plan has at most ~7 phases)."""
@@ -36,9 +45,11 @@ MAX_SLOTS = 16
 
 @dataclass
 class _Arrays:
-    """The full problem of one phase: the model's rows plus the phase's extra rows."""
+    """The full problem of one phase as HiGHS gets it: the model's rows plus the phase's extra
+    rows, costs scaled and bounds cleaned exactly as :class:`HighsBackend` does."""
 
     cost: np.ndarray
+    scale: float
     lb: np.ndarray
     ub: np.ndarray
     lo: np.ndarray
@@ -73,12 +84,14 @@ def _phase_arrays(mf: MatrixForm, phase: Phase) -> _Arrays:
         data = np.concatenate([data, *(np.asarray(r.coefs, float) for r in phase.extra_rows)])
         lo = np.concatenate([lo, [r.lo for r in phase.extra_rows]])
         hi = np.concatenate([hi, [r.hi for r in phase.extra_rows]])
+    cost, scale = scaled_costs(np.asarray(phase.cost, float))
     return _Arrays(
-        np.asarray(phase.cost, float),
+        cost,
+        scale,
         np.asarray(phase.lb, float),
         np.asarray(phase.ub, float),
-        np.asarray(lo, float),
-        np.asarray(hi, float),
+        clean_bounds(lo),
+        clean_bounds(hi),
         np.asarray(indptr, np.int64),
         np.asarray(indices, np.int32),
         np.asarray(data, float),
@@ -203,10 +216,19 @@ class WarmHighsBackend(HighsBackend):
             h.setOptionValue("solver", "simplex")  # restart from the kept basis
         else:
             h.setOptionValue("solver", phase.method or "choose")
-        if warm and is_mip and slot.last_x is not None:
+        # a warm LP restarts from its kept basis; otherwise the caller's start, or for a MIP
+        # the previous scenario's solution, is offered (HiGHS ignores an infeasible one)
+        start = None
+        if not (warm and not is_mip):
+            start = phase.start if phase.start is not None else (slot.last_x if warm else None)
+        if start is not None:
             cols = np.arange(len(a.cost), dtype=np.int32)
-            h.setSolution(len(cols), cols, slot.last_x)  # ignored by HiGHS if now infeasible
-        h.run()
+            h.setSolution(len(cols), cols, np.asarray(start, float))
+        try:
+            run_interruptibly(h)
+        except BaseException:
+            self._slots.pop(key, None)  # interrupted: never reuse a half-run model
+            raise
         status = _highs_status(h.getModelStatus())
         info = h.getInfo()
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
@@ -215,10 +237,10 @@ class WarmHighsBackend(HighsBackend):
         if has_primal and status in ("optimal", "time_limit"):
             sol = h.getSolution()
             x = np.asarray(sol.col_value)
-            objective = float(info.objective_function_value)
+            objective = float(info.objective_function_value) / a.scale
             if not is_mip and sol.dual_valid:
-                row_dual = np.asarray(sol.row_dual)[: mf.n_rows]
-                col_dual = np.asarray(sol.col_dual)
+                row_dual = np.asarray(sol.row_dual)[: mf.n_rows] / a.scale
+                col_dual = np.asarray(sol.col_dual) / a.scale
         elif status == "time_limit":
             status = "time_limit_no_solution"
         if status != "optimal":
