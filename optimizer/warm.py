@@ -21,12 +21,14 @@ One instance is meant for one thread: a sweep worker keeps one for its whole lif
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
 
+from optimizer import solvers
 from optimizer.matrix import MatrixForm
 from optimizer.solvers import (
     HighsBackend,
@@ -99,6 +101,26 @@ def _phase_arrays(mf: MatrixForm, phase: Phase) -> _Arrays:
     )
 
 
+_SOLUTION_FIELDS = {f.name for f in dataclasses.fields(Solution)}
+LP_SCALE_STRATEGY = getattr(solvers, "LP_SCALE_STRATEGY", None)
+"""HighsBackend's simplex scaling for LP phases, when solvers.py sets one (kept in step)."""
+
+
+def _with_basic_rows(basis, n_cols: int, n_rows: int):
+    """A caller's LP basis extended with basic rows up to ``n_rows`` (extra rows of this
+    phase), or None when it does not fit these columns and rows."""
+    extra = n_rows - len(basis.row_status)
+    if len(basis.col_status) != n_cols or extra < 0:
+        return None
+    if extra == 0:
+        return basis
+    out = highspy.HighsBasis()
+    out.col_status = list(basis.col_status)
+    out.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
+    out.valid = True
+    return out
+
+
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Indices where two arrays differ (infinities compare equal to themselves)."""
     return np.flatnonzero(~((a == b) | (np.isnan(a) & np.isnan(b))))
@@ -168,6 +190,8 @@ class WarmHighsBackend(HighsBackend):
                 for i in a.integer
             ]
         h = self._new_highs()
+        if not a.integer.any() and LP_SCALE_STRATEGY is not None:
+            h.setOptionValue("simplex_scale_strategy", LP_SCALE_STRATEGY)  # as HighsBackend
         h.passModel(lp)
         rows = np.repeat(np.arange(a.n_rows, dtype=np.int64), np.diff(a.indptr))
         slot = _Slot(h, a, rows)
@@ -216,10 +240,20 @@ class WarmHighsBackend(HighsBackend):
             h.setOptionValue("solver", "simplex")  # restart from the kept basis
         else:
             h.setOptionValue("solver", phase.method or "choose")
-        # a warm LP restarts from its kept basis; otherwise the caller's start, or for a MIP
-        # the previous scenario's solution, is offered (HiGHS ignores an infeasible one)
+        # a warm LP restarts from its kept basis; a cold LP from the caller's basis when the
+        # phase carries one; otherwise the caller's start, or for a MIP the previous
+        # scenario's solution, is offered (HiGHS ignores an infeasible one)
         start = None
-        if not (warm and not is_mip):
+        if not warm and not is_mip:
+            given = getattr(phase, "basis", None)  # Phase.basis, when solvers.py has it
+            fitted = None
+            if given is not None and not phase.method:
+                fitted = _with_basic_rows(given, len(a.cost), a.n_rows)
+            if fitted is not None:
+                h.setBasis(fitted)
+            else:
+                start = phase.start
+        elif is_mip:
             start = phase.start if phase.start is not None else (slot.last_x if warm else None)
         if start is not None:
             cols = np.arange(len(a.cost), dtype=np.int32)
@@ -249,6 +283,9 @@ class WarmHighsBackend(HighsBackend):
         else:
             slot.last_x = x
         gap = float(info.mip_gap) if is_mip and x is not None else None
+        extra = {}
+        if "basis" in _SOLUTION_FIELDS and x is not None and not is_mip:
+            extra["basis"] = h.getBasis()  # for a later phase's Phase.basis
         return Solution(
             phase.name,
             status,
@@ -259,4 +296,5 @@ class WarmHighsBackend(HighsBackend):
             time.perf_counter() - started,
             h.modelStatusToString(h.getModelStatus()),
             gap,
+            **extra,
         )
