@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from optimizer.build import Model
+from optimizer.integers import solve_with_integers
 from optimizer.matrix import MatrixForm
 from optimizer.solvers import ExtraRow, Phase, Solution
 
@@ -38,10 +39,17 @@ class Outcome:
     duals_from: Solution | None = None
     gap_total_musd: float = 0.0
     phases: list[Solution] = field(default_factory=list)
+    basis: object | None = None
+    """The value LP's optimal basis (HiGHS), to restart a neighbouring problem from."""
 
 
 GAP_TIMING_WEIGHT = 1e-3
 """How much heavier a dollar of funding gap weighs in month 0 than in the last month."""
+GAP_TIE_WEIGHT = 1e-5
+"""Value ($M) given up per $M of funding gap while valuing an unfunded plan: the gap cap has a
+numerical slack (1e-7 relative + $0.10), and without a weight any gap up to the cap is optimal
+(which one depends on the simplex path); with it the minimal gap is taken, at a cost in value of
+at most a millionth of a dollar."""
 DUAL_ZERO = 1e-9
 """Reduced costs and duals (in $M) below this are treated as zero when fixing the optimal face."""
 
@@ -88,6 +96,25 @@ def _value_phase(mf: MatrixForm, lb, ub, integer, extra=None, name="value") -> P
     return Phase(name, -mf.value, lb, ub, integer, list(extra or []))
 
 
+def _mip_rel_gap(backend) -> float:
+    return float(getattr(getattr(backend, "options", None), "mip_rel_gap", 1e-4))
+
+
+def _solve(
+    backend, mf: MatrixForm, phase: Phase, phases: list[Solution], duals: bool = True
+) -> tuple[Solution, Solution | None]:
+    """Solve one phase; with integers, as optimizer/integers.py does (relaxation, rounding,
+    MILP only when needed). Returns the solution and the LP with duals it came from (the same
+    solution without integers; None when there is no such LP)."""
+    if phase.integer.any():
+        sol, lp, solves = solve_with_integers(backend, mf, phase, _mip_rel_gap(backend), duals)
+        phases.extend(solves)
+        return sol, lp
+    sol = backend.solve(mf, phase)
+    phases.append(sol)
+    return sol, sol
+
+
 def _solve_elastic(
     backend, mf: MatrixForm, m: Model, lb, ub, integer, phases: list[Solution]
 ) -> tuple[Solution | None, float, list[ExtraRow]]:
@@ -98,8 +125,7 @@ def _solve_elastic(
     cost = np.zeros(mf.n_cols)
     # inject just in time: a dollar of gap weighs a hair more the earlier it comes
     cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :]
-    sol = backend.solve(mf, Phase("elastic_gap", cost, lb, ub, integer))
-    phases.append(sol)
+    sol, _ = _solve(backend, mf, Phase("elastic_gap", cost, lb, ub, integer), phases, duals=False)
     if not sol.has_solution:
         return None, 0.0, []
     gap_total = float(sol.x[gap_cols].sum())
@@ -117,15 +143,18 @@ def solve_outcome(
     keep_btc: bool,
     start: np.ndarray | None = None,
     duals: bool = True,
+    basis=None,
 ) -> Outcome:
     """Run the phases for one question with the given bounds (``start``: a solution of a
-    neighbouring problem to warm-start the value phase from; ``duals=False`` skips the
-    fixed-integer re-solve when only the solution and its value are wanted)."""
+    neighbouring problem to warm-start a MILP from; ``basis``: an LP basis of a neighbouring
+    problem on the same columns, ``Outcome.basis``, to restart the value LP from;
+    ``duals=False``: when a MILP had to be solved, skip the fixed-integer LP that gives duals,
+    as only the solution and its value are wanted)."""
     phases: list[Solution] = []
     first = _value_phase(mf, lb, ub, integer)
     first.start = start
-    sol = backend.solve(mf, first)
-    phases.append(sol)
+    first.basis = basis
+    sol, lp_sol = _solve(backend, mf, first, phases, duals or keep_btc)
     extra: list[ExtraRow] = []
     gap_total = 0.0
     status = "optimal"
@@ -139,16 +168,18 @@ def solve_outcome(
             return Outcome("infeasible", None, None, phases=phases)
         ub = ub.copy()
         ub[m.gap.ravel()] = np.inf
-        sol = backend.solve(mf, _value_phase(mf, lb, ub, integer, extra, "value_unfunded"))
-        phases.append(sol)
+        unfunded = _value_phase(mf, lb, ub, integer, extra, "value_unfunded")
+        unfunded.cost = unfunded.cost.copy()
+        unfunded.cost[m.gap.ravel()] += GAP_TIE_WEIGHT
+        sol, lp_sol = _solve(backend, mf, unfunded, phases, duals or keep_btc)
         if not sol.has_solution:
             return Outcome("infeasible", None, None, phases=phases)
         status = "unfunded"
     if sol.status == "time_limit":
         status = "time_limit"
-    lp_sol = sol
-    had_integers = bool(integer.any())
-    if had_integers:
+    if lp_sol is None or not lp_sol.has_solution:
+        lp_sol = sol
+    if integer.any():
         # later phases keep the integers where the value phase put them
         fixed_lb, fixed_ub = lb.copy(), ub.copy()
         rounded = np.round(sol.x[integer])
@@ -156,18 +187,6 @@ def solve_outcome(
         fixed_ub[integer] = rounded
         lb, ub = fixed_lb, fixed_ub
         integer = np.zeros_like(integer)
-    if had_integers and sol.row_dual is None and (duals or keep_btc):
-        # the MILP's answer has no duals: re-solve the LP with the integers fixed, started from
-        # the MILP's solution (HiGHS crosses over from it to a basis: 8 s instead of 25 s cold on
-        # the 50-path stochastic example)
-        phase = _value_phase(mf, lb, ub, integer, extra, "value_fixed_integers")
-        # with CVaR rows (dense, one per scenario) crossover from that point is slower than a
-        # cold dual simplex: 50 paths, λ = 0.3: 94 s started vs 36 s cold (same run)
-        phase.start = sol.x if m.eta < 0 else None
-        lp_sol = backend.solve(mf, phase)
-        phases.append(lp_sol)
-        if not lp_sol.has_solution:
-            lp_sol = sol
     value = float(mf.value @ lp_sol.x)
     x = lp_sol.x
     if keep_btc:
@@ -181,7 +200,18 @@ def solve_outcome(
         # an unfunded plan's gap (total already capped) is shown as late as it can come
         cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :] - 1.0
         lex = backend.solve(
-            mf, Phase("keep_btc", cost, lb, ub, integer, [*extra, floor], row_lo, row_hi)
+            mf,
+            Phase(
+                "keep_btc",
+                cost,
+                lb,
+                ub,
+                integer,
+                [*extra, floor],
+                row_lo,
+                row_hi,
+                basis=lp_sol.basis,
+            ),
         )
         phases.append(lex)
         if lex.has_solution:
@@ -194,6 +224,7 @@ def solve_outcome(
         lp_sol,
         float(x[gap_cols].sum()) if status == "unfunded" else gap_total,
         phases,
+        lp_sol.basis,
     )
 
 

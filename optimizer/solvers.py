@@ -42,6 +42,11 @@ class Phase:
     row_hi: np.ndarray | None = None
     method: str | None = None  # HiGHS "solver" option (e.g. "ipm"); None: HiGHS's choice
     start: np.ndarray | None = None  # a primal solution to warm-start from (HiGHS only)
+    basis: object | None = None
+    """An optimal basis of an LP phase with the same columns (``Solution.basis``) to restart the
+    simplex method from (HiGHS only; rows beyond the basis's are made basic). Used when only
+    costs or bounds changed: the relaxation's basis re-solves the fixed-integer LP in a handful
+    of iterations instead of ~30,000 at 50×120×50."""
 
 
 @dataclass
@@ -57,6 +62,7 @@ class Solution:
     seconds: float
     detail: str = ""
     mip_gap: float | None = None
+    basis: object | None = None  # the optimal basis of an LP phase (HiGHS), for Phase.basis
 
     @property
     def has_solution(self) -> bool:
@@ -115,6 +121,29 @@ def clean_bounds(bounds: np.ndarray) -> np.ndarray:
     """Row bounds with floating-point dust (|b| < BOUND_NOISE) set to exactly zero."""
     out = np.array(bounds, dtype=float)
     out[np.abs(out) < BOUND_NOISE] = 0.0
+    return out
+
+
+LP_SCALE_STRATEGY = 4
+"""HiGHS ``simplex_scale_strategy`` for LP phases: 4 (scale each row and column by a power of two
+so its largest entry is near 1) instead of the default equilibration. Measured on the value LP:
+50×120×50 4.8 s vs 13.5 s (37k vs 48k iterations), 200×120×100 60 s vs >300 s, the 50-path
+stochastic example 12.6 s vs 14.9 s; the same optimal objective to 9 digits on every instance.
+MIP solves keep HiGHS's defaults (its root LP is not affected by this option)."""
+
+
+def with_basic_rows(basis, n_cols: int, n_rows: int):
+    """``basis`` (a ``highspy.HighsBasis``) extended with basic rows up to ``n_rows`` (None when
+    it does not fit: other columns, or more rows than the phase has)."""
+    extra = n_rows - len(basis.row_status)
+    if len(basis.col_status) != n_cols or extra < 0:
+        return None
+    if extra == 0:
+        return basis
+    out = highspy.HighsBasis()
+    out.col_status = list(basis.col_status)
+    out.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
+    out.valid = True
     return out
 
 
@@ -191,8 +220,15 @@ class HighsBackend:
             h.setOptionValue("time_limit", float(self.options.time_limit_s))
         if phase.method:
             h.setOptionValue("solver", phase.method)
+        if not is_mip:
+            h.setOptionValue("simplex_scale_strategy", LP_SCALE_STRATEGY)
         h.passModel(lp)
-        if phase.start is not None:
+        basis = None
+        if phase.basis is not None and not is_mip and not phase.method:
+            basis = with_basic_rows(phase.basis, mf.n_cols, len(lo))
+        if basis is not None:
+            h.setBasis(basis)
+        elif phase.start is not None:
             start = highspy.HighsSolution()
             start.col_value = phase.start.tolist()
             start.value_valid = True
@@ -201,7 +237,7 @@ class HighsBackend:
         status = _highs_status(h.getModelStatus())
         info = h.getInfo()
         has_primal = info.primal_solution_status == 2  # kSolutionStatusFeasible
-        x = row_dual = col_dual = None
+        x = row_dual = col_dual = basis = None
         objective = None
         if has_primal and status in ("optimal", "time_limit"):
             sol = h.getSolution()
@@ -210,6 +246,9 @@ class HighsBackend:
             if not is_mip and sol.dual_valid:
                 row_dual = np.asarray(sol.row_dual)[: mf.n_rows] / scale
                 col_dual = np.asarray(sol.col_dual) / scale
+            if not is_mip and status == "optimal":
+                basis = h.getBasis()
+                basis = basis if basis.valid else None
         elif status == "time_limit":
             status = "time_limit_no_solution"
         gap = float(info.mip_gap) if is_mip and x is not None else None
@@ -223,6 +262,7 @@ class HighsBackend:
             time.perf_counter() - started,
             h.modelStatusToString(h.getModelStatus()),
             gap,
+            basis,
         )
 
 

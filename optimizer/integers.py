@@ -1,0 +1,170 @@
+"""Solve a phase with integer columns: LP relaxation first, a MILP only when rounding falls short.
+
+realloc's integers are the all-or-nothing commitments of contracts with a minimum size. Their LP
+relaxation is nearly always tight (on every ladder size and the 50-path stochastic example the
+relaxed optimum equals the MILP optimum), and a commitment can usually be rounded to 0 or 1
+without moving any continuous column. So a phase with integers is solved as:
+
+1. the **relaxation** (integers continuous), which also bounds the MILP's optimum;
+2. its integers **rounded** so that every row still holds with the continuous columns unchanged;
+3. the **fixed-integer LP** (integers fixed at the rounded values), restarted from the
+   relaxation's basis: a handful of simplex iterations; it is a MILP-feasible solution with
+   duals, accepted when its objective is within ``mip_rel_gap`` of the relaxation's bound,
+   the same guarantee HiGHS's branch and bound gives;
+4. otherwise the **MILP**, offered the fixed-integer solution as its first incumbent, then its
+   integers fixed and the LP re-solved from the relaxation's basis for duals.
+
+On 50×120×50 this takes the value phase from 7.3 s (MILP) + 14 s (fixed-integer LP for duals)
+to ~5 s (relaxation) + 0.15 s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from optimizer.matrix import MatrixForm
+from optimizer.solvers import Phase, Solution
+
+INTEGRALITY_TOLERANCE = 1e-6
+"""A relaxed integer column this close to an integer counts as integral (HiGHS's default)."""
+ROUNDING_TOLERANCE = 1e-6
+"""Row slack (relative to the row's largest term, at least 1) allowed to a rounded point."""
+ABS_GAP = 1e-7
+"""Absolute objective gap always accepted ($M: ten cents), for objectives near zero."""
+
+
+def _row_terms(mf: MatrixForm, phase: Phase):
+    """CSR arrays and row bounds of the phase's rows (the model's plus its extra rows)."""
+    indptr, indices, data = mf.indptr, mf.indices, mf.data
+    lo = mf.row_lo if phase.row_lo is None else phase.row_lo
+    hi = mf.row_hi if phase.row_hi is None else phase.row_hi
+    if phase.extra_rows:
+        ends = indptr[-1] + np.cumsum([len(r.cols) for r in phase.extra_rows])
+        indptr = np.concatenate([indptr, ends])
+        indices = np.concatenate([indices, *(r.cols for r in phase.extra_rows)])
+        data = np.concatenate([data, *(np.asarray(r.coefs, float) for r in phase.extra_rows)])
+        lo = np.concatenate([lo, [r.lo for r in phase.extra_rows]])
+        hi = np.concatenate([hi, [r.hi for r in phase.extra_rows]])
+    return indptr, indices, data, lo, hi
+
+
+def round_integers(mf: MatrixForm, phase: Phase, x: np.ndarray) -> np.ndarray | None:
+    """Values for the phase's integer columns, near ``x``, that keep every row feasible with
+    the continuous columns at ``x``; None when no such rounding is found.
+
+    Each integer column starts at its nearest integer; a column that leaves a row it appears in
+    violated tries its other neighbour (floor or ceiling) and keeps whichever violates less.
+    Then every row is checked.
+    """
+    cols = np.flatnonzero(phase.integer)
+    indptr, indices, data, lo, hi = _row_terms(mf, phase)
+    rows_of_nz = np.repeat(np.arange(len(lo)), np.diff(indptr))
+    terms = data * x[indices]
+    scale = np.maximum(1.0, np.abs(np.bincount(rows_of_nz, np.abs(terms), len(lo))))
+    tol = ROUNDING_TOLERANCE * scale
+    value = np.clip(np.round(x[cols]), phase.lb[cols], phase.ub[cols])
+    activity = np.bincount(rows_of_nz, terms, len(lo))
+    step = np.zeros(mf.n_cols)
+    step[cols] = value - x[cols]
+    moved = np.isin(indices, cols)
+    activity += np.bincount(rows_of_nz[moved], data[moved] * step[indices[moved]], len(lo))
+
+    def violation(act: np.ndarray, rows: np.ndarray) -> float:
+        return float(
+            np.maximum(0.0, lo[rows] - act[rows] - tol[rows]).sum()
+            + np.maximum(0.0, act[rows] - hi[rows] - tol[rows]).sum()
+        )
+
+    for n, j in enumerate(cols.tolist()):
+        nz = np.flatnonzero(indices == j)
+        rows, coefs = rows_of_nz[nz], data[nz]
+        here = violation(activity, rows)
+        if here == 0.0 or abs(x[j] - value[n]) <= INTEGRALITY_TOLERANCE:
+            continue
+        other = np.floor(x[j]) if value[n] > x[j] else np.ceil(x[j])
+        if not phase.lb[j] <= other <= phase.ub[j]:
+            continue
+        trial = activity.copy()
+        np.add.at(trial, rows, coefs * (other - value[n]))
+        if violation(trial, rows) < here:
+            activity, value[n] = trial, other
+    if violation(activity, np.arange(len(lo))) > 0.0:
+        return None
+    return value
+
+
+def relative_gap(objective: float, bound: float) -> float:
+    """(objective − bound) / |objective| of a minimization (0 when within ABS_GAP)."""
+    diff = objective - bound
+    if diff <= ABS_GAP:
+        return 0.0
+    return diff / max(abs(objective), 1e-12)
+
+
+def fixed(phase: Phase, cols: np.ndarray, values: np.ndarray, name: str, basis) -> Phase:
+    """The phase as an LP with the integer columns ``cols`` fixed at ``values``."""
+    lb, ub = phase.lb.copy(), phase.ub.copy()
+    lb[cols] = values
+    ub[cols] = values
+    return replace(
+        phase,
+        name=name,
+        lb=lb,
+        ub=ub,
+        integer=np.zeros_like(phase.integer),
+        start=None,
+        basis=basis,
+        method=None,
+    )
+
+
+def solve_with_integers(
+    backend, mf: MatrixForm, phase: Phase, mip_rel_gap: float, duals: bool = True
+) -> tuple[Solution, Solution | None, list[Solution]]:
+    """Solve ``phase`` (integer columns in ``phase.integer``) as the module docstring says.
+
+    Returns the integer-feasible solution (its ``mip_gap`` set), the fixed-integer LP with duals
+    (None when there is none; it *is* the first when rounding succeeded) and every solve made.
+    ``duals=False`` skips step 4's fixed-integer LP. ``phase.start`` is offered to the MILP
+    when rounding found no incumbent; ``phase.basis`` restarts the relaxation.
+    """
+    solves: list[Solution] = []
+    relaxed = backend.solve(
+        mf,
+        replace(
+            phase, name=f"{phase.name}_relaxation", integer=np.zeros_like(phase.integer), start=None
+        ),
+    )
+    solves.append(relaxed)
+    if relaxed.status != "optimal":
+        # infeasible or unbounded relaxation: so is the MILP; a time limit: give up alike
+        if relaxed.status == "time_limit":
+            relaxed = replace(relaxed, status="time_limit_no_solution", x=None)
+        return relaxed, None, solves
+    cols = np.flatnonzero(phase.integer)
+    bound = relaxed.objective
+    values = round_integers(mf, phase, relaxed.x)
+    first: Solution | None = None
+    if values is not None:
+        first = backend.solve(
+            mf, fixed(phase, cols, values, f"{phase.name}_fixed_integers", relaxed.basis)
+        )
+        solves.append(first)
+        if first.status == "optimal":
+            gap = relative_gap(first.objective, bound)
+            if gap <= mip_rel_gap:
+                first = replace(first, mip_gap=gap)
+                return first, first, solves
+    incumbent = first.x if first is not None and first.has_solution else phase.start
+    mip = backend.solve(mf, replace(phase, start=incumbent, basis=None))
+    solves.append(mip)
+    if not mip.has_solution or not duals:
+        return mip, None, solves
+    values = np.round(mip.x[cols])
+    lp = backend.solve(
+        mf, fixed(phase, cols, values, f"{phase.name}_fixed_integers", relaxed.basis)
+    )
+    solves.append(lp)
+    return mip, (lp if lp.has_solution else None), solves
