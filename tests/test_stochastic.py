@@ -153,6 +153,7 @@ def test_mean_path_plan_that_runs_out_of_cash_gives_a_vss_lower_bound():
     assert any("runs out of cash in 1 of 2 scenarios (bust" in n for n in a.notes)
     # with the $250,000 supplied on the bust path (probability 0.5) and charged at face value:
     eev_outside = 50 * HOSTING_USD_PER_MW + 0.5 * 50 * BOOM_USD_PER_MW_YEAR - 0.5 * 250_000
-    assert a.eev_outside_money_usd == pytest.approx(eev_outside, rel=1e-9)
+    # to $1: the elastic phase caps the total gap with $0.10 of slack (optimizer/solve.py)
+    assert a.eev_outside_money_usd == pytest.approx(eev_outside, abs=1.0)
     rp = 100 * 0.5 * BOOM_USD_PER_MW_YEAR  # the stochastic plan builds nothing: no capex
-    assert a.vss_lower_bound_usd == pytest.approx(rp - eev_outside, rel=1e-9)
+    assert a.vss_lower_bound_usd == pytest.approx(rp - eev_outside, abs=1.0)
