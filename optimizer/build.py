@@ -54,13 +54,32 @@ class TermVector:
 
 @dataclass
 class Model:
-    """A built model: the PuLP problem, its columns in creation order, and index arrays."""
+    """A built model: its columns and rows as arrays (what every solver is given), index arrays
+    per family, and the same model as a PuLP problem on demand (``prob``).
+
+    ``var`` and ``row`` record names, bounds and (column, coefficient) pairs in flat lists;
+    ``prob`` turns them into ``LpVariable``/``LpConstraint`` objects with the same names, in the
+    same order, the first time it is asked for. Solving never needs it: creating ~100k PuLP
+    objects took two thirds of the build (0.55 s of 0.8 s at 50×120×50), and reading them back
+    into arrays another 0.07–0.16 s.
+    """
 
     index: ModelIndex
     relax: bool
     risk: RiskSpec | None = None
-    prob: pulp.LpProblem = field(default_factory=lambda: pulp.LpProblem("realloc", pulp.LpMaximize))
-    columns: list[pulp.LpVariable] = field(default_factory=list)
+    # columns in creation order
+    col_names: list[str] = field(default_factory=list)
+    col_lb: list[float] = field(default_factory=list)
+    col_ub: list[float] = field(default_factory=list)
+    col_integer: list[bool] = field(default_factory=list)
+    # rows in creation order (CSR): row i holds row_cols/row_coefs[row_start[i]:row_start[i+1]]
+    row_names: list[str] = field(default_factory=list)
+    row_start: list[int] = field(default_factory=lambda: [0])
+    row_cols: list[int] = field(default_factory=list)
+    row_coefs: list[float] = field(default_factory=list)
+    row_sense: list[int] = field(default_factory=list)
+    row_rhs: list[float] = field(default_factory=list)
+    objective: np.ndarray | None = None  # [n] value coefficients ($M), maximized
     # column indices per family (-1 where a variable does not exist)
     build: np.ndarray = None  # [S, T]
     cum_build: np.ndarray = None  # [S, T] (column of cumulative starts by month, capped at Tb)
@@ -78,6 +97,15 @@ class Model:
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
+    flow_cache: dict[tuple[int, int], dict[str, dict[int, float]]] = field(
+        default_factory=dict, repr=False
+    )
+    """``cash_flow_pairs`` by (month, scenario): asked by the value terms, the cash balance and
+    the cash-flow tables of the plan and the status quo."""
+
+    @property
+    def n_cols(self) -> int:
+        return len(self.col_names)
 
     def var(
         self,
@@ -86,19 +114,62 @@ class Model:
         up: float | None = None,
         cat: str = pulp.LpContinuous,
     ) -> int:
-        v = self.prob.add_variable(name, low, up, cat)
-        v.index = len(self.columns)
-        self.columns.append(v)
-        return v.index
+        """Add a column (``None`` bounds are infinite); return its index."""
+        self.col_names.append(name)
+        self.col_lb.append(-INF if low is None else float(low))
+        self.col_ub.append(INF if up is None else float(up))
+        self.col_integer.append(cat == pulp.LpInteger)
+        return len(self.col_names) - 1
 
     def row(self, family: str, key: tuple, pairs: dict[int, float], sense: int, rhs: float) -> None:
-        """Add one row named ``family_<key>`` from a {column: coefficient} dict."""
-        cols = self.columns
-        expr = pulp.LpAffineExpression([(cols[j], c) for j, c in pairs.items() if c != 0.0])
-        name = family + "_" + "_".join(str(k) for k in key)
-        self.prob.addConstraint(pulp.LpConstraint(expr, sense, name, rhs))
+        """Add one row named ``family_<key>`` from a {column: coefficient} dict (zero
+        coefficients are recorded here and dropped by ``to_matrix`` and ``prob``)."""
+        self.row_cols.extend(pairs)
+        self.row_coefs.extend(pairs.values())
+        self.row_start.append(len(self.row_cols))
+        self.row_sense.append(sense)
+        self.row_rhs.append(rhs)
+        self.row_names.append(family + "_" + "_".join(map(str, key)))
         self.row_family.append(family)
         self.row_key.append(key)
+
+    @property
+    def prob(self) -> pulp.LpProblem:
+        """The model as a PuLP problem (maximize value), built from the recorded columns and
+        rows the first time it is asked for: same names, bounds, coefficients and order."""
+        return self._pulp[0]
+
+    @property
+    def columns(self) -> list[pulp.LpVariable]:
+        """The PuLP problem's variables in column order (``columns[j].index == j``)."""
+        return self._pulp[1]
+
+    @functools.cached_property
+    def _pulp(self) -> tuple[pulp.LpProblem, list[pulp.LpVariable]]:
+        prob = pulp.LpProblem("realloc", pulp.LpMaximize)
+        cols = []
+        for j, name in enumerate(self.col_names):
+            lb, ub = self.col_lb[j], self.col_ub[j]
+            v = prob.add_variable(
+                name,
+                None if lb == -INF else lb,
+                None if ub == INF else ub,
+                pulp.LpInteger if self.col_integer[j] else pulp.LpContinuous,
+            )
+            v.index = j
+            cols.append(v)
+        start = self.row_start
+        for i, name in enumerate(self.row_names):
+            a, b = start[i], start[i + 1]
+            pairs = zip(self.row_cols[a:b], self.row_coefs[a:b], strict=True)
+            expr = pulp.LpAffineExpression([(cols[j], c) for j, c in pairs if c != 0.0])
+            prob.addConstraint(pulp.LpConstraint(expr, self.row_sense[i], name, self.row_rhs[i]))
+        if self.objective is not None:
+            nz = np.flatnonzero(self.objective)
+            prob.setObjective(
+                pulp.LpAffineExpression([(cols[j], float(self.objective[j])) for j in nz.tolist()])
+            )
+        return prob, cols
 
     @functools.cached_property
     def prepay_months(self) -> list[frozenset[int]]:
@@ -313,8 +384,12 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
     """Month t's cash flows by objective term, as {column: $M per unit}; signed as value.
 
     Shared by the cash balance (undiscounted) and the objective (discounted): one definition
-    of every flow, so cash and value cannot disagree.
+    of every flow, so cash and value cannot disagree. Computed once per (t, w) and kept in
+    ``m.flow_cache``: callers must not modify the dicts.
     """
+    cached = m.flow_cache.get((t, w))
+    if cached is not None:
+        return cached
     ix = m.index
     hours = float(ix.hours[t])
     terms: dict[str, dict[int, float]] = {name: {} for name in OBJECTIVE_TERMS}
@@ -353,6 +428,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
         if now >= 0 and now != before:
             _add(terms["capex_usd"], now, -rate)
             _add(terms["capex_usd"], before, rate)
+    m.flow_cache[(t, w)] = terms
     return terms
 
 
@@ -398,7 +474,7 @@ def objective_coefficients(m: Model, risk_weight: float) -> np.ndarray:
     re-solves the same rows with other λ). Without a risk spec, λ must be 0.
     """
     ix = m.index
-    coefs = np.zeros(len(m.columns))
+    coefs = np.zeros(m.n_cols)
     expected_weight = max(1.0 - risk_weight, EXPECTED_WEIGHT_FLOOR) if risk_weight else 1.0
     for name in OBJECTIVE_TERMS:
         for w, tv in enumerate(m.terms[name]):
@@ -413,11 +489,7 @@ def objective_coefficients(m: Model, risk_weight: float) -> np.ndarray:
 
 def add_objective(m: Model) -> None:
     """maximize (1 − λ)·Σ_ω π_ω V_ω + λ·CVaR_α (λ = 0 without a risk spec)."""
-    coefs = objective_coefficients(m, m.risk.risk_weight if m.risk else 0.0)
-    nz = np.flatnonzero(coefs)
-    m.prob.setObjective(
-        pulp.LpAffineExpression([(m.columns[j], float(coefs[j])) for j in nz.tolist()])
-    )
+    m.objective = objective_coefficients(m, m.risk.risk_weight if m.risk else 0.0)
 
 
 def collect_value_terms(m: Model) -> None:
@@ -433,14 +505,14 @@ def collect_value_terms(m: Model) -> None:
         acc: dict[str, dict[int, float]] = {name: {} for name in OBJECTIVE_TERMS}
         for t in range(ix.n_months):
             d = float(ix.discount[t])
-            flows = cash_flow_pairs(m, t, w)
-            for g in range(len(ix.groups)):
-                flows["mining_revenue_usd"][int(m.mine[w, g, t])] = (
-                    float(revenue[w, g, t]) / USD_PER_MUSD
-                )
-            flows["btc_sale_cost_usd"][int(m.sold[w, t])] = (
-                -phi * float(ix.btc_price_usd[w, t]) / USD_PER_MUSD
-            )
+            flows = dict(cash_flow_pairs(m, t, w))  # a copy: the pairs dicts are shared
+            flows["mining_revenue_usd"] = {
+                int(m.mine[w, g, t]): float(revenue[w, g, t]) / USD_PER_MUSD
+                for g in range(len(ix.groups))
+            }
+            flows["btc_sale_cost_usd"] = {
+                int(m.sold[w, t]): -phi * float(ix.btc_price_usd[w, t]) / USD_PER_MUSD
+            }
             for name, pairs in flows.items():
                 for col, coef in pairs.items():
                     _add(acc[name], col, d * coef)
