@@ -1,4 +1,4 @@
-"""Load a portfolio from an Excel workbook, and write one in the same layout.
+"""Load a portfolio from an Excel workbook (``inputs/excel_writer.py`` writes the same layout).
 
 One sheet per table, with the portfolio fields (models/portfolio.py) as column headers:
 
@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
-from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
@@ -603,130 +602,3 @@ def load_excel(path: Path | str) -> Portfolio:
         return Portfolio.model_validate(data)
     except ValidationError as e:
         raise from_validation_error(e, path, data, locate, Portfolio) from None
-
-
-# -- writing -----------------------------------------------------------------------------------
-
-
-def _check_name(kind: str, name: str, forbidden: str) -> None:
-    bad = [ch for ch in forbidden if ch in name]
-    if bad:
-        raise ValueError(
-            f"{kind} name {name!r} contains {bad[0]!r}, which the Excel layout uses as a "
-            "separator; rename it or keep this portfolio in YAML"
-        )
-
-
-def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
-    ws = wb.create_sheet(title)
-    ws.append([_plain(h) for h in header])  # power_prices headers are site names
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([_plain(v) for v in r])
-    for i, h in enumerate(header, start=1):
-        width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if r[i - 1] is not None])
-        ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
-    ws.freeze_panes = "A2"
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith("="):
-        return " " + v  # never let a name turn into a formula; the loader strips the space
-    return v
-
-
-def write_excel(portfolio: Portfolio, path: Path | str) -> Path:
-    """Write ``portfolio`` as a workbook in the layout :func:`load_excel` reads.
-
-    ``load_excel`` gives back the same portfolio, except that a market series given as one
-    number comes back as that number repeated for every month. Raises ``ValueError`` for
-    names the layout cannot hold (a site name with a comma, semicolon or colon).
-    """
-    path = Path(path)
-    p = portfolio
-    wb = openpyxl.Workbook()
-    wb.remove(wb.active)
-
-    _sheet(
-        wb,
-        "portfolio",
-        ["field", "value"],
-        [[f, getattr(p, f)] for f in PORTFOLIO_FIELDS],
-    )
-
-    site_rows = []
-    monthly: dict[str, list[float]] = {}
-    for s in p.sites:
-        _check_name("site", s.name, ",;:")
-        if s.name.strip() != s.name or s.name.lower() == "month":
-            raise ValueError(f"site name {s.name!r} cannot be a power_prices column name")
-        row = []
-        for col in SITE_COLUMNS:
-            v = getattr(s, col)
-            if col == POWER_PRICE and isinstance(v, list):
-                monthly[s.name] = v
-                v = None
-            row.append(v)
-        site_rows.append(row)
-    _sheet(wb, "sites", SITE_COLUMNS, site_rows)
-
-    fleet_rows = [
-        [s.name, *(getattr(g, c) for c in FLEET_COLUMNS[1:])] for s in p.sites for g in s.fleets
-    ]
-    _sheet(wb, "fleets", FLEET_COLUMNS, fleet_rows)
-
-    conv_rows = [
-        [s.name, *(getattr(s.conversion, c) for c in CONVERSION_COLUMNS[1:])]
-        for s in p.sites
-        if s.conversion is not None
-    ]
-    _sheet(wb, "conversions", CONVERSION_COLUMNS, conv_rows)
-
-    contract_rows = []
-    for c in p.contracts:
-        row = []
-        for col in CONTRACT_COLUMNS:
-            v = getattr(c, col)
-            if col == "eligible_sites":
-                v = ", ".join(v)
-            elif col == "signed_it_mw" and v is not None:
-                if not v:
-                    raise ValueError(
-                        f"contract {c.name!r} is signed with no sites in signed_it_mw; "
-                        "the Excel layout cannot hold that"
-                    )
-                v = "; ".join(
-                    f"{site}: {mw:g}" if mw == int(mw) else f"{site}: {mw!r}"
-                    for site, mw in v.items()
-                )
-            row.append(v)
-        contract_rows.append(row)
-    _sheet(wb, "contracts", CONTRACT_COLUMNS, contract_rows)
-
-    def series_rows(columns: dict[str, float | list[float]]) -> list[list[Any]]:
-        n = max([p.months] + [len(v) for v in columns.values() if isinstance(v, list)])
-        rows = []
-        for k in range(n):
-            row: list[Any] = [month_label(p.start_month, k)]
-            for v in columns.values():
-                if isinstance(v, list):
-                    row.append(v[k] if k < len(v) else None)
-                else:
-                    row.append(v if k < p.months else None)
-            rows.append(row)
-        return rows
-
-    market = {c: getattr(p.market, c) for c in MARKET_COLUMNS[1:]}
-    _sheet(wb, "market", MARKET_COLUMNS, series_rows(market))
-    if monthly:
-        _sheet(wb, "power_prices", ["month", *monthly], series_rows(dict(monthly)))
-
-    _sheet(
-        wb, "treasury", ["field", "value"], [[f, getattr(p.treasury, f)] for f in TREASURY_FIELDS]
-    )
-    wb.save(path)
-    return path
-
-
-__all__ = ["load_excel", "write_excel"]

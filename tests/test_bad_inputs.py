@@ -113,7 +113,7 @@ def test_formula_text_names_never_become_excel_formulas(tmp_path: Path) -> None:
     """A name like ``=cmd|' /C calc'!A0`` is valid text; every workbook realloc writes keeps it
     as text (a formula would run when the board opens the file)."""
     from inputs import load_portfolio
-    from inputs.excel_loader import write_excel
+    from inputs.excel_writer import write_excel
 
     case = next(c for c in VALID if "formula" in c["file"] and c["file"].endswith(".yaml"))
     p = load_portfolio(CORPUS / case["file"])

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from inputs import load_portfolio
 from inputs.examples import example_path
-from inputs.excel_loader import write_excel
+from inputs.excel_writer import write_excel
 from realloc.cli import main
 
 PLAN_FILES = [

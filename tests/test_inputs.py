@@ -20,7 +20,8 @@ import yaml
 
 from inputs import InputError, load_portfolio
 from inputs.examples import example_path
-from inputs.excel_loader import load_excel, write_excel
+from inputs.excel_loader import load_excel
+from inputs.excel_writer import write_excel
 from models import Portfolio
 
 CSV_NAME = "gigawatt_miner_market.csv"
