@@ -1,0 +1,87 @@
+"""verify() catches broken plan tables, family by family.
+
+tiny()'s plan (tests/helpers.py): site A (100 MW of grid) converts 50 MW in January and hosts
+contract H on it all year and mines with the other 50 MW, so every month plan.csv says mining
+50 MW, hosting 50 MW, constructing 0, ready_idle 0, unused 0. It sells 50 MW of its 100 MW of
+rigs in some month (at a resale price of 0 the month is a tie; the tests read it from
+rig_sales). Each test breaks one figure of a copy of the tables and expects the named check to
+fail by exactly that much.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from optimizer import plan_portfolio
+from optimizer.verify import verify
+from tests.helpers import tiny
+
+
+@pytest.fixture(scope="module")
+def planned():
+    p = tiny()
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    return p, r
+
+
+def check(planned, plan: pd.DataFrame | None = None) -> dict[str, float]:
+    p, r = planned
+    t = r.tables
+    v = verify(
+        p,
+        t.plan if plan is None else plan,
+        t.treasury,
+        t.conversions,
+        t.contracts,
+        t.rig_sales,
+        t.funding_gap,
+        r.value_usd,
+    )
+    return {c.family: c.max_violation for c in v.checks}
+
+
+def changed(planned, month: str, use: str, column: str, delta: float) -> pd.DataFrame:
+    plan = planned[1].tables.plan.copy()
+    at = (plan["month"] == month) & (plan["use"] == use)
+    assert at.sum() == 1
+    plan.loc[at, column] += delta
+    return plan
+
+
+def test_the_untouched_plan_passes(planned):
+    got = check(planned)
+    for family in ("site_power", "hosting_capacity", "plan_states_consistent", "fleet_limit"):
+        assert got[family] == 0.0
+
+
+def test_more_mining_than_the_grid_or_the_fleet_allows(planned):
+    # 60 MW more mining in June: 50 + 60 + 50 hosted = 160 MW drawn on a 100 MW grid, and
+    # 110 MW run on the rigs still owned then (100 MW less those sold by June)
+    sales = planned[1].tables.rig_sales
+    assert planned[1].tables.plan.query("use == 'unused'")["power_mw"].abs().max() < 1e-9
+    owned = 100.0 - sales.loc[sales["month"] <= "2026-06", "mw_sold"].sum()
+    got = check(planned, changed(planned, "2026-06", "mining", "power_mw", 60.0))
+    assert got["site_power"] == pytest.approx(60.0)
+    assert got["fleet_limit"] == pytest.approx(110.0 - owned)
+
+
+def test_hosting_more_than_is_ready(planned):
+    # 3 MW more hosted in March than the 50 MW ready: capacity and the idle row disagree by 3
+    got = check(planned, changed(planned, "2026-03", "hosting", "it_mw", 3.0))
+    assert got["hosting_capacity"] == pytest.approx(3.0)
+    assert got["plan_states_consistent"] == pytest.approx(3.0)
+
+
+def test_constructing_and_idle_rows_must_match_the_conversions(planned):
+    got = check(planned, changed(planned, "2026-09", "constructing", "it_mw", 2.5))
+    assert got["plan_states_consistent"] == pytest.approx(2.5)
+    got = check(planned, changed(planned, "2026-10", "ready_idle", "it_mw", -1.5))
+    assert got["plan_states_consistent"] == pytest.approx(1.5)
+
+
+def test_rows_of_unknown_sites_are_not_counted(planned):
+    plan = planned[1].tables.plan
+    stray = plan.iloc[:1].assign(site="Nowhere", power_mw=500.0)
+    assert check(planned, pd.concat([plan, stray], ignore_index=True)) == check(planned)
