@@ -10,14 +10,26 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
 
-_MUSD = FuncFormatter(lambda v, _pos: f"${v / 1e6:,.0f}M")
+if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn (0.3 s a deterministic plan
+    from matplotlib.figure import Figure  # and every CLI start would otherwise pay)
+
+
+def _musd():
+    """Axis labels in $M."""
+    from matplotlib.ticker import FuncFormatter
+
+    return FuncFormatter(lambda v, _pos: f"${v / 1e6:,.0f}M")
+
+
+def _figure(**kwargs) -> Figure:
+    from matplotlib.figure import Figure
+
+    return Figure(**kwargs)
 
 
 def expected_treasury(treasury: pd.DataFrame, scenario_values: pd.DataFrame | None) -> pd.DataFrame:
@@ -43,13 +55,15 @@ def write_stochastic_files(
 
 
 def _save(fig: Figure, path: Path) -> None:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
     FigureCanvasAgg(fig)
     # no timestamp in the PNG metadata: the same inputs give the same bytes
     fig.savefig(path, dpi=110, metadata={"Software": None})
 
 
 def _frontier_chart(frontier: pd.DataFrame, block: dict, path: Path) -> None:
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+    fig = _figure(figsize=(7.5, 4.8), layout="constrained")
     ax = fig.add_subplot()
     f = frontier.sort_values("risk_weight")
     ax.plot(f["cvar_usd"], f["expected_value_usd"], "-o", color="#1f5fa8", zorder=2)
@@ -85,15 +99,15 @@ def _frontier_chart(frontier: pd.DataFrame, block: dict, path: Path) -> None:
     ax.set_xlabel(f"CVaR {alpha:.0%}: mean value of the worst {1 - alpha:.0%} of paths")
     ax.margins(x=0.12, y=0.12)
     ax.set_ylabel("expected value")
-    ax.xaxis.set_major_formatter(_MUSD)
-    ax.yaxis.set_major_formatter(_MUSD)
+    ax.xaxis.set_major_formatter(_musd())
+    ax.yaxis.set_major_formatter(_musd())
     ax.set_title("Efficient frontier: expected value against downside (CVaR)")
     ax.grid(alpha=0.3)
     _save(fig, path)
 
 
 def _distribution_chart(values: pd.DataFrame, block: dict, path: Path) -> None:
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    fig = _figure(figsize=(7.5, 4.2), layout="constrained")
     ax = fig.add_subplot()
     plan, base = values["value_usd"], values["baseline_value_usd"]
     bins = np.histogram_bin_edges(pd.concat([plan, base]).dropna(), bins=min(30, len(values) + 1))
@@ -117,7 +131,7 @@ def _distribution_chart(values: pd.DataFrame, block: dict, path: Path) -> None:
     for key, label, color, style in marks:
         if block.get(key) is not None:
             ax.axvline(block[key], color=color, linestyle=style, label=f"{label} (plan)")
-    ax.xaxis.set_major_formatter(_MUSD)
+    ax.xaxis.set_major_formatter(_musd())
     ax.set_xlabel("value over the horizon (discounted)")
     ax.set_ylabel("probability")
     ax.set_title(f"Plan value across {len(values)} market paths")
