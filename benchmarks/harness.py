@@ -3,8 +3,9 @@
 The stages replay ``optimizer.pipeline.plan_portfolio`` step by step (same calls, same order)
 so each can be timed on its own, then write the plan files into a temporary folder. The
 reference is the value phase of the same model written to an MPS file and solved by raw
-``highspy`` (``readModel`` + ``run``, only ``run`` timed) in the same process, after realloc's
-stages, so both run on the same machine at the same moment.
+``highspy`` (``readModel`` + ``run``, only ``run`` timed) right after realloc's
+stages, so both run on the same machine at the same moment; the raw solve runs in a child
+process (``benchmarks/raw.py``) so that its peak memory is its own.
 """
 
 from __future__ import annotations
@@ -12,16 +13,17 @@ from __future__ import annotations
 import cProfile
 import gc
 import io
+import json
 import pstats
-import resource
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import highspy
 import numpy as np
 
+from benchmarks.raw import peak_rss_mb
 from benchmarks.synthetic import synthetic_portfolio
 from optimizer.build import build_model
 from optimizer.diagnose import structural_problems
@@ -34,12 +36,6 @@ from optimizer.solvers import make_backend
 from reports.plan_files import write_plan
 
 STAGES = ("load", "build", "to_matrix", "solve", "baseline", "extract", "verify", "write")
-
-
-def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, MB (Linux reports KiB)."""
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return rss / 1024 if sys.platform != "darwin" else rss / 2**20
 
 
 def write_mps(mf: MatrixForm, path: Path) -> None:
@@ -107,21 +103,16 @@ def write_mps(mf: MatrixForm, path: Path) -> None:
 
 
 def raw_highs_solve(mps: Path) -> dict:
-    """Solve the MPS file with raw highspy; only ``run()`` is timed."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.setOptionValue("mip_rel_gap", 1e-4)  # realloc's default
-    status = h.readModel(str(mps))
-    if status != highspy.HighsStatus.kOk:
-        raise RuntimeError(f"HiGHS could not read {mps}: {status}")
-    t0 = time.perf_counter()
-    h.run()
-    seconds = time.perf_counter() - t0
-    return {
-        "seconds": seconds,
-        "status": h.modelStatusToString(h.getModelStatus()),
-        "objective_musd": -float(h.getInfo().objective_function_value),
-    }
+    """Solve the MPS file with raw highspy in a child process (``benchmarks/raw.py``): the
+    seconds of ``run()``, status, objective and the child's peak RSS."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.raw", str(mps)],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def measure(sites: int, months: int, contracts: int, seed: int = 0, reference: bool = True):
@@ -242,7 +233,7 @@ def measure(sites: int, months: int, contracts: int, seed: int = 0, reference: b
 
 
 def profile(sites: int, months: int, contracts: int, seed: int = 0, top: int = 20) -> str:
-    """cProfile top-``top`` (cumulative) of build, to_matrix and extract for one size."""
+    """cProfile top-``top`` (cumulative) of build, to_matrix, extract and verify for one size."""
     portfolio = synthetic_portfolio(sites, months, contracts, seed)
     out = io.StringIO()
 
@@ -267,7 +258,13 @@ def profile(sites: int, months: int, contracts: int, seed: int = 0, top: int = 2
     run = solve_plan(model, mf, make_backend("highs"))
     prof = cProfile.Profile()
     prof.enable()
-    extract(model, run.plan)
+    tables = extract(model, run.plan)
     prof.disable()
     report("extract", prof)
+
+    prof = cProfile.Profile()
+    prof.enable()
+    verify_plan(portfolio, model, run.plan.x, tables)
+    prof.disable()
+    report("verify", prof)
     return out.getvalue()

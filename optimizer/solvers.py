@@ -147,6 +147,15 @@ def with_basic_rows(basis, n_cols: int, n_rows: int):
     return out
 
 
+def release(h: highspy.Highs) -> None:
+    """Free a finished solver's model, factorization and solution now. The ``Highs`` object is
+    kept in a reference cycle by its interrupt callback, so Python frees it only at its next
+    cyclic garbage collection: at 50×120×50 each phase's ~50 MB stayed until then, and peak
+    memory reached 420 MB instead of 230 MB."""
+    h.clearCallbacks()
+    h.clear()
+
+
 def run_interruptibly(h: highspy.Highs) -> None:
     """``h.run()`` in HiGHS's worker thread while this thread waits, so that Ctrl-C or SIGTERM
     (which the CLI turns into an exception) is handled within ~50 ms rather than when the
@@ -252,6 +261,8 @@ class HighsBackend:
         elif status == "time_limit":
             status = "time_limit_no_solution"
         gap = float(info.mip_gap) if is_mip and x is not None else None
+        detail = h.modelStatusToString(h.getModelStatus())
+        release(h)
         return Solution(
             phase.name,
             status,
@@ -260,7 +271,7 @@ class HighsBackend:
             row_dual,
             col_dual,
             time.perf_counter() - started,
-            h.modelStatusToString(h.getModelStatus()),
+            detail,
             gap,
             basis,
         )
