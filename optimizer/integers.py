@@ -155,7 +155,7 @@ def solve_with_integers(
         if first.status == "optimal":
             gap = relative_gap(first.objective, bound)
             if gap <= mip_rel_gap:
-                first = replace(first, mip_gap=gap)
+                first = solves[-1] = replace(first, mip_gap=gap)
                 return first, first, solves
     incumbent = first.x if first is not None and first.has_solution else phase.start
     mip = backend.solve(mf, replace(phase, start=incumbent, basis=None))

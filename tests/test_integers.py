@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizer import plan_portfolio
 from optimizer.build import build_model
 from optimizer.index import build_index
 from optimizer.integers import relative_gap, round_integers, solve_with_integers
@@ -100,6 +101,7 @@ def test_a_rounding_within_the_gap_is_accepted_without_a_milp():
     assert [s.phase for s in solves] == ["value_relaxation", "value_fixed_integers"]
     assert sol is lp and sol.objective == pytest.approx(-7.0)
     assert sol.mip_gap == pytest.approx(1 / 7)
+    assert solves[-1].mip_gap == pytest.approx(1 / 7)  # what the plan reports as its MIP gap
 
 
 def phases_of(portfolio) -> list[str]:
@@ -113,6 +115,7 @@ def test_a_met_minimum_is_rounded_and_not_branched():
     # commit anywhere in [0.5, 1.25]; rounding to 1 keeps both rows, so no MILP is solved
     names, run = phases_of(tiny(contracts__0__min_it_mw=40))
     assert names == ["value_relaxation", "value_fixed_integers", "keep_btc"]
+    assert run.plan.phases[1].mip_gap == 0.0  # the rounding reaches the relaxation's bound
     m = run.model
     assert run.plan.x[m.host[0]] == pytest.approx(50.0)
     assert run.plan.x[m.commit[0]] == 1.0
@@ -128,3 +131,8 @@ def test_an_unmet_minimum_falls_back_to_the_milp():
     assert run.plan.x[m.commit[0]] == 0.0
     # the fixed-integer LP has duals for the shadow prices
     assert run.plan.duals_from.row_dual is not None
+
+
+def test_the_plan_reports_its_mip_gap_only_with_integers():
+    assert plan_portfolio(tiny(contracts__0__min_it_mw=40)).mip_gap == 0.0
+    assert plan_portfolio(tiny()).mip_gap is None
