@@ -139,7 +139,8 @@ def solve_with_integers(
     )
     solves.append(relaxed)
     if relaxed.status != "optimal":
-        # infeasible or unbounded relaxation: so is the MILP; a time limit: give up alike
+        # an infeasible relaxation proves the MILP infeasible (unbounded: unbounded or
+        # infeasible, reported alike); a relaxation stopped by the time limit has no plan
         if relaxed.status == "time_limit":
             relaxed = replace(relaxed, status="time_limit_no_solution", x=None)
         return relaxed, None, solves
