@@ -135,23 +135,34 @@ class ModelIndex:
         if end <= T:
             return 0.0
         contract = self.portfolio.contracts[k]
-        r = self.portfolio.discount_rate_per_year
         last_price = float(self.power_price_usd_per_mwh[s, T - 1])
         total = 0.0
-        for t in range(max(T, int(self.contract_start[k])), end):
-            label = month_label(self.portfolio.start_month, t)
-            y, m = (int(p) for p in label.split("-"))
-            hours = 24 * calendar.monthrange(y, m)[1]
-            rate = _escalated_rate(
-                contract.rate_usd_per_kw_month,
-                contract.escalator_per_year,
-                t - int(self.contract_start[k]),
-            )
+        for rate, hours, discount in self._tail_months(k):
             net = 1000 * rate - 1000 * self.ai_opex_usd_per_kw_month[s]
             if not contract.power_pass_through:
                 net -= self.ai_pue[s] * last_price * hours
-            total += (1 + r) ** (-(t + 1) / 12) * net
+            total += discount * net
         return total / USD_PER_MUSD
+
+    def _tail_months(self, k: int) -> list[tuple[float, int, float]]:
+        """(rent, hours, discount factor) of contract k's months after the horizon,
+        computed once per contract (every eligible site asks)."""
+        cache = self.__dict__.setdefault("_tail_cache", {})
+        if k not in cache:
+            contract = self.portfolio.contracts[k]
+            r = self.portfolio.discount_rate_per_year
+            start = int(self.contract_start[k])
+            rows = []
+            for t in range(max(self.n_months, start), int(self.contract_end[k])):
+                label = month_label(self.portfolio.start_month, t)
+                y, m = (int(p) for p in label.split("-"))
+                rate = _escalated_rate(
+                    contract.rate_usd_per_kw_month, contract.escalator_per_year, t - start
+                )
+                hours = 24 * calendar.monthrange(y, m)[1]
+                rows.append((rate, hours, (1 + r) ** (-(t + 1) / 12)))
+            cache[k] = rows
+        return cache[k]
 
 
 def _escalated_rate(rate: float, escalator: float, months_since_start: int) -> float:
