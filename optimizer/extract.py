@@ -66,84 +66,109 @@ def scenario_values(m: Model, x: np.ndarray) -> np.ndarray:
     )
 
 
+def _clean_array(values: np.ndarray, digits: int) -> np.ndarray:
+    """``_clean`` of every element (Python's correctly rounded ``round``, as the scalar one)."""
+    out = np.array([round(v, digits) for v in np.asarray(values, dtype=float).tolist()])
+    out[np.abs(values) < EPS] = 0.0
+    return out + 0.0
+
+
 def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
+    """Power use per scenario, site and month: one row per fleet group mining, per contract
+    hosted (when above 1e-7 MW), constructing and ready-but-idle IT (conversion sites), and
+    unused grid. Built as arrays per kind of row, then put in (scenario, site, month, kind)
+    order; the figures are the same sums as a loop over every site and month would make."""
     ix = m.index
-    rows = []
-    W = len(ix.scenarios)
-    for w in range(W):
-        for s, site in enumerate(ix.sites):
-            mu, eta = ix.mining_pue[s], ix.ai_pue[s]
-            groups = np.flatnonzero(ix.group_site == s)
-            site_pairs = [i for i, (ps, _) in enumerate(ix.pairs) if ps == s]
-            lead = int(ix.lead_months[s])
-            for t, month in enumerate(ix.months):
-                used = 0.0
-                base = {"month": month, "site": site} | (
-                    {"scenario": ix.scenarios[w].name} if W > 1 else {}
+    W, S, T = len(ix.scenarios), len(ix.sites), ix.n_months
+    mu, eta = ix.mining_pue, ix.ai_pue
+    started = np.where(m.cum_build >= 0, x[np.maximum(m.cum_build, 0)], 0.0)  # [S, T]
+    lead = ix.lead_months.astype(int)
+    before = np.arange(T)[None, :] - lead[:, None]  # [S, T] month whose starts are ready now
+    ready_built = np.where(
+        before >= 0, np.take_along_axis(started, np.maximum(before, 0), axis=1), 0.0
+    )
+    ready = ix.existing_it_mw[:, None] + ready_built
+    constructing = started - ready_built
+    host_mw = x[m.host] if len(ix.pairs) else np.zeros(0)
+    hosted = np.zeros((S, T))
+    for i, (s, k) in enumerate(ix.pairs):  # in pair order, as the per-site sum
+        hosted[s] += np.where(ix.contract_active[k], host_mw[i], 0.0)
+    conv = np.zeros(S, dtype=bool)
+    conv[ix.conv_sites] = True
+    mining = mu[ix.group_site][None, :, None] * x[m.mine]  # [W, G, T] MW of grid
+    used = np.zeros((W, S, T))
+    for g in range(len(ix.groups)):  # in group order, as the per-site sum
+        used[:, ix.group_site[g], :] += mining[:, g, :]
+    used += np.where(conv[:, None], eta[:, None] * (constructing + ready), 0.0)[None]
+
+    parts = []  # (w, s, t, kind, order within kind, use, detail, power, it)
+    g_order = np.zeros(len(ix.groups), dtype=int)
+    for s in range(S):
+        g_order[ix.group_site == s] = np.arange(int((ix.group_site == s).sum()))
+    w_, g_, t_ = np.meshgrid(np.arange(W), np.arange(len(ix.groups)), np.arange(T), indexing="ij")
+    parts.append(
+        (
+            w_.ravel(),
+            ix.group_site[g_.ravel()],
+            t_.ravel(),
+            0,
+            g_order[g_.ravel()],
+            "mining",
+            np.asarray(ix.groups, dtype=object)[g_.ravel()],
+            mining.ravel(),
+            np.zeros(mining.size),
+        )
+    )
+    if len(ix.pairs):
+        site_of = np.array([s for s, _ in ix.pairs])
+        contract_of = np.array([k for _, k in ix.pairs])
+        shown = ix.contract_active[contract_of] & (host_mw[:, None] > EPS)  # [P, T]
+        i_, t_ = np.nonzero(shown)
+        for w in range(W):
+            parts.append(
+                (
+                    np.full(len(i_), w),
+                    site_of[i_],
+                    t_,
+                    1,
+                    i_,
+                    "hosting",
+                    np.asarray(ix.contracts, dtype=object)[contract_of[i_]],
+                    eta[site_of[i_]] * host_mw[i_],
+                    host_mw[i_],
                 )
-                for g in groups:
-                    mw = x[m.mine[w, g, t]]
-                    used += mu * mw
-                    rows.append(
-                        base
-                        | {
-                            "use": "mining",
-                            "detail": ix.groups[g],
-                            "power_mw": _clean(mu * mw, MW),
-                            "it_mw": 0.0,
-                        }
-                    )
-                started = x[m.cum(s, t)] if m.cum(s, t) >= 0 else 0.0
-                ready_built = x[m.cum(s, t - lead)] if m.cum(s, t - lead) >= 0 else 0.0
-                ready = ix.existing_it_mw[s] + ready_built
-                constructing = started - ready_built
-                hosted = 0.0
-                for i in site_pairs:
-                    k = ix.pairs[i][1]
-                    if ix.contract_active[k, t]:
-                        mw = x[m.host[i]]
-                        hosted += mw
-                        if mw > EPS:
-                            rows.append(
-                                base
-                                | {
-                                    "use": "hosting",
-                                    "detail": ix.contracts[k],
-                                    "power_mw": _clean(eta * mw, MW),
-                                    "it_mw": _clean(mw, MW),
-                                }
-                            )
-                if s in ix.conv_sites:
-                    idle = ready - hosted
-                    rows.append(
-                        base
-                        | {
-                            "use": "constructing",
-                            "detail": "",
-                            "power_mw": _clean(eta * constructing, MW),
-                            "it_mw": _clean(constructing, MW),
-                        }
-                    )
-                    rows.append(
-                        base
-                        | {
-                            "use": "ready_idle",
-                            "detail": "",
-                            "power_mw": _clean(eta * idle, MW),
-                            "it_mw": _clean(idle, MW),
-                        }
-                    )
-                    used += eta * (constructing + ready)
-                rows.append(
-                    base
-                    | {
-                        "use": "unused",
-                        "detail": "",
-                        "power_mw": _clean(ix.grid_mw[s] - used, MW),
-                        "it_mw": 0.0,
-                    }
-                )
-    return pd.DataFrame(rows)
+            )
+    s_c = np.flatnonzero(conv)
+    w_, s_, t_ = np.meshgrid(np.arange(W), s_c, np.arange(T), indexing="ij")
+    w_, s_, t_ = w_.ravel(), s_.ravel(), t_.ravel()
+    for kind, use, it in (
+        (2, "constructing", constructing[s_, t_]),
+        (3, "ready_idle", (ready - hosted)[s_, t_]),
+    ):
+        parts.append((w_, s_, t_, kind, np.zeros(len(w_), dtype=int), use, "", eta[s_] * it, it))
+    w_, s_, t_ = np.meshgrid(np.arange(W), np.arange(S), np.arange(T), indexing="ij")
+    w_, s_, t_ = w_.ravel(), s_.ravel(), t_.ravel()
+    unused = ix.grid_mw[s_] - used[w_, s_, t_]
+    parts.append((w_, s_, t_, 4, np.zeros(len(w_), dtype=int), "unused", "", unused, 0.0 * unused))
+
+    def cat(j: int, dtype=None) -> np.ndarray:
+        return np.concatenate(
+            [np.broadcast_to(np.asarray(p[j], dtype=dtype), (len(p[0]),)) for p in parts]
+        )
+
+    w, s, t = cat(0, int), cat(1, int), cat(2, int)
+    order = np.lexsort((cat(4, int), cat(3, int), t, s, w))
+    columns = {
+        "month": np.asarray(ix.months, dtype=object)[t[order]],
+        "site": np.asarray(ix.sites, dtype=object)[s[order]],
+    }
+    if W > 1:
+        columns["scenario"] = np.asarray([sc.name for sc in ix.scenarios], dtype=object)[w[order]]
+    columns["use"] = cat(5, object)[order]
+    columns["detail"] = cat(6, object)[order]
+    columns["power_mw"] = _clean_array(cat(7, float)[order], MW)
+    columns["it_mw"] = _clean_array(cat(8, float)[order], MW)
+    return pd.DataFrame(columns)
 
 
 def _treasury_table(m: Model, x: np.ndarray) -> pd.DataFrame:
