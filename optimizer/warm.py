@@ -106,21 +106,6 @@ LP_SCALE_STRATEGY = getattr(solvers, "LP_SCALE_STRATEGY", None)
 """HighsBackend's simplex scaling for LP phases, when solvers.py sets one (kept in step)."""
 
 
-def _with_basic_rows(basis, n_cols: int, n_rows: int):
-    """A caller's LP basis extended with basic rows up to ``n_rows`` (extra rows of this
-    phase), or None when it does not fit these columns and rows."""
-    extra = n_rows - len(basis.row_status)
-    if len(basis.col_status) != n_cols or extra < 0:
-        return None
-    if extra == 0:
-        return basis
-    out = highspy.HighsBasis()
-    out.col_status = list(basis.col_status)
-    out.row_status = list(basis.row_status) + [highspy.HighsBasisStatus.kBasic] * extra
-    out.valid = True
-    return out
-
-
 def _changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Indices where two arrays differ (infinities compare equal to themselves)."""
     return np.flatnonzero(~((a == b) | (np.isnan(a) & np.isnan(b))))
@@ -248,7 +233,7 @@ class WarmHighsBackend(HighsBackend):
             given = getattr(phase, "basis", None)  # Phase.basis, when solvers.py has it
             fitted = None
             if given is not None and not phase.method:
-                fitted = _with_basic_rows(given, len(a.cost), a.n_rows)
+                fitted = solvers.with_basic_rows(given, len(a.cost), a.n_rows)
             if fitted is not None:
                 h.setBasis(fitted)
             else:
