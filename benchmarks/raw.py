@@ -16,6 +16,8 @@ from pathlib import Path
 
 import highspy
 
+from optimizer.solvers import new_highs
+
 
 def peak_rss_mb() -> float:
     """This process's peak resident set, MB: Linux's VmHWM (the high-water mark of this program's
@@ -32,8 +34,7 @@ def peak_rss_mb() -> float:
 
 def raw_highs_solve(mps: str) -> dict:
     """Solve the MPS file with raw highspy at realloc's MIP gap; only ``run()`` is timed."""
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
+    h = new_highs()
     h.setOptionValue("mip_rel_gap", 1e-4)  # realloc's default
     status = h.readModel(str(mps))
     if status != highspy.HighsStatus.kOk:

@@ -6,6 +6,8 @@ on which line the offending field sits.
 
 from __future__ import annotations
 
+import re
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,11 @@ front is quicker than parsing it (YAML reads at about 1 MB/s)."""
 MAX_YAML_NODES = 2_000_000
 """Most values a YAML document may expand to through aliases (``*name``); a few lines of nested
 aliases can otherwise stand for billions of values."""
+
+MAX_YAML_DEPTH = 64
+"""Deepest nesting of lists and mappings a file may have. A portfolio nests about 5 levels; this
+limit is realloc's own and lies far below any YAML parser's, so a file nested thousands deep is
+refused with realloc's message whatever the PyYAML or libyaml version."""
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~6x faster
 
@@ -66,6 +73,7 @@ def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | No
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
         raise InputError(f"line {line}: holds a NUL byte; is this a text file?", path)
+    _check_depth(text, path)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -76,14 +84,50 @@ def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | No
     except yaml.YAMLError as e:
         raise _yaml_error(e, path) from None
     except RecursionError:
-        raise InputError(
-            "the YAML is nested too deeply to read (thousands of levels of [ or {); "
-            "check the brackets",
-            path,
-        ) from None
+        raise _too_deep(path, 1) from None
     finally:
         loader.dispose()
     return data, node
+
+
+def _too_deep(path: Path, line: int) -> InputError:
+    return InputError(
+        f"line {line}: the YAML is nested too deeply to read (more than {MAX_YAML_DEPTH} levels "
+        "of [ or { or indentation); check the brackets and the indentation",
+        path,
+    )
+
+
+def _check_depth(text: str, path: Path) -> None:
+    """Refuse text nested deeper than :data:`MAX_YAML_DEPTH`, before any parser sees it.
+
+    An upper bound of the real depth, computed on each line with its quoted strings and
+    comment taken out: the open flow brackets (``[``/``{``) plus the block levels (one per
+    deeper indentation on the stack of open indents). It may count a bracket inside a plain
+    scalar, which a portfolio never holds in the thousands; it never counts less than the
+    parser would nest.
+    """
+    flow, indents = 0, [-1]
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = _QUOTED_OR_COMMENT.sub("", raw)
+        stripped = line.lstrip(" ")
+        if stripped and flow == 0:
+            indent = len(line) - len(stripped)
+            while indent < indents[-1]:
+                indents.pop()
+            if indent > indents[-1]:
+                indents.append(indent)
+        steps = [_BRACKET_STEP[b] for b in _BRACKETS.findall(line)]
+        deepest = max(accumulate(steps, initial=flow))
+        flow = max(0, flow + sum(steps))
+        depth = len(indents) - 1 + deepest + stripped.count("- ")
+        if depth > MAX_YAML_DEPTH:
+            raise _too_deep(path, number)
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+_QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
 
 
 def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
@@ -310,8 +354,4 @@ def load_yaml(path: Path | str) -> Portfolio:
             e, path, data, lambda loc: _node_line(node, loc), Portfolio
         ) from None
     except RecursionError:
-        raise InputError(
-            "the YAML is nested too deeply to read (thousands of levels of [ or {); "
-            "check the brackets",
-            path,
-        ) from None
+        raise _too_deep(path, 1) from None

@@ -147,6 +147,27 @@ def with_basic_rows(basis, n_cols: int, n_rows: int):
     return out
 
 
+class QuietHighs(highspy.Highs):
+    """``highspy.Highs`` that prints nothing, from its construction on.
+
+    From highspy 1.16 the constructor logs HiGHS's banner (``Running HiGHS …``) on stdout while
+    it enables the callbacks, before a caller can set ``output_flag``; a plan's stdout and every
+    sweep worker's would carry it. Turning the flag off first thing in ``enableCallbacks`` (the
+    step that logs) silences it with every highspy version: older ones never log there.
+    """
+
+    def enableCallbacks(self):
+        self.setOptionValue("output_flag", False)
+        return super().enableCallbacks()
+
+
+def new_highs() -> QuietHighs:
+    """A silent HiGHS instance (``output_flag`` off before anything can log)."""
+    h = QuietHighs()
+    h.setOptionValue("output_flag", False)  # also when the constructor did not enable callbacks
+    return h
+
+
 def release(h: highspy.Highs) -> None:
     """Free a finished solver's model, factorization and solution now. The ``Highs`` object is
     kept in a reference cycle by its interrupt callback, so Python frees it only at its next
@@ -182,7 +203,7 @@ class HighsBackend:
 
     @staticmethod
     def version() -> str:
-        h = highspy.Highs()
+        h = new_highs()
         return f"HiGHS {h.versionMajor()}.{h.versionMinor()}.{h.versionPatch()}"
 
     def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
@@ -222,8 +243,7 @@ class HighsBackend:
                 highspy.HighsVarType.kInteger if i else highspy.HighsVarType.kContinuous
                 for i in phase.integer
             ]
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         h.setOptionValue("mip_rel_gap", self.options.mip_rel_gap)
         if self.options.time_limit_s:
             h.setOptionValue("time_limit", float(self.options.time_limit_s))

@@ -37,6 +37,7 @@ from optimizer.solvers import (
     SolverOptions,
     _highs_status,
     clean_bounds,
+    new_highs,
     run_interruptibly,
     scaled_costs,
 )
@@ -151,8 +152,7 @@ class WarmHighsBackend(HighsBackend):
         self._seen.clear()
 
     def _new_highs(self) -> highspy.Highs:
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
+        h = new_highs()
         h.setOptionValue("mip_rel_gap", self.options.mip_rel_gap)
         return h
 
