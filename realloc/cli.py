@@ -1,7 +1,8 @@
 """The ``realloc`` command line: thin commands over the library API.
 
 Exit codes: 0 done, 2 bad input, 3 plan unfunded or infeasible (the diagnosis is still written),
-1 internal error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. Tracebacks never
+4 the time limit struck before any plan was found, 1 internal error, 130 interrupted by Ctrl-C
+(SIGINT), 143 stopped by SIGTERM. Tracebacks never
 reach the user (set REALLOC_DEBUG=1 to see them).
 """
 
@@ -18,8 +19,11 @@ from pathlib import Path
 
 import click
 
+from realloc.options import MIP_GAP, PATHS, SHARE_OPEN, TIME_LIMIT, WEIGHT, frontier_weights
+
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
+EXIT_NO_PLAN_IN_TIME = 4
 
 
 def _say(msg: str) -> None:
@@ -108,10 +112,15 @@ def main() -> None:
     help="LP/MILP solver.",
 )
 @click.option("--relax", is_flag=True, help="Drop all-or-nothing minimum commitments (pure LP).")
-@click.option("--time-limit", type=float, default=None, help="Solver time limit per phase, s.")
+@click.option(
+    "--time-limit",
+    type=TIME_LIMIT,
+    default=None,
+    help="Solver time limit per phase, s (above 0; omit for none).",
+)
 @click.option(
     "--mip-gap",
-    type=float,
+    type=MIP_GAP,
     default=1e-4,
     show_default=True,
     help="Relative MIP gap accepted as optimal.",
@@ -138,7 +147,7 @@ def main() -> None:
 )
 @click.option(
     "--paths",
-    type=click.IntRange(min=1),
+    type=PATHS,
     default=50,
     show_default=True,
     help="Monte Carlo paths drawn from the forecast spec (--stochastic).",
@@ -152,22 +161,24 @@ def main() -> None:
 )
 @click.option(
     "--cvar-alpha",
-    type=click.FloatRange(min=0, max=1, min_open=True, max_open=True),
+    type=SHARE_OPEN,
     default=0.95,
     show_default=True,
     help="CVaR level: CVaR is the mean value of the worst 1 − alpha of paths.",
 )
 @click.option(
     "--risk-weight",
-    type=click.FloatRange(min=0, max=1),
+    type=WEIGHT,
     default=0.0,
     show_default=True,
     help="λ in (1 − λ)·E[V] + λ·CVaR: 0 maximizes expected value, 1 protects the downside.",
 )
 @click.option(
     "--frontier",
+    "frontier",
     default="0,0.25,0.5,0.75,1",
     show_default=True,
+    callback=lambda ctx, param, value: frontier_weights(value),
     help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
 @handle_errors
@@ -185,7 +196,7 @@ def plan(
     scenarios_file: Path | None,
     cvar_alpha: float,
     risk_weight: float,
-    frontier: str,
+    frontier: tuple[float, ...],
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -200,6 +211,7 @@ def plan(
     from inputs import load_portfolio
     from inputs.examples import example_path
 
+    _check_stochastic_options(click.get_current_context(), stochastic, scenarios_file)
     started = time.perf_counter()
     path = portfolio or example_path()
     _say(f"loading {path}")
@@ -245,6 +257,44 @@ def plan(
     _finish(result, out_dir, report, started)
 
 
+STOCHASTIC_ONLY = {
+    "paths": "--paths",
+    "cvar_alpha": "--cvar-alpha",
+    "risk_weight": "--risk-weight",
+    "frontier": "--frontier",
+}
+"""Options that only shape a plan over many market paths (--stochastic or --scenarios)."""
+
+
+def _check_stochastic_options(ctx: click.Context, stochastic: bool, scenarios_file) -> None:
+    """Refuse stochastic-only options on a deterministic plan, and --paths or --forecast with
+    --scenarios: each would be ignored without a word, and the user would believe the plan
+    holds a risk weight or a path count that it does not."""
+    given = [
+        flag
+        for name, flag in STOCHASTIC_ONLY.items()
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if given and not stochastic and scenarios_file is None:
+        raise click.UsageError(
+            f"{', '.join(given)} {'only applies' if len(given) == 1 else 'only apply'} to a "
+            "plan over market paths; add --stochastic "
+            "(or --scenarios FILE), or drop them"
+        )
+    if scenarios_file is not None:
+        ignored = [
+            flag
+            for name, flag in (("paths", "--paths"), ("forecast_spec", "--forecast"))
+            if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+        ]
+        if ignored:
+            raise click.UsageError(
+                f"{' and '.join(ignored)} {'draws' if len(ignored) == 1 else 'draw'} market paths "
+                "from a forecast spec, but "
+                "--scenarios gives the paths itself; drop one or the other"
+            )
+
+
 def _finish(result, out_dir: Path, report: bool, started: float) -> None:
     """Board report when asked, the one-line outcome, the diagnosis, and the exit code."""
     if report:
@@ -276,23 +326,8 @@ def _finish(result, out_dir: Path, report: bool, started: float) -> None:
         _say(line)
     if result.status in ("unfunded", "infeasible"):
         sys.exit(EXIT_UNFUNDED)
-
-
-def _frontier_weights(text: str) -> tuple[float, ...]:
-    if text.strip().lower() == "none":
-        return ()
-    try:
-        weights = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise click.BadParameter(
-            f"{text!r}: give comma-separated numbers in [0, 1], e.g. 0,0.5,1",
-            param_hint="--frontier",
-        ) from None
-    if any(not 0 <= w <= 1 for w in weights):
-        raise click.BadParameter(
-            f"{text!r}: every weight must lie in [0, 1]", param_hint="--frontier"
-        )
-    return weights
+    if result.tables is None:  # the time limit struck before the solver found any plan
+        sys.exit(EXIT_NO_PLAN_IN_TIME)
 
 
 def _plan_stochastic(
@@ -303,7 +338,7 @@ def _plan_stochastic(
     paths: int,
     cvar_alpha: float,
     risk_weight: float,
-    frontier: str,
+    frontier: tuple[float, ...],
     solver: str,
     relax: bool,
     time_limit: float | None,
@@ -319,7 +354,7 @@ def _plan_stochastic(
     from models.scenarios import RiskSpec
     from optimizer import SolverOptions, analyse, plan_portfolio
 
-    weights = _frontier_weights(frontier)
+    weights = frontier
     if scenarios_file is not None:
         scenarios = load_market_scenarios(scenarios_file, p)
         _say(f"{len(scenarios)} market scenarios from {scenarios_file}")

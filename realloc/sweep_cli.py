@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from realloc.options import FINITE, MIP_GAP, NON_NEGATIVE, POSITIVE, TIME_LIMIT, WORKERS
+
 EXIT_BAD_INPUT = 2
 EXIT_NO_PLAN = 3
 
@@ -97,13 +99,16 @@ class _Interrupts:
 def _solver_options(f):
     f = click.option(
         "--mip-gap",
-        type=float,
+        type=MIP_GAP,
         default=1e-4,
         show_default=True,
         help="Relative MIP gap accepted as optimal.",
     )(f)
     f = click.option(
-        "--time-limit", type=float, default=None, help="Solver time limit per phase, s."
+        "--time-limit",
+        type=TIME_LIMIT,
+        default=None,
+        help="Solver time limit per phase, s (above 0; omit for none).",
     )(f)
     f = click.option(
         "--relax", is_flag=True, help="Drop all-or-nothing minimum commitments (pure LP)."
@@ -130,7 +135,7 @@ def _solver_options(f):
 )
 @click.option(
     "--workers",
-    type=click.IntRange(min=1),
+    type=WORKERS,
     default=None,
     help="Worker processes (default: one per CPU; ignored with --scheduler).",
 )
@@ -379,18 +384,18 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
     help="Bisect a multiplier of the field (default for series and [*] paths) or the "
     "field's value (default for single numbers).",
 )
-@click.option("--lo", type=float, default=None, help="Low end (default: ×0.25 or half the value).")
-@click.option("--hi", type=float, default=None, help="High end (default: ×2 or 1.5× the value).")
+@click.option("--lo", type=FINITE, default=None, help="Low end (default: ×0.25 or half the value).")
+@click.option("--hi", type=FINITE, default=None, help="High end (default: ×2 or 1.5× the value).")
 @click.option(
     "--tol",
-    type=float,
+    type=POSITIVE,
     default=None,
     help="Stop when the bracket is this narrow (default: (hi − lo) / 1000).",
 )
 @click.option(
     "--threshold",
     "threshold_mw",
-    type=float,
+    type=NON_NEGATIVE,
     default=0.1,
     show_default=True,
     help="IT MW above which the site counts as converting.",

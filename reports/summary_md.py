@@ -114,6 +114,13 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     lines = [f"# {p.name}: reallocation plan", ""]
     lines.append(f"Horizon {p.start_month}, {p.months} months. Status: **{result.status}**.")
     lines.append("")
+    if result.relaxed:  # said first: a relaxed plan may serve a contract below its minimum
+        lines += [
+            "**Relaxed plan (--relax):** all-or-nothing minimum commitments (contracts' "
+            "`min_it_mw`) were dropped, so contracts may be served below their minimum; "
+            "rerun without --relax for a plan that honours them.",
+            "",
+        ]
     lines += [*(f"> {d}" for d in result.diagnosis), ""] if result.diagnosis else []
     t = result.tables
     if t is None:
