@@ -94,7 +94,7 @@ def load_market_scenarios(path: Path | str, portfolio: Portfolio) -> list[Market
     for i, sc in enumerate(scenario_set.scenarios):
         for field in ("btc_price_usd", "hashprice_usd_per_ph_day"):
             series = getattr(sc.market, field)
-            if isinstance(series, list) and len(series) < portfolio.months:
+            if isinstance(series, list) and len(series) != portfolio.months:
                 line = " (" + _node_line(node, ("scenarios", i, "market", field)) + ")"
                 raise InputError(
                     f"scenario {sc.name!r}: market.{field} has {len(series)} months{line} but "

@@ -38,6 +38,13 @@ class OverrideError(ValueError):
     """A path or an override that does not fit the portfolio (the caller adds file and line)."""
 
 
+TABLE_COLUMNS = frozenset({"id", "name", "group", "status", "reason", "key"})
+"""Columns of a sweep's scenario table that are not parameters. A variant that sets the
+portfolio's ``name`` would otherwise give a second ``name`` column, and the sweep solved every
+scenario only to fail writing the table (``Duplicate column names``); its column is
+``name:set``."""
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a path: a field (``key``) or a selection in brackets (``select``)."""
@@ -59,8 +66,11 @@ class Override:
 
     @property
     def column(self) -> str:
-        """Column name of this override's parameter in result tables (``path`` or ``path:op``)."""
-        return self.path if self.op == "set" else f"{self.path}:{self.op}"
+        """Column name of this override's parameter in result tables (``path`` or ``path:op``;
+        ``path:set`` when the path is the name of one of the table's own columns)."""
+        if self.op == "set" and self.path not in TABLE_COLUMNS:
+            return self.path
+        return f"{self.path}:{self.op}"
 
     def label(self) -> str:
         """Short text of the change, e.g. ``×0.7``, ``+5`` or ``110``."""

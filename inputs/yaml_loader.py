@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from itertools import accumulate
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import yaml
@@ -32,7 +32,57 @@ MAX_YAML_DEPTH = 64
 limit is realloc's own and lies far below any YAML parser's, so a file nested thousands deep is
 refused with realloc's message whatever the PyYAML or libyaml version."""
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~6x faster
+MAX_NUMBER_DIGITS = 100
+"""Longest integer read from YAML, in digits. No field takes a number near this long (the
+largest, a seed, has 19); Python refuses to read integers past 4,300 digits, which used to end
+in an internal error instead of a message."""
+
+_INT, _FLOAT = "tag:yaml.org,2002:int", "tag:yaml.org,2002:float"
+_DECIMAL_INT = re.compile(r"^[-+]?[0-9][0-9_]*$")
+_DECIMAL_FLOAT = re.compile(
+    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|\.[0-9][0-9_]*(?:[eE][-+][0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)"
+    r"|\.(?:nan|NaN|NAN))$"
+)
+
+
+class _NumberTooLong(yaml.constructor.ConstructorError):
+    """An integer of more than :data:`MAX_NUMBER_DIGITS` digits."""
+
+
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present: ~6x faster
+    """``safe_load``'s loader, reading numbers as written in decimal.
+
+    YAML 1.1 (PyYAML's dialect) reads ``1:30`` as 90 (base 60), ``012`` as 10 (octal) and
+    ``0x1F`` as 31: a ``lead_months: 1:30`` became a 90-month lead time without a word. Here an
+    integer is decimal digits (``_`` allowed as a separator, ``012`` is twelve) and a float is
+    decimal with a point (or ``.inf``/``.nan``, which validation refuses); anything else stays
+    text, so validation says "expected a number" and names the line.
+    """
+
+    yaml_implicit_resolvers: ClassVar[dict] = {
+        first: [(tag, rx) for tag, rx in resolvers if tag not in (_INT, _FLOAT)]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_decimal_int(self, node: yaml.ScalarNode) -> int:
+        text = self.construct_scalar(node).replace("_", "")
+        digits = len(text.lstrip("+-"))
+        if digits > MAX_NUMBER_DIGITS:
+            raise _NumberTooLong(
+                None,
+                None,
+                f"a number of {digits:,} digits ({text[:12]}...) is far outside the range of "
+                "every field; check the value",
+                node.start_mark,
+            )
+        return int(text)
+
+
+_Loader.add_implicit_resolver(_INT, _DECIMAL_INT, list("-+0123456789"))
+_Loader.add_implicit_resolver(_FLOAT, _DECIMAL_FLOAT, list("-+0123456789."))
+_Loader.add_constructor(_INT, _Loader.construct_decimal_int)
 
 
 def check_input_file(path: Path, kind: str = "portfolio") -> None:
@@ -134,6 +184,8 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
     problem = getattr(e, "problem", None) or str(e)
+    if isinstance(e, _NumberTooLong):
+        return InputError(f"{where}{problem}", path)
     if "unhashable" in problem:
         return InputError(
             f"{where}a list or mapping is used as a key; keys must be plain words "

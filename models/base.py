@@ -23,7 +23,11 @@ from pydantic import (
     field_validator,
 )
 
-MONTH_PATTERN = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+MONTH_PATTERN = re.compile(r"^([0-9]{4})-(0[1-9]|1[0-2])$")
+"""``YYYY-MM`` in ASCII digits: ``\\d`` would also take ``２０２６`` or Arabic-Indic digits, which
+Python's ``int`` then reads as 2026, so a month no spreadsheet or CSV would match got through."""
+_NUMBER_TEXT = re.compile(r"^\s*[-+]?([0-9][0-9_]*)?(\.[0-9_]*)?([eE][-+]?[0-9]+)?\s*$", re.ASCII)
+"""A number written as text, ASCII digits only (``float`` alone would read ``１２``)."""
 
 
 class Frozen(BaseModel):
@@ -123,6 +127,8 @@ def _series_values(value: object, max_value: float) -> float | list[float]:
     message (not one error per member of ``float | list[float]``)."""
     if isinstance(value, str):
         try:
+            if not _NUMBER_TEXT.match(value):
+                raise ValueError(value)
             value = float(value)
         except ValueError:
             raise ValueError(

@@ -509,18 +509,49 @@ class BreakevenGroup(Frozen):
     """Grid MW per MW of ASIC wall power at the site."""
 
 
-def fleet_groups(portfolio: Portfolio) -> list[BreakevenGroup]:
-    """Every fleet group of a portfolio with its site's power price and mining PUE."""
+def fleet_groups(
+    portfolio: Portfolio, start_month: str | None = None, months: int | None = None
+) -> list[BreakevenGroup]:
+    """Every fleet group of a portfolio with its site's power price and mining PUE.
+
+    With ``start_month`` and ``months`` (a forecast's), a monthly power price is laid on those
+    calendar months: the forecast need not start or end with the portfolio, and a breakeven
+    table needs a price in every month, so a month before the portfolio's first takes its
+    first price and a month after its last takes its last (:func:`unpriced_months` counts
+    them, so the caller can say so).
+    """
     return [
         BreakevenGroup(
             name=g.name,
             efficiency_j_per_th=g.efficiency_j_per_th,
-            power_price_usd_per_mwh=s.power_price_usd_per_mwh,
+            power_price_usd_per_mwh=_on_months(
+                s.power_price_usd_per_mwh, portfolio.start_month, start_month, months
+            ),
             pue=s.mining_pue,
         )
         for s in portfolio.sites
         for g in s.fleets
     ]
+
+
+def _on_months(
+    series: float | list[float], own_start: str, start_month: str | None, months: int | None
+) -> float | list[float]:
+    if not isinstance(series, list) or start_month is None or months is None:
+        return series
+    offset = month_index(own_start, start_month)
+    return [series[min(max(offset + t, 0), len(series) - 1)] for t in range(months)]
+
+
+def unpriced_months(portfolio: Portfolio, start_month: str, months: int) -> tuple[int, int]:
+    """Months of a forecast (``start_month``, ``months``) before and after the portfolio's
+    monthly power prices; (0, 0) when every fleet's site has one price for all months."""
+    if not any(isinstance(s.power_price_usd_per_mwh, list) for s in portfolio.sites if s.fleets):
+        return 0, 0
+    offset = month_index(portfolio.start_month, start_month)
+    before = min(max(-offset, 0), months)
+    after = min(max(offset + months - portfolio.months, 0), months)
+    return before, after
 
 
 @dataclass(frozen=True)

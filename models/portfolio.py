@@ -245,6 +245,32 @@ class Portfolio(Frozen):
         """The site called ``name``."""
         return next(s for s in self.sites if s.name == name)
 
+    def unservable_contracts(self) -> list[str]:
+        """A sentence for each offered contract that none of its eligible sites can host.
+
+        The rule: such a contract is valid input and is declined (it cannot be served where
+        no IT load can be hosted: no conversion section, or max_it_mw 0). It is not refused,
+        because a what-if that sets a site's max_it_mw to 0 must still plan; but the commands
+        say so, so that a declined contract is not read as one weighed and found wanting.
+        """
+        notes = []
+        for c in self.contracts:
+            if c.signed:  # its MW are inputs, checked against each site's conversion
+                continue
+            sites = [self.site(name) for name in c.eligible_sites]
+            if any(s.conversion is not None and s.conversion.max_it_mw > 0 for s in sites):
+                continue
+            why = [
+                f"{s.name!r} ({'no conversion section' if s.conversion is None else 'max_it_mw 0'})"
+                for s in sites
+            ]
+            notes.append(
+                f"contract {c.name!r} is eligible only at {', '.join(why)}, where no IT load "
+                "can be hosted, so it is declined; add a site with a conversion section "
+                "(max_it_mw above 0) to its eligible_sites if it should be weighed"
+            )
+        return notes
+
 
 def _unique(kind: str, names: list[str], loc) -> None:
     seen: set[str] = set()
@@ -255,11 +281,18 @@ def _unique(kind: str, names: list[str], loc) -> None:
 
 
 def _covers(loc: tuple, series: float | list[float], months: int) -> None:
-    if isinstance(series, list) and len(series) < months:
+    """A list must hold exactly one value per month: a shorter one leaves months unpriced, and
+    a longer one was cut silently, which hides a series meant for another start or horizon."""
+    if isinstance(series, list) and len(series) != months:
+        fix = (
+            "drop the extra values (or raise months)"
+            if len(series) > months
+            else "give one value per month"
+        )
         raise FieldError(
             loc,
             f"has {len(series)} values but the horizon has {months} months; "
-            "give one value per month or a single number",
+            f"{fix}, or give a single number for every month",
         )
 
 

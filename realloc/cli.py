@@ -216,6 +216,8 @@ def plan(
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
+    for note in p.unservable_contracts():
+        _say(f"note: {note}")
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
@@ -422,13 +424,34 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
     from inputs import load_portfolio
     from inputs.examples import example_path
     from inputs.forecast_loader import load_forecast_spec
-    from models.forecast import fleet_groups, generate, group_breakeven, halving_months
+    from models.base import month_label
+    from models.forecast import (
+        fleet_groups,
+        generate,
+        group_breakeven,
+        halving_months,
+        unpriced_months,
+    )
     from reports.forecast_report import write_forecast
 
     s = load_forecast_spec(spec)
     _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
-    groups = fleet_groups(load_portfolio(portfolio or example_path()))
+    source = portfolio or example_path()
+    p = load_portfolio(source)
+    groups = fleet_groups(p, s.start_month, s.months)
+    before, after = unpriced_months(p, s.start_month, s.months)
+    if groups and (before or after):
+        first, last = p.start_month, month_label(p.start_month, p.months - 1)
+        held = [
+            f"the {before} month(s) before at the first month's price ({first})" if before else "",
+            f"the {after} month(s) after at the last month's price ({last})" if after else "",
+        ]
+        _say(
+            f"note: the monthly power prices of {source} run {first} to {last}; breakeven.csv "
+            f"prices {' and '.join(h for h in held if h)} (give --portfolio one covering the "
+            "forecast's months for month-by-month prices)"
+        )
     files = write_forecast(frame, out_dir, groups)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
     halvings = halving_months(frame)
@@ -520,6 +543,8 @@ def validate(portfolio: Path) -> None:
     from inputs import load_portfolio
 
     p = load_portfolio(portfolio)
+    for note in p.unservable_contracts():
+        _say(f"note: {note}")
     click.echo(
         f"{portfolio}: ok ({p.name}: {len(p.sites)} sites, "
         f"{sum(len(s.fleets) for s in p.sites)} fleet groups, {len(p.contracts)} contracts, "

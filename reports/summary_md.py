@@ -121,6 +121,9 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
             "rerun without --relax for a plan that honours them.",
             "",
         ]
+    notes = p.unservable_contracts()
+    if notes:
+        lines += [*(f"Note: {n}." for n in notes), ""]
     lines += [*(f"> {d}" for d in result.diagnosis), ""] if result.diagnosis else []
     t = result.tables
     if t is None:
