@@ -284,15 +284,11 @@ def _covers(loc: tuple, series: float | list[float], months: int) -> None:
     """A list must hold exactly one value per month: a shorter one leaves months unpriced, and
     a longer one was cut silently, which hides a series meant for another start or horizon."""
     if isinstance(series, list) and len(series) != months:
-        fix = (
-            "drop the extra values (or raise months)"
-            if len(series) > months
-            else "give one value per month"
-        )
+        longer = " (a longer list is not cut: drop the extra values or raise months)"
         raise FieldError(
             loc,
-            f"has {len(series)} values but the horizon has {months} months; "
-            f"{fix}, or give a single number for every month",
+            f"has {len(series)} values but the horizon has {months} months; give one value "
+            f"per month or a single number{longer if len(series) > months else ''}",
         )
 
 
