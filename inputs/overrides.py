@@ -241,7 +241,8 @@ def _step(node: Any, step: Step, path: str, where: str) -> list[Target]:
                 f"(known: {', '.join(names)})"
             )
         return [(node, hits[0])]
-    if sel.isdigit() and int(sel) < len(node):
+    # ASCII digits only: str.isdigit() is also true of '²' (int() fails) and of '１' or '٣'
+    if sel.isascii() and sel.isdigit() and int(sel) < len(node):
         return [(node, int(sel))]
     raise OverrideError(
         f"path {path!r}: [{sel}] must be a month number from 0 to {len(node) - 1} for {where}"

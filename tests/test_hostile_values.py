@@ -380,3 +380,15 @@ def test_no_portfolio_field_collides_with_a_scenario_table_column() -> None:
     own = set(META_COLUMNS + RESULT_COLUMNS + TAIL_COLUMNS)
     for field in Portfolio.model_fields:
         assert Override(field, "set", 1).column not in own, field
+
+
+@pytest.mark.parametrize("selector", ["²", "１", "٣"])
+def test_a_month_selector_in_non_ascii_digits_is_refused(tmp_path: Path, selector: str) -> None:
+    """'²'.isdigit() is True but int('²') fails: the sweep ended in an internal error."""
+    grid = tmp_path / "g.yaml"
+    grid.write_text(
+        f"scenarios:\n  x:\n    market.btc_price_usd[{selector}]: 5\n", encoding="utf-8"
+    )
+    p = _portfolio(tmp_path, market__btc_price_usd=[70000.0] * 12)
+    res = _run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), "--workers", "1"])
+    _refused(res, f"[{selector}] must be a month number")
