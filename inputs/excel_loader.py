@@ -32,7 +32,7 @@ from pydantic import ValidationError
 from inputs.errors import InputError, from_validation_error
 from inputs.yaml_loader import check_input_file
 from models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
-from models.base import MONTH_PATTERN, month_label
+from models.base import MONTH_PATTERN, month_label, number_from_text
 
 PORTFOLIO_FIELDS = [
     f for f in Portfolio.model_fields if f not in ("sites", "contracts", "market", "treasury")
@@ -268,7 +268,7 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise self.error(f"{where}: expected a number, got {value!r}")
         try:
-            x = float(value)
+            x = number_from_text(value) if isinstance(value, str) else float(value)
         except ValueError:
             raise self.error(f"{where}: expected a number, got {value!r}") from None
         if not math.isfinite(x) or x < 0:

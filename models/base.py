@@ -122,14 +122,20 @@ invisible characters (zero-width spaces, bidirectional overrides) are refused.
 """
 
 
+def number_from_text(text: str) -> float:
+    """A number written as text in ASCII digits (``float`` alone would read ``１２``, ``٣`` as
+    numbers); raise ``ValueError`` for anything else."""
+    if not _NUMBER_TEXT.match(text):
+        raise ValueError(f"not a decimal number in the digits 0-9: {text!r}")
+    return float(text)
+
+
 def _series_values(value: object, max_value: float) -> float | list[float]:
     """Check a series before pydantic's union sees it, so that a bad value gets one clear
     message (not one error per member of ``float | list[float]``)."""
     if isinstance(value, str):
         try:
-            if not _NUMBER_TEXT.match(value):
-                raise ValueError(value)
-            value = float(value)
+            value = number_from_text(value)
         except ValueError:
             raise ValueError(
                 f"expected a number, got the text {value!r}; write digits only (no units or "

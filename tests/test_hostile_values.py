@@ -392,3 +392,17 @@ def test_a_month_selector_in_non_ascii_digits_is_refused(tmp_path: Path, selecto
     p = _portfolio(tmp_path, market__btc_price_usd=[70000.0] * 12)
     res = _run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), "--workers", "1"])
     _refused(res, f"[{selector}] must be a month number")
+
+
+@pytest.mark.parametrize(("cell", "text"), [("B2", "７００００"), ("A2", "２０２６-01")])
+def test_excel_cells_in_non_ascii_digits_are_refused(tmp_path: Path, cell, text) -> None:
+    import openpyxl
+
+    from inputs.excel_writer import write_excel
+
+    path = tmp_path / "p.xlsx"
+    write_excel(tiny(), path)
+    wb = openpyxl.load_workbook(path)
+    wb["market"][cell] = text
+    wb.save(path)
+    _refused(_run(["validate", str(path)]), "market", repr(text))
