@@ -159,6 +159,23 @@ def test_time_limit_before_any_plan_exits_4(tmp_path: Path) -> None:
     assert json.loads((out / "summary.json").read_text())["status"] == "time_limit"
 
 
+def test_time_limit_before_any_stochastic_plan_exits_4(tmp_path: Path) -> None:
+    scenarios = tmp_path / "s.yaml"
+    scenarios.write_text(
+        "scenarios:\n"
+        "  - {name: a, probability: 0.5, market: {btc_price_usd: 70000, "
+        "hashprice_usd_per_ph_day: 35}}\n"
+        "  - {name: b, probability: 0.5, market: {btc_price_usd: 50000, "
+        "hashprice_usd_per_ph_day: 25}}\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    args = ["plan", str(_portfolio(tmp_path)), "--scenarios", str(scenarios), "--out", str(out)]
+    res = _run([*args, "--time-limit", "1e-9"])
+    assert res.exit_code == 4, res.output
+    assert _run(args).exit_code == 0
+
+
 def test_a_relaxed_plan_says_so_at_the_top_of_summary_md(tmp_path: Path) -> None:
     p = _portfolio(tmp_path, contracts__0__min_it_mw=20)
     out = tmp_path / "o"
