@@ -223,7 +223,7 @@ def verify(
                 flows["ai_opex_usd"][t] -= 1000 * conv.ai_opex_usd_per_kw_month * r.it_mw
                 if not c.power_pass_through:
                     flows["ai_power_usd"][t] -= conv.ai_pue * price_mwh[t] * hours[t] * r.it_mw
-            if c.tenant_capex_share > 0 and not c.signed:
+            if c.tenant_capex_share > 0:  # signed or offered alike
                 lead = conv.lead_months
                 pay = [a] if lead == 0 else list(range(a - lead, a))
                 for t in pay:
