@@ -29,8 +29,10 @@ from optimizer.index import Scenario
 def random_portfolio(seed: int) -> Portfolio:
     """A seeded random portfolio drawn across very different scales: 0.01 MW sites to 5,000 MW
     portfolios, 1 to 120 months, BTC at $1e3 to $1e6, cash from 0 to $1e11, up to 12 fleet
-    groups on a site, discounting on or off, offered and signed contracts with prepayments.
-    Scales are log-uniform so the small and the large are drawn as often as the middle."""
+    groups on a site, discounting on or off, offered and signed contracts with prepayments;
+    rig efficiency 5–100 J/TH, resale to $200/TH, capex $0.1M–$100M per IT MW, power
+    $5–500/MWh, rent $20–2,000/kW-month, hashprice $1–500/PH/day. Scales are log-uniform so the
+    small and the large are drawn as often as the middle."""
     rng = np.random.default_rng(seed)
 
     def logu(lo: float, hi: float) -> float:
@@ -56,7 +58,7 @@ def random_portfolio(seed: int) -> Portfolio:
                 btc_price_usd=[
                     btc_price * (1 + rng.uniform(-0.02, 0.03)) ** t for t in range(months)
                 ],
-                hashprice_usd_per_ph_day=logu(5, 150),
+                hashprice_usd_per_ph_day=logu(1, 500),
             ),
             treasury=dict(
                 btc=float(rng.choice([0.0, logu(1e-4, 1e5)])),
@@ -76,8 +78,8 @@ def _random_site(rng, logu, name: str, mw: float, months: int) -> dict:
         dict(
             name=f"{name}g{j}",
             power_mw=float(parts[j]),
-            efficiency_j_per_th=float(rng.uniform(12, 40)),
-            resale_usd_per_th=float(rng.choice([0.0, rng.uniform(0, 25)])),
+            efficiency_j_per_th=logu(5, 100),
+            resale_usd_per_th=float(rng.choice([0.0, logu(0.1, 200)])),
             resale_decay_per_year=float(rng.uniform(0, 0.7)),
         )
         for j in range(n_fleets)
@@ -90,12 +92,12 @@ def _random_site(rng, logu, name: str, mw: float, months: int) -> dict:
         conversion = dict(
             max_it_mw=max_it,
             existing_it_mw=float(rng.choice([0.0, max_it * rng.uniform(0, 0.5)])),
-            capex_usd_per_it_mw=logu(1e6, 2e7),
+            capex_usd_per_it_mw=logu(1e5, 1e8),
             lead_months=int(rng.integers(0, min(18, months) + 1)),
             ai_pue=float(rng.uniform(1.05, 1.5)),
             ai_opex_usd_per_kw_month=float(rng.uniform(0, 30)),
         )
-    price = rng.uniform(10, 150)
+    price = logu(5, 500)
     return dict(
         name=name,
         grid_mw=max(grid, 1e-3),
@@ -118,7 +120,7 @@ def _random_contracts(rng, logu, sites: list[dict], months: int) -> list[dict]:
         signed = existing > 0 and rng.random() < 0.3
         contract = dict(
             name=f"c{k}",
-            rate_usd_per_kw_month=float(rng.uniform(60, 250)),
+            rate_usd_per_kw_month=logu(20, 2000),
             escalator_per_year=float(rng.uniform(0, 0.04)),
             start_month=f"{2026 + (a := int(rng.integers(0, months))) // 12}-{a % 12 + 1:02d}",
             term_months=int(rng.integers(1, 181)),
@@ -159,10 +161,10 @@ def random_scenarios(p: Portfolio, seed: int, n: int = 4) -> list:
 TABLES = ("plan", "treasury", "conversions", "contracts", "rig_sales")
 
 
-def verify_written(p: Portfolio, result, folder: Path):
+def verify_written(p: Portfolio, result, folder: Path, solver: str = "highs"):
     """Write the plan to ``folder`` and verify it again from the CSV files alone (as a user's
     script would read them): what the files say must pass, not only what was in memory."""
-    from optimizer.verify import verify
+    from optimizer.verify import relative_tolerance, verify
     from reports.plan_files import write_plan
 
     write_plan(result, folder)
@@ -174,6 +176,7 @@ def verify_written(p: Portfolio, result, folder: Path):
         gap.rename(columns={"funding_gap_usd": "gap_usd"}),
         result.value_usd,
         relaxed=result.relaxed,
+        rel=relative_tolerance(solver),
     )
 
 
@@ -203,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             checks = list(r.verification.checks) if r.verification else []
             if r.verification and not args.stochastic:
                 with tempfile.TemporaryDirectory() as tmp:
-                    checks += verify_written(p, r, Path(tmp) / "out").checks
+                    checks += verify_written(p, r, Path(tmp) / "out", args.solver).checks
         except Exception as e:  # a sweep reports every failing seed, then exits 1
             failed.append(seed)
             print(f"seed {seed}: {type(e).__name__}: {e}")

@@ -25,8 +25,18 @@ from optimizer.written import EPS, U_BTC, U_MW, U_USD
 
 REL = 1e-7
 """Relative part of every tolerance, times the sum of the magnitudes entering the row: floating
-point and the solver's residuals (HiGHS' are near 1e-15; CBC's solution reaches PuLP with 8
-significant digits, so its rows hold to about 1e-8 of their terms)."""
+point and the solver's residuals (HiGHS' are near 1e-15 of them)."""
+SOLVER_REL = {"cbc": 1e-6}
+"""Solvers whose rows hold less tightly: CBC holds its primal tolerance (1e-7) on its scaled
+rows and hands PuLP its solution with 8 significant digits, so its rows hold to about 1e-7 of
+their terms (the random sweep of benchmarks/scales.py saw 0.9e-7)."""
+
+
+def relative_tolerance(solver: str) -> float:
+    """``REL``, or the looser share a solver's residuals need (``SOLVER_REL``)."""
+    return SOLVER_REL.get(solver, REL)
+
+
 ABS = {"MW": 1e-6, "BTC": 1e-6, "USD": 1.0, "count": 0.5}
 """Absolute floor: ten times the solver's feasibility tolerance of 1e-7 in model units (MW, BTC,
 $M); a count of rows (contracts at ineligible sites) must be 0."""
@@ -87,23 +97,23 @@ class Verification:
         ]
 
 
-def tolerance(unit: str, magnitude, rounding) -> np.ndarray:
-    """``ABS[unit] + REL · magnitude + rounding`` (element-wise)."""
-    return ABS[unit] + REL * np.abs(np.asarray(magnitude, dtype=float)) + np.asarray(rounding)
+def tolerance(unit: str, magnitude, rounding, rel: float = REL) -> np.ndarray:
+    """``ABS[unit] + rel · magnitude + rounding`` (element-wise)."""
+    return ABS[unit] + rel * np.abs(np.asarray(magnitude, dtype=float)) + np.asarray(rounding)
 
 
 class Rows:
     """Violations of one family, each with its own tolerance and where it was found."""
 
-    def __init__(self, family: str, unit: str):
-        self.family, self.unit = family, unit
+    def __init__(self, family: str, unit: str, rel: float = REL):
+        self.family, self.unit, self.rel = family, unit, rel
         self.violation: list[np.ndarray] = []
         self.tolerance: list[np.ndarray] = []
         self.where: list[str] = []
 
     def add(self, violation, magnitude, rounding, where: str | list[str] = "") -> None:
         v = np.atleast_1d(np.asarray(violation, dtype=float))
-        tol = np.broadcast_to(tolerance(self.unit, magnitude, rounding), v.shape)
+        tol = np.broadcast_to(tolerance(self.unit, magnitude, rounding, self.rel), v.shape)
         self.violation.append(v)
         self.tolerance.append(np.asarray(tol, dtype=float))
         self.where.extend([where] * v.size if isinstance(where, str) else list(where))
@@ -159,9 +169,10 @@ class _Ctx:
     mined: np.ndarray  # BTC mined by month, recomputed from plan.csv
     mined_err: np.ndarray  # how far the rounding of plan.csv can move it
     tv: np.ndarray  # terminal value: [value, magnitude, rounding error], USD discounted
+    rel: float  # relative part of every tolerance (``relative_tolerance``)
 
 
-def _context(p: Portfolio, market: Market) -> _Ctx:
+def _context(p: Portfolio, market: Market, rel: float) -> _Ctx:
     T = p.months
     months = [month_label(p.start_month, t) for t in range(T)]
     days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], float)
@@ -179,6 +190,7 @@ def _context(p: Portfolio, market: Market) -> _Ctx:
         mined=np.zeros(T),
         mined_err=np.zeros(T),
         tv=np.zeros(3),
+        rel=rel,
     )
 
 
@@ -229,13 +241,13 @@ def _split(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
 
 def _build_checks(c: _Ctx, conversions: pd.DataFrame) -> list[Check]:
     """Builds ready inside the horizon and within each site's conversion limit."""
-    ready_late = Rows("builds_ready_in_horizon", "MW")
+    ready_late = Rows("builds_ready_in_horizon", "MW", c.rel)
     built_by_site: dict[str, float] = {}
     for r in conversions.itertuples():
         if r.ready_month not in c.pos:
             ready_late.add(r.it_mw, 0.0, 0.0, f"{r.site} {r.start_month}")
         built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
-    limit = Rows("conversion_limit", "MW")
+    limit = Rows("conversion_limit", "MW", c.rel)
     for s in c.p.sites:
         if s.conversion:
             conv = s.conversion
@@ -379,22 +391,22 @@ def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet:
             c.tv += [unit * owned[-1], abs(unit) * owned_mag[-1], abs(unit) * sold_rows[-1]]
 
 
-def _contract_checks(p: Portfolio, contracts: pd.DataFrame, relaxed: bool) -> list[Check]:
+def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Check]:
     """Contract size, minimum commitment, signed MW and eligibility from contracts.csv."""
-    size = Rows("contract_size", "MW")
-    eligible = Rows("contract_eligible_sites", "count")
-    for c in p.contracts:
-        rows = contracts[contracts["contract"] == c.name]
+    size = Rows("contract_size", "MW", c.rel)
+    eligible = Rows("contract_eligible_sites", "count", c.rel)
+    for k in c.p.contracts:
+        rows = contracts[contracts["contract"] == k.name]
         total = float(rows["it_mw"].sum())
-        err = U_MW * len(c.eligible_sites)  # one possible row per eligible site
-        size.add(total - c.max_it_mw, total + c.max_it_mw, err, c.name)
-        if c.min_it_mw > 0 and not relaxed and not c.signed and total > EPS:
-            size.add(c.min_it_mw - total, total + c.min_it_mw, err, c.name)
-        for site, mw in (c.signed_it_mw or {}).items():
+        err = U_MW * len(k.eligible_sites)  # one possible row per eligible site
+        size.add(total - k.max_it_mw, total + k.max_it_mw, err, k.name)
+        if k.min_it_mw > 0 and not relaxed and not k.signed and total > EPS:
+            size.add(k.min_it_mw - total, total + k.min_it_mw, err, k.name)
+        for site, mw in (k.signed_it_mw or {}).items():
             got = float(rows.loc[rows["site"] == site, "it_mw"].sum())
-            size.add(abs(got - mw), got + mw, U_MW, f"{c.name} at {site}")
-        eligible.add(float((~rows["site"].isin(c.eligible_sites)).sum()), 0.0, 0.0, c.name)
-    known = contracts["contract"].isin([c.name for c in p.contracts])
+            size.add(abs(got - mw), got + mw, U_MW, f"{k.name} at {site}")
+        eligible.add(float((~rows["site"].isin(k.eligible_sites)).sum()), 0.0, 0.0, k.name)
+    known = contracts["contract"].isin([k.name for k in c.p.contracts])
     eligible.add(float((~known).sum()), 0.0, 0.0, "unknown contracts")
     size_check, elig = size.check(), eligible.check()
     if not elig.ok:  # reported under contract_size, as before
@@ -409,7 +421,7 @@ def _btc_checks(c: _Ctx, tre: pd.DataFrame) -> list[Check]:
     sold = tre["btc_sold"].to_numpy(dtype=float)
     held_prev = np.concatenate([[tr.btc], held[:-1]])
     prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_BTC)])
-    balance = Rows("btc_balance", "BTC")
+    balance = Rows("btc_balance", "BTC", c.rel)
     balance.add(
         np.abs(held - (held_prev + c.mined - sold)),
         np.abs(held) + np.abs(held_prev) + c.mined + np.abs(sold),
@@ -418,7 +430,7 @@ def _btc_checks(c: _Ctx, tre: pd.DataFrame) -> list[Check]:
     )
     written = tre["btc_mined"].to_numpy(dtype=float)
     balance.add(np.abs(written - c.mined), c.mined, U_BTC + c.mined_err, c.months)
-    floor = Rows("btc_floor_and_depth", "BTC")
+    floor = Rows("btc_floor_and_depth", "BTC", c.rel)
     floor.add(tr.min_btc - held, tr.min_btc, U_BTC, c.months)
     floor.add(sold - tr.max_btc_sold_per_month, tr.max_btc_sold_per_month, U_BTC, c.months)
     return [balance.check(), floor.check()]
@@ -435,14 +447,14 @@ def _cash_checks(c: _Ctx, tre: pd.DataFrame, gap: np.ndarray) -> list[Check]:
     sales_usd = (1 - phi) * c.price * sold
     skip = ("mining_revenue_usd",)  # reaches cash only through BTC sales
     expected = prev + led.total("value", skip) + sales_usd + gap
-    balance = Rows("cash_balance", "USD")
+    balance = Rows("cash_balance", "USD", c.rel)
     balance.add(
         np.abs(cash - expected),
         np.abs(cash) + np.abs(prev) + led.total("mag", skip) + np.abs(sales_usd) + np.abs(gap),
         U_USD + prev_err + led.total("err", skip) + (1 - phi) * c.price * U_BTC + U_USD,
         c.months,
     )
-    floor = Rows("cash_floor", "USD")
+    floor = Rows("cash_floor", "USD", c.rel)
     floor.add(tr.min_cash_usd - cash, tr.min_cash_usd, U_USD, c.months)
     return [balance.check(), floor.check()]
 
@@ -455,7 +467,7 @@ def _value_check(c: _Ctx, sold: np.ndarray, value_usd: float) -> tuple[Check, fl
     value = float(d @ led.total("value") - d @ sale_cost + c.tv[0])
     mag = float(d @ led.total("mag") + d @ np.abs(sale_cost) + c.tv[1])
     err = float(d @ led.total("err") + d @ (phi * c.price * U_BTC) + c.tv[2])
-    row = Rows("value", "USD")
+    row = Rows("value", "USD", c.rel)
     row.add(abs(value - value_usd), mag + abs(value), err)
     return row.check(), value
 
@@ -471,9 +483,11 @@ def verify(
     value_usd: float,
     market: Market | None = None,
     relaxed: bool = False,
+    rel: float = REL,
 ) -> Verification:
-    """Recompute every invariant of one scenario's plan; see the module docstring."""
-    c = _context(p, market or p.market)
+    """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
+    relative part of the tolerances (``relative_tolerance(solver)``)."""
+    c = _context(p, market or p.market, rel)
     checks = _build_checks(c, conversions)
     plan = plan.assign(t=plan["month"].map(c.pos))
     # each table read once into arrays by site (or fleet group) and month, not filtered per
@@ -488,8 +502,8 @@ def verify(
     )
     conversions_at, contracts_at = _split(conversions, "site"), _split(contracts, "site")
     sales_of = _split(rig_sales, "fleet_group")
-    grid, fleet = Rows("site_power", "MW"), Rows("fleet_limit", "MW")
-    hosting = (Rows("hosting_capacity", "MW"), Rows("plan_states_consistent", "MW"))
+    grid, fleet = Rows("site_power", "MW", c.rel), Rows("fleet_limit", "MW", c.rel)
+    hosting = (Rows("hosting_capacity", "MW", c.rel), Rows("plan_states_consistent", "MW", c.rel))
     for si, site in enumerate(p.sites):
         ready, constructing = _readiness(c, site, conversions_at.get(site.name, conversions[:0]))
         _hosting_rows(c, si, site, by_use, ready, constructing, hosting)
@@ -508,7 +522,7 @@ def verify(
         )
         _fleet_flows(c, si, site, run_power, sales_of, fleet)
     checks += [grid.check(), hosting[0].check(), hosting[1].check(), fleet.check()]
-    checks += _contract_checks(p, contracts, relaxed)
+    checks += _contract_checks(c, contracts, relaxed)
     tre = treasury.set_index("month").reindex(c.months)
     checks += _btc_checks(c, tre)
     gap = funding_gap.set_index("month")["gap_usd"].reindex(c.months).fillna(0).to_numpy()
