@@ -284,31 +284,40 @@ def _readiness(c: _Ctx, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarra
     return ready, constructing
 
 
-def _rate(contract, t: int, a: int) -> float:
-    return contract.rate_usd_per_kw_month * (1 + contract.escalator_per_year) ** ((t - a) // 12)
+def _rates(contract, months: np.ndarray, a: int) -> np.ndarray:
+    """Rent in each of ``months``: the base rate stepped up at each contract anniversary."""
+    steps = (months - a) // 12
+    return contract.rate_usd_per_kw_month * (1 + contract.escalator_per_year) ** steps
 
 
-def _contract_flows(c: _Ctx, site, rows: pd.DataFrame) -> None:
+def _hours_of(p: Portfolio, months: np.ndarray) -> np.ndarray:
+    """Hours in each month ``t`` (counted from the portfolio's start month)."""
+    first = np.datetime64(p.start_month, "M") + months.astype(int)
+    return 24.0 * ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(
+        float
+    )
+
+
+def _contract_flows(c: _Ctx, site, hosted: dict) -> None:
     """Rent, AI opex and power, tenant prepayment and terminal value of every contract eligible
-    at ``site``: values from the MW of contracts.csv, rounding error from each figure that could
-    be there (written or left out as below EPS)."""
+    at ``site``: values from the MW of contracts.csv (``hosted``: {(site, contract): MW}),
+    rounding error from each figure that could be there (written or left out below EPS)."""
     conv, p, T = site.conversion, c.p, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     for k in p.contracts:
         if site.name not in k.eligible_sites:
             continue
-        mw = float(rows.loc[rows["contract"] == k.name, "it_mw"].sum()) if len(rows) else 0.0
+        mw = hosted.get((site.name, k.name), 0.0)
         a = month_index(p.start_month, k.start_month)
-        for t in range(max(0, a), min(T, a + k.term_months)):
-            coefs = {
-                "ai_revenue_usd": 1000 * _rate(k, t, a),
-                "ai_opex_usd": -1000 * conv.ai_opex_usd_per_kw_month,
-                "ai_power_usd": 0.0
-                if k.power_pass_through
-                else -conv.ai_pue * price_mwh[t] * c.hours[t],
-            }
-            for term, coef in coefs.items():
-                c.ledger.add(term, t, coef * mw, abs(coef) * U_MW)
+        ts = np.arange(max(0, a), min(T, a + k.term_months))
+        power = 0.0 if k.power_pass_through else -conv.ai_pue * price_mwh[ts] * c.hours[ts]
+        coefs = {
+            "ai_revenue_usd": 1000 * _rates(k, ts, a),
+            "ai_opex_usd": np.full(len(ts), -1000 * conv.ai_opex_usd_per_kw_month),
+            "ai_power_usd": np.broadcast_to(power, ts.shape),
+        }
+        for term, coef in coefs.items():
+            c.ledger.add(term, ts, coef * mw, np.abs(coef) * U_MW)
         if k.tenant_capex_share > 0:  # signed or offered alike
             lead = conv.lead_months
             coef = k.tenant_capex_share * conv.capex_usd_per_it_mw / max(1, lead)
@@ -316,14 +325,15 @@ def _contract_flows(c: _Ctx, site, rows: pd.DataFrame) -> None:
                 if 0 <= t < T:
                     c.ledger.add("tenant_capex_usd", t, coef * mw, coef * U_MW)
         if p.terminal_value:
-            for t in range(max(T, a), a + k.term_months):
-                lab = month_label(p.start_month, t)
-                h = 24 * calendar.monthrange(*map(int, lab.split("-")))[1]
-                net = 1000 * _rate(k, t, a) - 1000 * conv.ai_opex_usd_per_kw_month
-                if not k.power_pass_through:
-                    net -= conv.ai_pue * price_mwh[T - 1] * h
-                d = (1 + p.discount_rate_per_year) ** (-(t + 1) / 12)
-                c.tv += [d * net * mw, abs(d * net * mw), abs(d * net) * U_MW]
+            # rent after the horizon net of opex and (without pass-through) power at the last
+            # month's price, discounted month by month
+            tail = np.arange(max(T, a), a + k.term_months)
+            net = 1000 * _rates(k, tail, a) - 1000 * conv.ai_opex_usd_per_kw_month
+            if not k.power_pass_through:
+                net = net - conv.ai_pue * price_mwh[T - 1] * _hours_of(p, tail)
+            per_mw = (1 + p.discount_rate_per_year) ** (-(tail + 1) / 12) * net
+            size = float(np.abs(per_mw).sum())
+            c.tv += [float(per_mw.sum()) * mw, size * abs(mw), size * U_MW]
 
 
 def _hosting_rows(c: _Ctx, si: int, site, by_use: dict, ready, constructing, rows) -> None:
@@ -500,7 +510,10 @@ def verify(
     run_power = _sum_by(
         plan[plan["use"] == "mining"], ["site", "detail"], group_of, c.T, "power_mw"
     )
-    conversions_at, contracts_at = _split(conversions, "site"), _split(contracts, "site")
+    conversions_at = _split(conversions, "site")
+    hosted = (
+        contracts.groupby(["site", "contract"])["it_mw"].sum().to_dict() if len(contracts) else {}
+    )
     sales_of = _split(rig_sales, "fleet_group")
     grid, fleet = Rows("site_power", "MW", c.rel), Rows("fleet_limit", "MW", c.rel)
     hosting = (Rows("hosting_capacity", "MW", c.rel), Rows("plan_states_consistent", "MW", c.rel))
@@ -508,7 +521,7 @@ def verify(
         ready, constructing = _readiness(c, site, conversions_at.get(site.name, conversions[:0]))
         _hosting_rows(c, si, site, by_use, ready, constructing, hosting)
         if site.conversion:
-            _contract_flows(c, site, contracts_at.get(site.name, contracts[:0]))
+            _contract_flows(c, site, hosted)
         # grid: everything but "unused" within the interconnect; one row per group, contract
         # eligible here, and (with a conversion section) constructing and ready_idle
         n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in p.contracts) + 2
