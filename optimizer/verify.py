@@ -410,7 +410,10 @@ def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Ch
         total = float(rows["it_mw"].sum())
         err = U_MW * len(k.eligible_sites)  # one possible row per eligible site
         size.add(total - k.max_it_mw, total + k.max_it_mw, err, k.name)
-        if k.min_it_mw > 0 and not relaxed and not k.signed and total > EPS:
+        # declined unless served beyond the size row's own tolerance (solver noise on a
+        # declined contract is not a breach of its minimum)
+        taken = total > float(tolerance("MW", total + k.max_it_mw, err, c.rel))
+        if k.min_it_mw > 0 and not relaxed and not k.signed and taken:
             size.add(k.min_it_mw - total, total + k.min_it_mw, err, k.name)
         for site, mw in (k.signed_it_mw or {}).items():
             got = float(rows.loc[rows["site"] == site, "it_mw"].sum())

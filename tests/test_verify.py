@@ -151,3 +151,15 @@ def test_a_large_portfolio_still_catches_a_thousand_dollars():
     tre = bumped(r.tables.treasury, "cash_usd", 1000.0, row=20)
     got = check_tables((p, r), treasury=tre)["cash_balance"]
     assert got.max_violation == pytest.approx(1000.0, rel=1e-3) and not got.ok
+
+
+def test_a_minimum_is_breached_by_a_served_contract_not_by_noise():
+    # H with a 10 MW minimum: tiny's plan serves it at 50 MW. Cut to a speck of solver noise
+    # (1e-6 MW, within the size row's tolerance) it counts as declined; cut to 1 MW it is
+    # served below its minimum by 9 MW.
+    p = tiny(contracts__0__min_it_mw=10)
+    r = plan_portfolio(p)
+    for mw, breach in ((1e-6, 0.0), (1.0, 9.0)):
+        contracts = r.tables.contracts.assign(it_mw=mw)
+        got = check_tables((p, r), contracts=contracts)["contract_size"]
+        assert got.max_violation == pytest.approx(breach) and got.ok == (breach == 0.0)
