@@ -163,3 +163,17 @@ def test_a_minimum_is_breached_by_a_served_contract_not_by_noise():
         contracts = r.tables.contracts.assign(it_mw=mw)
         got = check_tables((p, r), contracts=contracts)["contract_size"]
         assert got.max_violation == pytest.approx(breach) and got.ok == (breach == 0.0)
+
+
+def test_tolerances_follow_the_documented_rule(planned):
+    # docs/model.md: ABS_unit + 1e-7 · Σ|terms of the row| + Σ |coefficient| · read error, the
+    # read error being 5e-7 MW, $0.005 or 1e-7 BTC. On tiny's plan (no violation anywhere, so
+    # each check reports its first row):
+    got = check_tables(planned)
+    # conversion limit: E + built − X with E = 0, built = 50, X = 50 → 1e-7 · (50 + 50); and
+    # one possible build row in each of the 12 months, each read to 5e-7 MW
+    assert got["conversion_limit"].tolerance == pytest.approx(1e-6 + 1e-7 * 100 + 12 * 5e-7)
+    # cash floor in January: K_min = 0, cash read to the cent
+    assert got["cash_floor"].tolerance == pytest.approx(1.0 + 0.005)
+    # BTC floor in January: B_min = 0, BTC held read to 1e-7 BTC (noise below it written as 0)
+    assert got["btc_floor_and_depth"].tolerance == pytest.approx(1e-6 + 1e-7)
