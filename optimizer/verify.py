@@ -363,15 +363,16 @@ def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet:
     p, T = c.p, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     for gj, g in enumerate(site.fleets):
-        sold_mw = np.zeros(T)
+        sold_mw, written = np.zeros(T), np.zeros(T, dtype=bool)
         per_th = 1e6 / g.efficiency_j_per_th
         resale = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (np.arange(T) / 12)
         for r in sales_of.get(g.name, pd.DataFrame(columns=["month", "mw_sold"])).itertuples():
             t = c.pos[r.month]
             sold_mw[t] += r.mw_sold
+            written[t] = True
             c.ledger.add("rig_proceeds_usd", t, resale[t] * r.mw_sold * per_th)
-        # a month's sale is written to the watt, or left out when below EPS MW
-        read_err = np.where(sold_mw != 0, U_MW, EPS)
+        # a month's sale is written to the watt, or left out when at most EPS MW
+        read_err = np.where(written, U_MW, EPS)
         sold_rows = np.cumsum(read_err)
         c.ledger.err["rig_proceeds_usd"] += resale * per_th * read_err
         owned = g.power_mw - np.cumsum(sold_mw)
