@@ -104,7 +104,8 @@ class Contract(Frozen):
     """True when the tenant pays the power its IT load draws."""
     tenant_capex_share: float = Field(default=0.0, ge=0, le=1)
     """Share of the conversion capex behind the contract's MW that the tenant prepays, received
-    evenly over the lead-time months before the start."""
+    evenly over the lead-time months before the start; signed contracts too (months before the
+    plan starts are already received and not counted)."""
     signed_it_mw: dict[Name, float] | None = None
     """For contracts already signed: MW served at each site (fixed, not optimized)."""
 

@@ -415,7 +415,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
                     -ix.ai_pue[s] * ix.power_price_usd_per_mwh[s, t] * hours / USD_PER_MUSD
                 )
         share = ix.contract_tenant_capex_share[k]
-        if share > 0 and not ix.contract_signed[k] and t in m.prepay_months[i]:
+        if share > 0 and t in m.prepay_months[i]:  # signed or offered alike
             per_month = 1.0 / max(1, int(ix.lead_months[s]))
             terms["tenant_capex_usd"][col] = (
                 share * ix.capex_usd_per_it_mw[s] * per_month / USD_PER_MUSD

@@ -15,8 +15,7 @@ from models import month_label
 from optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
 from optimizer.index import USD_PER_MUSD, ModelIndex
 from optimizer.solve import Outcome
-
-EPS = 1e-7
+from optimizer.written import BTC, EPS, MW, USD
 
 
 @dataclass
@@ -38,9 +37,6 @@ def _clean(v: float, digits: int = 9) -> float:
     """Round solver noise away: |v| < 1e-7 to zero, then to ``digits`` decimals (MW to the watt,
     USD to the cent, BTC to the satoshi), so files are stable and free of specks."""
     return 0.0 if abs(v) < EPS else round(float(v), digits) + 0.0
-
-
-MW, USD, BTC = 6, 2, 8
 
 
 def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:

@@ -18,11 +18,7 @@ from optimizer.matrix import to_matrix
 from optimizer.risk import ValueDistribution, distribution
 from optimizer.solve import solve_plan
 from optimizer.solvers import SolverOptions, make_backend
-from optimizer.verify import Check, Verification, verify
-
-CVAR_TOLERANCE = 1e-6
-"""Relative agreement required between the LP's CVaR (η − Σπu/(1−α)) and the CVaR recomputed
-from the scenario values."""
+from optimizer.verify import ABS, REL, Check, Verification, relative_tolerance, verify
 
 
 @dataclass
@@ -137,13 +133,14 @@ def plan_portfolio(
     tables = extract(model, run.plan)
     seconds["extract"] = time.perf_counter() - t0
     t0 = time.perf_counter()
-    check = verify_plan(portfolio, model, run.plan.x, tables, relaxed=relax)
+    rel = relative_tolerance(solver)
+    check = verify_plan(portfolio, model, run.plan.x, tables, relaxed=relax, rel=rel)
     values = scenario_values(model, run.plan.x)
     alpha = risk.cvar_alpha if risk else 0.95
     result.distribution = distribution(values, index.probability, alpha)
     if risk is not None and risk.risk_weight > 0:
         check = Verification(
-            [*check.checks, _cvar_check(model, run.plan.x, result.distribution)],
+            [*check.checks, _cvar_check(model, run.plan.x, result.distribution, rel)],
             check.recomputed_value_usd,
         )
     seconds["verify"] = time.perf_counter() - t0
@@ -178,16 +175,28 @@ def _expected_usd(model, x) -> float | None:
     return float(model.index.probability @ scenario_values(model, x))
 
 
-def _cvar_check(model, x, dist: ValueDistribution) -> Check:
-    """The LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the scenario values."""
+def _cvar_check(model, x, dist: ValueDistribution, rel: float) -> Check:
+    """The LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the scenario values.
+
+    The tolerance follows what enters the shortfall rows ``u_ω ≥ η − V_ω``: |η|, u_ω and every
+    term of V_ω, times ``rel`` (verify's relative tolerance), each row's residual amplified by
+    1/(1 − α) as CVaR reads it; plus the verifier's $1 floor (``ABS``), amplified alike.
+    """
     alpha = model.risk.cvar_alpha
-    lp_cvar = (
-        x[model.eta] - float(model.index.probability @ x[model.shortfall]) / (1 - alpha)
-    ) * 1e6
+    prob = model.index.probability
+    lp_cvar = (x[model.eta] - float(prob @ x[model.shortfall]) / (1 - alpha)) * 1e6
+    terms = [
+        sum(
+            float(np.abs(tv.coefs * x[tv.cols]).sum())
+            for tv in (m[w] for m in model.terms.values())
+        )
+        for w in range(len(prob))
+    ]
+    rows = abs(x[model.eta]) + float(prob @ (np.abs(x[model.shortfall]) + np.array(terms)))
     return Check(
         "cvar",
-        abs(lp_cvar - dist.cvar_usd),
-        max(1.0, CVAR_TOLERANCE * abs(dist.cvar_usd)),
+        float(abs(lp_cvar - dist.cvar_usd)),
+        float(ABS["USD"] + rel * rows * 1e6) / (1 - alpha),
         "USD",
     )
 
@@ -199,7 +208,12 @@ def _scenario_rows(frame: pd.DataFrame, name: str, several: bool) -> pd.DataFram
 
 
 def verify_plan(
-    portfolio: Portfolio, model, x, tables: PlanTables, relaxed: bool = False
+    portfolio: Portfolio,
+    model,
+    x,
+    tables: PlanTables,
+    relaxed: bool = False,
+    rel: float = REL,
 ) -> Verification:
     """Verify every scenario's tables against the value the model gives that scenario.
 
@@ -223,6 +237,7 @@ def verify_plan(
             float(values[w]),
             market=sc.market,
             relaxed=relaxed,
+            rel=rel,
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

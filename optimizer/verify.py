@@ -4,6 +4,12 @@ Deliberately independent of the builder: it re-derives readiness from ``conversi
 from ``rig_sales``, BTC mined from ``plan`` and the market, every cash flow from first
 principles, and the value from those flows, so a builder bug shows up as a violation here.
 A plan that fails is not written.
+
+Tolerances follow what each check reads (docs/model.md, "Verification"): for every row checked,
+``ABS[unit] + REL · Σ|terms| + Σ |coefficient| · read error`` — a floor at ten times the
+solver's feasibility tolerance, a relative part for floating point and the solver's residuals,
+and the most the rounding of every figure read (``optimizer/written.py``) can move the row.
+Balances are checked month by month (as the LP's rows), so nothing accumulates over months.
 """
 
 from __future__ import annotations
@@ -15,11 +21,44 @@ import numpy as np
 import pandas as pd
 
 from models import Market, Portfolio, month_index, month_label
+from optimizer.written import EPS, U_BTC, U_MW, U_USD
+
+REL = 1e-7
+"""Relative part of every tolerance, times the sum of the magnitudes entering the row: floating
+point and the solver's residuals (HiGHS' are near 1e-15 of them)."""
+SOLVER_REL = {"cbc": 1e-6}
+"""Solvers whose rows hold less tightly: CBC holds its primal tolerance (1e-7) on its scaled
+rows and hands PuLP its solution with 8 significant digits, so its rows hold to about 1e-7 of
+their terms (the random sweep of benchmarks/scales.py saw 0.9e-7)."""
+
+
+def relative_tolerance(solver: str) -> float:
+    """``REL``, or the looser share a solver's residuals need (``SOLVER_REL``)."""
+    return SOLVER_REL.get(solver, REL)
+
+
+ABS = {"MW": 1e-6, "BTC": 1e-6, "USD": 1.0, "count": 0.5}
+"""Absolute floor: ten times the solver's feasibility tolerance of 1e-7 in model units (MW, BTC,
+$M); a count of rows (contracts at ineligible sites) must be 0."""
+
+TERMS = (
+    "mining_revenue_usd",
+    "mining_power_usd",
+    "mining_opex_usd",
+    "rig_proceeds_usd",
+    "ai_revenue_usd",
+    "ai_power_usd",
+    "ai_opex_usd",
+    "capex_usd",
+    "tenant_capex_usd",
+)
+USES = ("hosting", "ready_idle", "constructing")
 
 
 @dataclass(frozen=True)
 class Check:
-    """One invariant family: the largest violation found and the allowed tolerance."""
+    """One invariant family: the violation nearest to (or furthest beyond) its tolerance, and
+    that tolerance (each row checked has its own; see the module docstring)."""
 
     family: str
     max_violation: float
@@ -58,16 +97,107 @@ class Verification:
         ]
 
 
+def tolerance(unit: str, magnitude, rounding, rel: float = REL) -> np.ndarray:
+    """``ABS[unit] + rel · magnitude + rounding`` (element-wise)."""
+    return ABS[unit] + rel * np.abs(np.asarray(magnitude, dtype=float)) + np.asarray(rounding)
+
+
+class Rows:
+    """Violations of one family, each with its own tolerance and where it was found."""
+
+    def __init__(self, family: str, unit: str, rel: float = REL):
+        self.family, self.unit, self.rel = family, unit, rel
+        self.violation: list[np.ndarray] = []
+        self.tolerance: list[np.ndarray] = []
+        self.where: list[str] = []
+
+    def add(self, violation, magnitude, rounding, where: str | list[str] = "") -> None:
+        v = np.atleast_1d(np.asarray(violation, dtype=float))
+        tol = np.broadcast_to(tolerance(self.unit, magnitude, rounding, self.rel), v.shape)
+        self.violation.append(v)
+        self.tolerance.append(np.asarray(tol, dtype=float))
+        self.where.extend([where] * v.size if isinstance(where, str) else list(where))
+
+    def check(self) -> Check:
+        """The row with the largest violation/tolerance ratio (0 violation when none)."""
+        if not self.violation:
+            return Check(self.family, 0.0, ABS[self.unit], self.unit)
+        v = np.maximum(np.concatenate(self.violation), 0.0)
+        tol = np.concatenate(self.tolerance)
+        i = int(np.argmax(v / tol))
+        where = self.where[i] if v[i] > 0 else ""
+        return Check(self.family, float(v[i]), float(tol[i]), self.unit, where)
+
+
+class Ledger:
+    """Per term and month: the flow, Σ|amounts| (its magnitude) and the most the rounding of the
+    figures it was computed from can move it."""
+
+    def __init__(self, T: int):
+        self.value = {k: np.zeros(T) for k in TERMS}
+        self.mag = {k: np.zeros(T) for k in TERMS}
+        self.err = {k: np.zeros(T) for k in TERMS}
+
+    def add(self, term: str, t, amount, err=0.0) -> None:
+        self.value[term][t] += amount
+        self.mag[term][t] += np.abs(amount)
+        self.err[term][t] += err
+
+    def total(self, what: str, skip: tuple[str, ...] = ()) -> np.ndarray:
+        table = getattr(self, what)
+        return sum(v for k, v in table.items() if k not in skip)
+
+
 def _series(v: float | list[float], T: int) -> np.ndarray:
     return np.asarray(v[:T], dtype=float) if isinstance(v, list) else np.full(T, float(v))
 
 
-USES = ("hosting", "ready_idle", "constructing")
+@dataclass
+class _Ctx:
+    """What every part of the verification shares: calendar, market and the running sums."""
+
+    p: Portfolio
+    T: int
+    months: list[str]
+    pos: dict[str, int]
+    days: np.ndarray
+    hours: np.ndarray
+    disc: np.ndarray
+    price: np.ndarray
+    hashprice: np.ndarray
+    ledger: Ledger
+    mined: np.ndarray  # BTC mined by month, recomputed from plan.csv
+    mined_err: np.ndarray  # how far the rounding of plan.csv can move it
+    tv: np.ndarray  # terminal value: [value, magnitude, rounding error], USD discounted
+    rel: float  # relative part of every tolerance (``relative_tolerance``)
+
+
+def _context(p: Portfolio, market: Market, rel: float) -> _Ctx:
+    T = p.months
+    months = [month_label(p.start_month, t) for t in range(T)]
+    days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], float)
+    return _Ctx(
+        p=p,
+        T=T,
+        months=months,
+        pos={m: t for t, m in enumerate(months)},
+        days=days,
+        hours=24 * days,
+        disc=(1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12),
+        price=_series(market.btc_price_usd, T),
+        hashprice=_series(market.hashprice_usd_per_ph_day, T),
+        ledger=Ledger(T),
+        mined=np.zeros(T),
+        mined_err=np.zeros(T),
+        tv=np.zeros(3),
+        rel=rel,
+    )
 
 
 def _by_site_month(plan: pd.DataFrame, site_of: dict[str, int], T: int) -> dict:
-    """Sums of ``it_mw`` and ``power_mw`` of plan.csv per [site, month] for each use in USES,
-    and of everything but "unused" (``drawn``); rows of unknown sites or months are ignored."""
+    """Sums of ``it_mw``, ``power_mw`` and of their absolute values (``abs_it_mw``,
+    ``abs_power_mw``) of plan.csv per [site, month] for each use in USES, and of everything but
+    "unused" (``drawn``); rows of unknown sites or months are ignored."""
     sites = plan["site"].map(site_of).to_numpy(dtype=float, na_value=np.nan)
     t = plan["t"].to_numpy(dtype=float, na_value=np.nan)
     known = ~np.isnan(sites) & ~np.isnan(t)
@@ -77,13 +207,12 @@ def _by_site_month(plan: pd.DataFrame, site_of: dict[str, int], T: int) -> dict:
     for name, mask in masks.items():
         out[name] = {}
         for col in ("it_mw", "power_mw"):
-            total = np.zeros((len(site_of), T))
-            np.add.at(
-                total,
-                (sites[mask].astype(int), t[mask].astype(int)),
-                plan[col].to_numpy(dtype=float)[mask],
-            )
-            out[name][col] = total
+            values = plan[col].to_numpy(dtype=float)[mask]
+            at = (sites[mask].astype(int), t[mask].astype(int))
+            for key, add in ((col, values), ("abs_" + col, np.abs(values))):
+                total = np.zeros((len(site_of), T))
+                np.add.at(total, at, add)
+                out[name][key] = total
     return out
 
 
@@ -110,12 +239,251 @@ def _split(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
     return {key: rows for key, rows in frame.groupby(column, sort=False)}
 
 
-def _worst(values: pd.Series | np.ndarray, labels: list[str] | None = None) -> tuple[float, str]:
-    arr = np.asarray(values, dtype=float)
-    if arr.size == 0:
-        return 0.0, ""
-    i = int(np.argmax(arr))
-    return max(0.0, float(arr[i])), (labels[i] if labels is not None and arr[i] > 0 else "")
+def _build_checks(c: _Ctx, conversions: pd.DataFrame) -> list[Check]:
+    """Builds ready inside the horizon and within each site's conversion limit."""
+    ready_late = Rows("builds_ready_in_horizon", "MW", c.rel)
+    built_by_site: dict[str, float] = {}
+    for r in conversions.itertuples():
+        if r.ready_month not in c.pos:
+            ready_late.add(r.it_mw, 0.0, 0.0, f"{r.site} {r.start_month}")
+        built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
+    limit = Rows("conversion_limit", "MW", c.rel)
+    for s in c.p.sites:
+        if s.conversion:
+            conv = s.conversion
+            built = built_by_site.get(s.name, 0.0)
+            limit.add(
+                built + conv.existing_it_mw - conv.max_it_mw,
+                built + conv.existing_it_mw + conv.max_it_mw,
+                U_MW * c.T,  # one possible build row per month
+                s.name,
+            )
+    return [ready_late.check(), limit.check()]
+
+
+def _readiness(c: _Ctx, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Ready and constructing IT MW by month from conversions.csv, and its capex in the ledger
+    (``capex_usd`` paid evenly over the lead months, all at the start when the lead is 0)."""
+    conv = site.conversion
+    ready = np.full(c.T, conv.existing_it_mw if conv else 0.0)
+    constructing = np.zeros(c.T)
+    if not conv:
+        return ready, constructing
+    lead = conv.lead_months
+    for r in rows.itertuples():
+        a, b = c.pos[r.start_month], c.pos.get(r.ready_month, c.T)
+        constructing[a:b] += r.it_mw
+        ready[b:] += r.it_mw
+        pay = [a] if lead == 0 else [t for t in range(a, a + lead) if t < c.T]
+        for t in pay:
+            c.ledger.add("capex_usd", t, -r.capex_usd / max(1, lead))
+    # every month may start a build (written to the cent, or left out below EPS MW), each paid
+    # over min(lead, months so far) of the months up to t
+    per_start = (U_USD + conv.capex_usd_per_it_mw * EPS) / max(1, lead)
+    c.ledger.err["capex_usd"] += per_start * np.minimum(np.arange(c.T) + 1, max(1, lead))
+    return ready, constructing
+
+
+def _rates(contract, months: np.ndarray, a: int) -> np.ndarray:
+    """Rent in each of ``months``: the base rate stepped up at each contract anniversary."""
+    steps = (months - a) // 12
+    return contract.rate_usd_per_kw_month * (1 + contract.escalator_per_year) ** steps
+
+
+def _hours_of(p: Portfolio, months: np.ndarray) -> np.ndarray:
+    """Hours in each month ``t`` (counted from the portfolio's start month)."""
+    first = np.datetime64(p.start_month, "M") + months.astype(int)
+    return 24.0 * ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(
+        float
+    )
+
+
+def _contract_flows(c: _Ctx, site, hosted: dict) -> None:
+    """Rent, AI opex and power, tenant prepayment and terminal value of every contract eligible
+    at ``site``: values from the MW of contracts.csv (``hosted``: {(site, contract): MW}),
+    rounding error from each figure that could be there (written or left out below EPS)."""
+    conv, p, T = site.conversion, c.p, c.T
+    price_mwh = _series(site.power_price_usd_per_mwh, T)
+    for k in p.contracts:
+        if site.name not in k.eligible_sites:
+            continue
+        mw = hosted.get((site.name, k.name), 0.0)
+        a = month_index(p.start_month, k.start_month)
+        ts = np.arange(max(0, a), min(T, a + k.term_months))
+        power = 0.0 if k.power_pass_through else -conv.ai_pue * price_mwh[ts] * c.hours[ts]
+        coefs = {
+            "ai_revenue_usd": 1000 * _rates(k, ts, a),
+            "ai_opex_usd": np.full(len(ts), -1000 * conv.ai_opex_usd_per_kw_month),
+            "ai_power_usd": np.broadcast_to(power, ts.shape),
+        }
+        for term, coef in coefs.items():
+            c.ledger.add(term, ts, coef * mw, np.abs(coef) * U_MW)
+        if k.tenant_capex_share > 0:  # signed or offered alike
+            lead = conv.lead_months
+            coef = k.tenant_capex_share * conv.capex_usd_per_it_mw / max(1, lead)
+            for t in [a] if lead == 0 else range(a - lead, a):
+                if 0 <= t < T:
+                    c.ledger.add("tenant_capex_usd", t, coef * mw, coef * U_MW)
+        if p.terminal_value:
+            # rent after the horizon net of opex and (without pass-through) power at the last
+            # month's price, discounted month by month
+            tail = np.arange(max(T, a), a + k.term_months)
+            net = 1000 * _rates(k, tail, a) - 1000 * conv.ai_opex_usd_per_kw_month
+            if not k.power_pass_through:
+                net = net - conv.ai_pue * price_mwh[T - 1] * _hours_of(p, tail)
+            per_mw = (1 + p.discount_rate_per_year) ** (-(tail + 1) / 12) * net
+            size = float(np.abs(per_mw).sum())
+            c.tv += [float(per_mw.sum()) * mw, size * abs(mw), size * U_MW]
+
+
+def _hosting_rows(c: _Ctx, si: int, site, by_use: dict, ready, constructing, rows) -> None:
+    """hosting_capacity and plan_states_consistent at one site (``rows``: the two Rows)."""
+    capacity, states = rows
+    hosted = by_use["hosting"]["it_mw"][si]
+    hosted_abs = by_use["hosting"]["abs_it_mw"][si]
+    n_pairs = sum(site.name in k.eligible_sites for k in c.p.contracts)
+    builds = U_MW * (np.arange(c.T) + 1)  # one possible build row per month so far
+    err_hosted = U_MW * n_pairs
+    capacity.add(hosted - ready, hosted_abs + ready, err_hosted + builds, site.name)
+    if not site.conversion:
+        return
+    idle = by_use["ready_idle"]["it_mw"][si]
+    cons = by_use["constructing"]["it_mw"][si]
+    states.add(
+        np.abs(idle - (ready - hosted)),
+        np.abs(idle) + ready + hosted_abs,
+        U_MW + err_hosted + builds,
+        site.name,
+    )
+    states.add(np.abs(cons - constructing), np.abs(cons) + constructing, U_MW + builds, site.name)
+
+
+def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet: Rows) -> None:
+    """Owned and running MW of each fleet group (fleet_limit) and its mining economics."""
+    p, T = c.p, c.T
+    price_mwh = _series(site.power_price_usd_per_mwh, T)
+    for gj, g in enumerate(site.fleets):
+        sold_mw, written = np.zeros(T), np.zeros(T, dtype=bool)
+        per_th = 1e6 / g.efficiency_j_per_th
+        resale = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (np.arange(T) / 12)
+        for r in sales_of.get(g.name, pd.DataFrame(columns=["month", "mw_sold"])).itertuples():
+            t = c.pos[r.month]
+            sold_mw[t] += r.mw_sold
+            written[t] = True
+            c.ledger.add("rig_proceeds_usd", t, resale[t] * r.mw_sold * per_th)
+        # a month's sale is written to the watt, or left out when at most EPS MW
+        read_err = np.where(written, U_MW, EPS)
+        sold_rows = np.cumsum(read_err)
+        c.ledger.err["rig_proceeds_usd"] += resale * per_th * read_err
+        owned = g.power_mw - np.cumsum(sold_mw)
+        owned_mag = g.power_mw + np.cumsum(np.abs(sold_mw))
+        where = [f"{g.name} {m}" for m in c.months]
+        fleet.add(-owned, owned_mag, sold_rows, where)
+        run_mw = run_power.get((si, gj), np.zeros(T)) / site.mining_pue
+        run_err = U_MW / site.mining_pue  # one mining row per group and month
+        alpha = site.availability_share
+        fleet.add(
+            run_mw - alpha * owned, run_mw + alpha * owned_mag, run_err + alpha * sold_rows, where
+        )
+        # revenue per MW running: (1000/e PH/s) × days × hashprice × (1 − pool fee)
+        per_mw = 1000 / g.efficiency_j_per_th * c.days * c.hashprice * (1 - p.pool_fee_share)
+        c.ledger.add("mining_revenue_usd", slice(None), per_mw * run_mw, per_mw * run_err)
+        c.mined += per_mw * run_mw / c.price
+        c.mined_err += per_mw * run_err / c.price
+        power_per_mw = site.mining_pue * price_mwh * c.hours
+        c.ledger.add(
+            "mining_power_usd", slice(None), -power_per_mw * run_mw, power_per_mw * run_err
+        )
+        opex = site.mining_opex_usd_per_mw_month
+        c.ledger.add("mining_opex_usd", slice(None), -opex * owned, opex * sold_rows)
+        if p.terminal_value:
+            salvage = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12)
+            unit = c.disc[-1] * per_th * salvage
+            c.tv += [unit * owned[-1], abs(unit) * owned_mag[-1], abs(unit) * sold_rows[-1]]
+
+
+def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Check]:
+    """Contract size, minimum commitment, signed MW and eligibility from contracts.csv."""
+    size = Rows("contract_size", "MW", c.rel)
+    eligible = Rows("contract_eligible_sites", "count", c.rel)
+    for k in c.p.contracts:
+        rows = contracts[contracts["contract"] == k.name]
+        total = float(rows["it_mw"].sum())
+        err = U_MW * len(k.eligible_sites)  # one possible row per eligible site
+        size.add(total - k.max_it_mw, total + k.max_it_mw, err, k.name)
+        # declined unless served beyond the size row's own tolerance (solver noise on a
+        # declined contract is not a breach of its minimum)
+        taken = total > float(tolerance("MW", total + k.max_it_mw, err, c.rel))
+        if k.min_it_mw > 0 and not relaxed and not k.signed and taken:
+            size.add(k.min_it_mw - total, total + k.min_it_mw, err, k.name)
+        for site, mw in (k.signed_it_mw or {}).items():
+            got = float(rows.loc[rows["site"] == site, "it_mw"].sum())
+            size.add(abs(got - mw), got + mw, U_MW, f"{k.name} at {site}")
+        eligible.add(float((~rows["site"].isin(k.eligible_sites)).sum()), 0.0, 0.0, k.name)
+    known = contracts["contract"].isin([k.name for k in c.p.contracts])
+    eligible.add(float((~known).sum()), 0.0, 0.0, "unknown contracts")
+    size_check, elig = size.check(), eligible.check()
+    if not elig.ok:  # reported under contract_size, as before
+        size_check = Check("contract_size", elig.max_violation, elig.tolerance, "MW", elig.where)
+    return [size_check]
+
+
+def _btc_checks(c: _Ctx, tre: pd.DataFrame) -> list[Check]:
+    """BTC conserved month by month (mined recomputed from plan.csv), floor and market depth."""
+    tr = c.p.treasury
+    held = tre["btc_held"].to_numpy(dtype=float)
+    sold = tre["btc_sold"].to_numpy(dtype=float)
+    held_prev = np.concatenate([[tr.btc], held[:-1]])
+    prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_BTC)])
+    balance = Rows("btc_balance", "BTC", c.rel)
+    balance.add(
+        np.abs(held - (held_prev + c.mined - sold)),
+        np.abs(held) + np.abs(held_prev) + c.mined + np.abs(sold),
+        U_BTC + prev_err + U_BTC + c.mined_err,
+        c.months,
+    )
+    written = tre["btc_mined"].to_numpy(dtype=float)
+    balance.add(np.abs(written - c.mined), c.mined, U_BTC + c.mined_err, c.months)
+    floor = Rows("btc_floor_and_depth", "BTC", c.rel)
+    floor.add(tr.min_btc - held, tr.min_btc, U_BTC, c.months)
+    floor.add(sold - tr.max_btc_sold_per_month, tr.max_btc_sold_per_month, U_BTC, c.months)
+    return [balance.check(), floor.check()]
+
+
+def _cash_checks(c: _Ctx, tre: pd.DataFrame, gap: np.ndarray) -> list[Check]:
+    """Cash conserved month by month (every flow recomputed) and above its floor."""
+    tr, led = c.p.treasury, c.ledger
+    phi = tr.sale_cost_bps / 1e4
+    cash = tre["cash_usd"].to_numpy(dtype=float)
+    sold = tre["btc_sold"].to_numpy(dtype=float)
+    prev = np.concatenate([[tr.cash_usd], cash[:-1]])
+    prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_USD)])
+    sales_usd = (1 - phi) * c.price * sold
+    skip = ("mining_revenue_usd",)  # reaches cash only through BTC sales
+    expected = prev + led.total("value", skip) + sales_usd + gap
+    balance = Rows("cash_balance", "USD", c.rel)
+    balance.add(
+        np.abs(cash - expected),
+        np.abs(cash) + np.abs(prev) + led.total("mag", skip) + np.abs(sales_usd) + np.abs(gap),
+        U_USD + prev_err + led.total("err", skip) + (1 - phi) * c.price * U_BTC + U_USD,
+        c.months,
+    )
+    floor = Rows("cash_floor", "USD", c.rel)
+    floor.add(tr.min_cash_usd - cash, tr.min_cash_usd, U_USD, c.months)
+    return [balance.check(), floor.check()]
+
+
+def _value_check(c: _Ctx, sold: np.ndarray, value_usd: float) -> tuple[Check, float]:
+    """The value recomputed from the flows against the value the model gives the plan."""
+    phi = c.p.treasury.sale_cost_bps / 1e4
+    led, d = c.ledger, c.disc
+    sale_cost = phi * c.price * sold
+    value = float(d @ led.total("value") - d @ sale_cost + c.tv[0])
+    mag = float(d @ led.total("mag") + d @ np.abs(sale_cost) + c.tv[1])
+    err = float(d @ led.total("err") + d @ (phi * c.price * U_BTC) + c.tv[2])
+    row = Rows("value", "USD", c.rel)
+    row.add(abs(value - value_usd), mag + abs(value), err)
+    return row.check(), value
 
 
 def verify(
@@ -129,196 +497,52 @@ def verify(
     value_usd: float,
     market: Market | None = None,
     relaxed: bool = False,
+    rel: float = REL,
 ) -> Verification:
-    """Recompute every invariant of one scenario's plan; see the module docstring."""
-    market = market or p.market
-    T = p.months
-    months = [month_label(p.start_month, t) for t in range(T)]
-    pos = {m: t for t, m in enumerate(months)}
-    days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], float)
-    hours = 24 * days
-    disc = (1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12)
-    price = _series(market.btc_price_usd, T)
-    hashprice = _series(market.hashprice_usd_per_ph_day, T)
-    tr = p.treasury
-    phi = tr.sale_cost_bps / 1e4
-    checks: list[Check] = []
-    flows = {
-        k: np.zeros(T)
-        for k in (
-            "mining_revenue_usd",
-            "mining_power_usd",
-            "mining_opex_usd",
-            "rig_proceeds_usd",
-            "ai_revenue_usd",
-            "ai_power_usd",
-            "ai_opex_usd",
-            "capex_usd",
-            "tenant_capex_usd",
-        )
-    }
-    plan = plan.assign(t=plan["month"].map(pos))
-    mined = np.zeros(T)
-    power_excess, fleet_excess, ready_excess, idle_mismatch = [], [], [], []
-    tv_usd = 0.0
-    last_ready = 0.0
-
-    # builds: ready inside the horizon, within the conversion limit
-    built_by_site: dict[str, float] = {}
-    for r in conversions.itertuples():
-        if r.ready_month not in pos:
-            last_ready = max(last_ready, r.it_mw)
-        built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
-    checks.append(Check("builds_ready_in_horizon", last_ready, 1e-5, "MW"))
-    conv_excess = [
-        built_by_site.get(s.name, 0.0) + s.conversion.existing_it_mw - s.conversion.max_it_mw
-        for s in p.sites
-        if s.conversion
-    ]
-    v, w = _worst(conv_excess, [s.name for s in p.sites if s.conversion])
-    checks.append(Check("conversion_limit", v, 1e-5, "MW", w))
-
-    contract_by_name = {c.name: c for c in p.contracts}
+    """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
+    relative part of the tolerances (``relative_tolerance(solver)``)."""
+    c = _context(p, market or p.market, rel)
+    checks = _build_checks(c, conversions)
+    plan = plan.assign(t=plan["month"].map(c.pos))
     # each table read once into arrays by site (or fleet group) and month, not filtered per
     # site and group: O(rows) instead of O(sites × rows)
     site_of = {s.name: i for i, s in enumerate(p.sites)}
-    by_use = _by_site_month(plan, site_of, T)
+    by_use = _by_site_month(plan, site_of, c.T)
     group_of = {
         (s.name, g.name): (i, j) for i, s in enumerate(p.sites) for j, g in enumerate(s.fleets)
     }
-    mining = plan[plan["use"] == "mining"]
-    run_power = _sum_by(mining, ["site", "detail"], group_of, T, "power_mw")
+    run_power = _sum_by(
+        plan[plan["use"] == "mining"], ["site", "detail"], group_of, c.T, "power_mw"
+    )
     conversions_at = _split(conversions, "site")
-    contracts_at = _split(contracts, "site")
+    hosted = (
+        contracts.groupby(["site", "contract"])["it_mw"].sum().to_dict() if len(contracts) else {}
+    )
     sales_of = _split(rig_sales, "fleet_group")
+    grid, fleet = Rows("site_power", "MW", c.rel), Rows("fleet_limit", "MW", c.rel)
+    hosting = (Rows("hosting_capacity", "MW", c.rel), Rows("plan_states_consistent", "MW", c.rel))
     for si, site in enumerate(p.sites):
-        conv = site.conversion
-        price_mwh = _series(site.power_price_usd_per_mwh, T)
-        # readiness from conversions.csv
-        ready = np.full(T, conv.existing_it_mw if conv else 0.0)
-        constructing = np.zeros(T)
-        for r in conversions_at.get(site.name, conversions.iloc[:0]).itertuples():
-            a, b = pos[r.start_month], pos.get(r.ready_month, T)
-            constructing[a:b] += r.it_mw
-            ready[b:] += r.it_mw
-            lead = conv.lead_months
-            pay_months = [a] if lead == 0 else list(range(a, a + lead))
-            for t in pay_months:
-                if t < T:
-                    flows["capex_usd"][t] -= r.capex_usd / len(pay_months)
-        # hosting from plan.csv, checked against contracts.csv and readiness
-        hosted = by_use["hosting"]["it_mw"][si]
-        ready_excess.append((hosted - ready).max(initial=0.0))
-        if conv:
-            idle = by_use["ready_idle"]["it_mw"][si]
-            cons = by_use["constructing"]["it_mw"][si]
-            idle_mismatch.append(np.abs(idle - (ready - hosted)).max(initial=0.0))
-            idle_mismatch.append(np.abs(cons - constructing).max(initial=0.0))
-        for r in contracts_at.get(site.name, contracts.iloc[:0]).itertuples():
-            c = contract_by_name[r.contract]
-            a = month_index(p.start_month, c.start_month)
-            for t in range(max(0, a), min(T, a + c.term_months)):
-                rate = c.rate_usd_per_kw_month * (1 + c.escalator_per_year) ** ((t - a) // 12)
-                flows["ai_revenue_usd"][t] += 1000 * rate * r.it_mw
-                flows["ai_opex_usd"][t] -= 1000 * conv.ai_opex_usd_per_kw_month * r.it_mw
-                if not c.power_pass_through:
-                    flows["ai_power_usd"][t] -= conv.ai_pue * price_mwh[t] * hours[t] * r.it_mw
-            if c.tenant_capex_share > 0 and not c.signed:
-                lead = conv.lead_months
-                pay = [a] if lead == 0 else list(range(a - lead, a))
-                for t in pay:
-                    if 0 <= t < T:
-                        flows["tenant_capex_usd"][t] += (
-                            c.tenant_capex_share * conv.capex_usd_per_it_mw * r.it_mw / max(1, lead)
-                        )
-            if p.terminal_value:
-                for t in range(max(T, a), a + c.term_months):
-                    lab = month_label(p.start_month, t)
-                    h = 24 * calendar.monthrange(*map(int, lab.split("-")))[1]
-                    rate = c.rate_usd_per_kw_month * (1 + c.escalator_per_year) ** ((t - a) // 12)
-                    net = 1000 * rate - 1000 * conv.ai_opex_usd_per_kw_month
-                    if not c.power_pass_through:
-                        net -= conv.ai_pue * price_mwh[T - 1] * h
-                    tv_usd += (1 + p.discount_rate_per_year) ** (-(t + 1) / 12) * net * r.it_mw
-        # grid: everything but "unused" within the interconnect
-        drawn = by_use["drawn"]["power_mw"][si]
-        power_excess.append((drawn - site.grid_mw).max(initial=0.0))
-        # fleet running within fleet owned; mining economics
-        for gj, g in enumerate(site.fleets):
-            sales = sales_of.get(g.name, rig_sales.iloc[:0])
-            sold_mw = np.zeros(T)
-            for r in sales.itertuples():
-                t = pos[r.month]
-                sold_mw[t] += r.mw_sold
-                resale = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (t / 12)
-                flows["rig_proceeds_usd"][t] += resale * r.mw_sold * 1e6 / g.efficiency_j_per_th
-            owned = g.power_mw - np.cumsum(sold_mw)
-            fleet_excess.append(max(0.0, -owned.min(initial=0.0)))
-            run_mw = run_power.get((si, gj), np.zeros(T)) / site.mining_pue
-            fleet_excess.append((run_mw - site.availability_share * owned).max(initial=0.0))
-            ph = run_mw * 1000 / g.efficiency_j_per_th
-            revenue = ph * days * hashprice * (1 - p.pool_fee_share)
-            flows["mining_revenue_usd"] += revenue
-            mined += revenue / price
-            flows["mining_power_usd"] -= site.mining_pue * run_mw * price_mwh * hours
-            flows["mining_opex_usd"] -= site.mining_opex_usd_per_mw_month * owned
-            if p.terminal_value:
-                salvage = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12)
-                tv_usd += disc[-1] * owned[-1] * 1e6 / g.efficiency_j_per_th * salvage
-
-    checks.append(Check("site_power", max(power_excess, default=0.0), 1e-5, "MW"))
-    checks.append(Check("hosting_capacity", max(ready_excess, default=0.0), 1e-5, "MW"))
-    checks.append(Check("plan_states_consistent", max(idle_mismatch, default=0.0), 1e-5, "MW"))
-    checks.append(Check("fleet_limit", max(fleet_excess, default=0.0), 1e-5, "MW"))
-
-    # contracts: size, minimum commitment, signed MW, eligibility
-    size_err = []
-    for c in p.contracts:
-        rows = contracts[contracts["contract"] == c.name]
-        total = float(rows["it_mw"].sum())
-        size_err.append(total - c.max_it_mw)
-        if c.min_it_mw > 0 and not relaxed and not c.signed and total > 1e-6:
-            size_err.append(c.min_it_mw - total)
-        if c.signed:
-            for site, mw in c.signed_it_mw.items():
-                got = float(rows.loc[rows["site"] == site, "it_mw"].sum())
-                size_err.append(abs(got - mw))
-        size_err.append(float((~rows["site"].isin(c.eligible_sites)).sum()))
-    checks.append(Check("contract_size", max(size_err, default=0.0), 1e-5, "MW"))
-
-    # BTC conserved
-    tre = treasury.set_index("month").reindex(months)
-    held_prev = np.concatenate([[tr.btc], tre["btc_held"].to_numpy()[:-1]])
-    btc_err = np.abs(tre["btc_held"].to_numpy() - (held_prev + mined - tre["btc_sold"].to_numpy()))
-    mined_err = np.abs(tre["btc_mined"].to_numpy() - mined)
-    btc_scale = max(1.0, tr.btc, float(mined.sum()), float(tre["btc_sold"].sum()))
-    checks.append(
-        Check(
-            "btc_balance",
-            float(max(btc_err.max(), mined_err.max())),
-            1e-5 * btc_scale,
-            "BTC",
+        ready, constructing = _readiness(c, site, conversions_at.get(site.name, conversions[:0]))
+        _hosting_rows(c, si, site, by_use, ready, constructing, hosting)
+        if site.conversion:
+            _contract_flows(c, site, hosted)
+        # grid: everything but "unused" within the interconnect; one row per group, contract
+        # eligible here, and (with a conversion section) constructing and ready_idle
+        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in p.contracts) + 2
+        drawn = by_use["drawn"]
+        where = [f"{site.name} {m}" for m in c.months]
+        grid.add(
+            drawn["power_mw"][si] - site.grid_mw,
+            drawn["abs_power_mw"][si] + site.grid_mw,
+            U_MW * n_rows,
+            where,
         )
-    )
-    floor_err = max(
-        float((tr.min_btc - tre["btc_held"]).max()),
-        float((tre["btc_sold"] - tr.max_btc_sold_per_month).max()),
-        0.0,
-    )
-    checks.append(Check("btc_floor_and_depth", floor_err, 1e-5 * btc_scale, "BTC"))
-
-    # cash conserved and above its floor
-    sold = tre["btc_sold"].to_numpy()
-    gap = funding_gap.set_index("month")["gap_usd"].reindex(months).fillna(0).to_numpy()
-    operating = sum(v for k, v in flows.items() if k != "mining_revenue_usd")
-    sales_usd = (1 - phi) * price * sold
-    cash = tr.cash_usd + np.cumsum(operating + sales_usd + gap)
-    scale = max(1e6, abs(tr.cash_usd), float(np.abs(flows["capex_usd"]).sum()))
-    cash_err = np.abs(cash - tre["cash_usd"].to_numpy()).max(initial=0.0)
-    checks.append(Check("cash_balance", float(cash_err), 1e-6 * scale, "USD"))
-    below = float((tr.min_cash_usd - tre["cash_usd"]).max())
-    checks.append(Check("cash_floor", max(0.0, below), 1e-6 * scale, "USD"))
-
-    value = float(sum(disc @ f for f in flows.values()) - disc @ (phi * price * sold) + tv_usd)
-    checks.append(Check("value", abs(value - value_usd), 1e-5 * max(1e6, abs(value)), "USD"))
-    return Verification(checks, value)
+        _fleet_flows(c, si, site, run_power, sales_of, fleet)
+    checks += [grid.check(), hosting[0].check(), hosting[1].check(), fleet.check()]
+    checks += _contract_checks(c, contracts, relaxed)
+    tre = treasury.set_index("month").reindex(c.months)
+    checks += _btc_checks(c, tre)
+    gap = funding_gap.set_index("month")["gap_usd"].reindex(c.months).fillna(0).to_numpy()
+    checks += _cash_checks(c, tre, gap)
+    value_check, value = _value_check(c, tre["btc_sold"].to_numpy(dtype=float), value_usd)
+    return Verification([*checks, value_check], value)

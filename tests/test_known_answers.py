@@ -277,3 +277,53 @@ def test_structurally_infeasible_plan_is_diagnosed():
 def test_margin_constant_is_right():
     # guard the helper's arithmetic: (1000/30) PH × $35 − 24 h × $40 = 1166.67 − 960
     assert MARGIN_USD_PER_MW_DAY == pytest.approx(206.6666667)
+
+
+def _prepaying(signed: bool, share: float = 0.5):
+    """tiny() with a 3-month lead and a 20 MW contract from 2026-07 to 2026-12 whose tenant
+    prepays ``share`` of the capex: signed at A for 20 MW, or offered for up to 20 MW."""
+    return tiny(
+        sites__0__conversion__lead_months=3,
+        contracts__0__start_month="2026-07",
+        contracts__0__term_months=6,
+        contracts__0__max_it_mw=20,
+        contracts__0__tenant_capex_share=share,
+        contracts__0__signed_it_mw={"A": 20} if signed else None,
+    )
+
+
+def test_signed_contract_earns_its_tenant_prepayment_like_an_offered_one():
+    # 20 MW built from April (month 3, lead 3) to be ready for July: capex 20 × $1M = $20M in
+    # April–June; the tenant prepays 0.5 × $1M × 20 MW = $10M evenly over the 3 lead months
+    # before July ($3,333,333.33 in each of April, May, June), signed or offered alike.
+    # Rent 150 × 1000 × 20 MW × 6 months = $18M. Mining: 100 MW Jan–Mar (90 days), 80 MW
+    # Apr–Dec (275 days; the 20 MW under construction or hosted reserve their grid).
+    expected = MARGIN_USD_PER_MW_DAY * (100 * 90 + 80 * 275) + (18e6 + 10e6 - 20e6)
+    signed, offered = plan_portfolio(_prepaying(True)), plan_portfolio(_prepaying(False))
+    for r in (signed, offered):
+        assert r.status == "optimal" and r.verification.ok
+        assert hosted_mw(r) == pytest.approx(20.0)
+        assert r.tables.value_terms_usd["tenant_capex_usd"] == pytest.approx(10e6, abs=0.01)
+        cash = r.tables.cashflows.set_index("month")["tenant_capex_usd"]
+        assert cash[["2026-04", "2026-05", "2026-06"]].tolist() == pytest.approx([10e6 / 3] * 3)
+        assert cash.drop(["2026-04", "2026-05", "2026-06"]).abs().max() == 0.0
+        assert r.value_usd == pytest.approx(expected, rel=1e-9)
+    # the same signed contract without a prepayment is worth exactly the $10M less
+    unpaid = plan_portfolio(_prepaying(True, share=0.0))
+    assert signed.value_usd - unpaid.value_usd == pytest.approx(10e6, rel=1e-9)
+
+
+def test_signed_contract_started_before_the_horizon_prepaid_before_it():
+    # Live since 2025-10 with a 3-month lead: its prepayment arrived in 2025-07..09, before the
+    # plan starts, so none of it is in the plan (the cash is already in the treasury).
+    r = plan_portfolio(
+        tiny(
+            sites__0__conversion__existing_it_mw=20,
+            contracts__0__start_month="2025-10",
+            contracts__0__max_it_mw=20,
+            contracts__0__tenant_capex_share=0.5,
+            contracts__0__signed_it_mw={"A": 20},
+        )
+    )
+    assert r.verification.ok
+    assert r.tables.value_terms_usd["tenant_capex_usd"] == 0.0

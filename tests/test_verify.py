@@ -85,3 +85,95 @@ def test_rows_of_unknown_sites_are_not_counted(planned):
     plan = planned[1].tables.plan
     stray = plan.iloc[:1].assign(site="Nowhere", power_mw=500.0)
     assert check(planned, pd.concat([plan, stray], ignore_index=True)) == check(planned)
+
+
+def check_tables(planned, **tables) -> dict:
+    """{family: Check} of verify() on the plan's tables with some replaced (``value_usd`` too)."""
+    p, r = planned
+    t = r.tables
+    args = {
+        name: tables.get(name, getattr(t, name))
+        for name in ("plan", "treasury", "conversions", "contracts", "rig_sales", "funding_gap")
+    }
+    v = verify(p, **args, value_usd=tables.get("value_usd", r.value_usd))
+    return {c.family: c for c in v.checks}
+
+
+def bumped(frame: pd.DataFrame, column: str, delta: float, row: int = 0) -> pd.DataFrame:
+    out = frame.copy()
+    out.loc[out.index[row], column] += delta
+    return out
+
+
+@pytest.mark.parametrize(
+    ("table", "column", "delta", "family"),
+    [
+        # $1,000 more cash at the end of June than June's flows give (and July then starts
+        # $1,000 high): both rows are off by $1,000 (tolerance ~$200: 1e-7 of the $1B of cash
+        # entering each row)
+        ("treasury", "cash_usd", 1000.0, "cash_balance"),
+        # 0.001 BTC more held in March than mined minus sold
+        ("treasury", "btc_held", 0.001, "btc_balance"),
+        ("treasury", "btc_mined", 0.01, "btc_balance"),
+        # half a MW more hosted than contract H's 50 MW
+        ("contracts", "it_mw", 0.5, "contract_size"),
+        # one MW more converted than the 50 MW limit
+        ("conversions", "it_mw", 1.0, "conversion_limit"),
+    ],
+)
+def test_each_balance_and_limit_catches_a_small_break(planned, table, column, delta, family):
+    frame = getattr(planned[1].tables, table)
+    row = 5 if table == "treasury" else 0
+    got = check_tables(planned, **{table: bumped(frame, column, delta, row)})[family]
+    assert got.max_violation == pytest.approx(abs(delta), rel=1e-6)
+    assert not got.ok and got.tolerance < abs(delta) / 4
+
+
+def test_floors_and_value_catch_a_small_break(planned):
+    r = planned[1]
+    tre = r.tables.treasury
+    below = tre.assign(cash_usd=tre["cash_usd"].where(tre["month"] != "2026-12", -10.0))
+    got = check_tables(planned, treasury=below)["cash_floor"]
+    assert got.max_violation == pytest.approx(10.0) and not got.ok
+    got = check_tables(planned, value_usd=r.value_usd + 500.0)["value"]
+    assert got.max_violation == pytest.approx(500.0, rel=1e-6) and not got.ok
+    # tolerances follow the rows' size: $1 + 1e-7 of the ~$250M of flows behind tiny's value
+    assert got.tolerance < 30.0
+
+
+def test_a_large_portfolio_still_catches_a_thousand_dollars():
+    # the benchmark ladder's small size (5 sites of 50–300 MW, 36 months, 5 contracts): $1,000
+    # more cash in one month is still caught, though its flows run to tens of $M a month
+    from benchmarks.synthetic import synthetic_portfolio
+
+    p = synthetic_portfolio(5, 36, 5)
+    r = plan_portfolio(p)
+    tre = bumped(r.tables.treasury, "cash_usd", 1000.0, row=20)
+    got = check_tables((p, r), treasury=tre)["cash_balance"]
+    assert got.max_violation == pytest.approx(1000.0, rel=1e-3) and not got.ok
+
+
+def test_a_minimum_is_breached_by_a_served_contract_not_by_noise():
+    # H with a 10 MW minimum: tiny's plan serves it at 50 MW. Cut to a speck of solver noise
+    # (1e-6 MW, within the size row's tolerance) it counts as declined; cut to 1 MW it is
+    # served below its minimum by 9 MW.
+    p = tiny(contracts__0__min_it_mw=10)
+    r = plan_portfolio(p)
+    for mw, breach in ((1e-6, 0.0), (1.0, 9.0)):
+        contracts = r.tables.contracts.assign(it_mw=mw)
+        got = check_tables((p, r), contracts=contracts)["contract_size"]
+        assert got.max_violation == pytest.approx(breach) and got.ok == (breach == 0.0)
+
+
+def test_tolerances_follow_the_documented_rule(planned):
+    # docs/model.md: ABS_unit + 1e-7 · Σ|terms of the row| + Σ |coefficient| · read error, the
+    # read error being 5e-7 MW, $0.005 or 1e-7 BTC. On tiny's plan (no violation anywhere, so
+    # each check reports its first row):
+    got = check_tables(planned)
+    # conversion limit: E + built − X with E = 0, built = 50, X = 50 → 1e-7 · (50 + 50); and
+    # one possible build row in each of the 12 months, each read to 5e-7 MW
+    assert got["conversion_limit"].tolerance == pytest.approx(1e-6 + 1e-7 * 100 + 12 * 5e-7)
+    # cash floor in January: K_min = 0, cash read to the cent
+    assert got["cash_floor"].tolerance == pytest.approx(1.0 + 0.005)
+    # BTC floor in January: B_min = 0, BTC held read to 1e-7 BTC (noise below it written as 0)
+    assert got["btc_floor_and_depth"].tolerance == pytest.approx(1e-6 + 1e-7)
