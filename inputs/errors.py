@@ -137,17 +137,25 @@ def _message(e: dict, model: type[BaseModel] | None) -> str:
     return msg
 
 
+def short_repr(value: object, limit: int = 40) -> str:
+    """The offending value, cut to ``limit`` characters: enough to find it in the file."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def from_validation_error(
     err: ValidationError,
     path: Path | str,
     data: object,
     locate: Callable[[tuple], str] | None = None,
     model: type[BaseModel] | None = None,
+    origin: Callable[[tuple, str], str] | None = None,
 ) -> InputError:
     """Turn pydantic's error list into one readable paragraph; ``locate`` adds a line or row.
 
     ``model`` (the validated model class) lets messages name the field's meaning and units and
-    suggest the closest known field for a misspelt one.
+    suggest the closest known field for a misspelt one. ``origin(loc, message)`` names the file
+    a value was read from when it is not the one being validated (a CSV series).
     """
     lines = []
     for e in err.errors(include_url=False):
@@ -156,16 +164,16 @@ def from_validation_error(
         if isinstance(cause, FieldError):  # a cross-field check that knows its field
             loc = loc + tuple(cause.loc)
         where = describe_loc(loc, data)
-        if locate is not None:
-            extra = locate(loc)
-            if extra:
-                where = f"{where} ({extra})"
         msg = _message(e, model)
+        extra = [locate(loc) if locate is not None else "", origin(loc, msg) if origin else ""]
+        extra = [x for x in extra if x]
+        if extra:
+            where = f"{where} ({'; '.join(extra)})"
         got = e.get("input")
         got_text = (
             ""
             if e["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list)
-            else f" (got {got!r})"
+            else f" (got {short_repr(got)})"
         )
         lines.append(f"{where}: {msg}{got_text}")
     count = len(lines)

@@ -7,25 +7,34 @@ on which line the offending field sits.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from inputs.csv_series import CsvSeries, Horizon, read_csv_series
 from inputs.errors import InputError, describe_loc, from_validation_error
+from inputs.files import (
+    MAX_INPUT_BYTES,  # noqa: F401 (re-exported: the limit's old home)
+    allowed_roots,
+    decode_utf8,
+    read_input_bytes,
+    resolve_reference,
+)
 from models import Portfolio
-from models.base import MONTH_PATTERN, month_label
 
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-"""Largest portfolio, series or forecast file read (10 MiB). A 200-site, 600-month portfolio with
-every series inline is about 1.5 MB; anything far bigger is a wrong file, and refusing it up
-front is quicker than parsing it (YAML reads at about 1 MB/s)."""
 MAX_YAML_NODES = 2_000_000
-"""Most values a YAML document may expand to through aliases (``*name``); a few lines of nested
-aliases can otherwise stand for billions of values."""
+"""Most values aliases (``*name``) may add to a YAML document beyond the values written in it; a
+few lines of nested aliases can otherwise stand for billions of values."""
+
+MAX_YAML_ITEMS = 300_000
+"""Most lines plus comma-separated items a YAML file may hold (a cheap upper bound of its number
+of values, counted before parsing). A 200-site, 600-month portfolio with every series written
+inline holds about 125,000 values; parsing a file costs about 5 s per million values, so a file
+far over the limit is refused at once rather than parsed for a minute."""
 
 MAX_YAML_DEPTH = 64
 """Deepest nesting of lists and mappings a file may have. A portfolio nests about 5 levels; this
@@ -35,44 +44,15 @@ refused with realloc's message whatever the PyYAML or libyaml version."""
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~6x faster
 
 
-def check_input_file(path: Path, kind: str = "portfolio") -> None:
-    """Refuse a missing path, a folder or a huge file with a message the user can act on."""
-    if not path.exists():
-        raise InputError("file not found; check the path (relative to where you run it)", path)
-    if path.is_dir():
-        raise InputError(f"is a folder; give the {kind}'s YAML or Excel file", path)
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError(
-            f"file is {size / 1024 / 1024:,.1f} MiB; {kind} files over "
-            f"{MAX_INPUT_BYTES // 1024 // 1024} MiB are refused (is it the right file? "
-            "long monthly series belong in a CSV column, one value per month)",
-            path,
-        )
-
-
 def read_text(path: Path, kind: str = "portfolio") -> str:
-    """Read an input file as UTF-8, refusing huge or non-text files with a clear message."""
-    check_input_file(path, kind)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(
-            f"line {line}: byte {e.start} is not valid UTF-8 (0x{data[e.start]:02x}); save "
-            "the file as UTF-8 (in a text editor or Excel: Save As, encoding UTF-8)",
-            path,
-        ) from None
-    return text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is fine
+    """Read an input file as UTF-8 (bounded, regular files only: see inputs/files.py)."""
+    return decode_utf8(read_input_bytes(path, kind), path)
 
 
 def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | None]:
     """Parse YAML safely; return the data and its node tree (for line numbers)."""
     text = read_text(path, kind)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(f"line {line}: holds a NUL byte; is this a text file?", path)
+    _check_size(text, path, kind)
     _check_depth(text, path)
     loader = _Loader(text)
     try:
@@ -88,6 +68,20 @@ def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | No
     finally:
         loader.dispose()
     return data, node
+
+
+def _check_size(text: str, path: Path, kind: str) -> None:
+    """Refuse a file with more lines and comma-separated items than :data:`MAX_YAML_ITEMS`
+    before parsing it (two C-speed counts; parsing such a file would take minutes)."""
+    items = text.count("\n") + text.count(",")
+    if items > MAX_YAML_ITEMS:
+        raise InputError(
+            f"the file holds {items:,} lines and comma-separated items, over the limit of "
+            f"{MAX_YAML_ITEMS:,} for a {kind} file (a 200-site, 600-month portfolio with every "
+            "series inline needs about 125,000); put long series in CSV files "
+            "({csv: FILE, column: NAME})",
+            path,
+        )
 
 
 def _too_deep(path: Path, line: int) -> InputError:
@@ -106,7 +100,16 @@ def _check_depth(text: str, path: Path) -> None:
     deeper indentation on the stack of open indents). It may count a bracket inside a plain
     scalar, which a portfolio never holds in the thousands; it never counts less than the
     parser would nest.
+
+    Most files skip that line-by-line pass (seconds for a million lines): block levels start
+    at increasing columns (a list under a key may share its column), all within a line's
+    leading run of spaces and ``- ? :`` indicators, so with no such run of
+    :data:`_SHALLOW_COLUMNS` characters the block depth is under twice that, and the flow depth
+    is at most the number of brackets.
     """
+    brackets = text.count("[") + text.count("{")
+    if 2 * _SHALLOW_COLUMNS + brackets <= MAX_YAML_DEPTH and not _DEEP_LEAD.search(text):
+        return
     flow, indents = 0, [-1]
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _QUOTED_OR_COMMENT.sub("", raw)
@@ -125,6 +128,8 @@ def _check_depth(text: str, path: Path) -> None:
             raise _too_deep(path, number)
 
 
+_SHALLOW_COLUMNS = 24
+_DEEP_LEAD = re.compile(rf"^[ ?:-]{{{_SHALLOW_COLUMNS}}}", re.MULTILINE)
 _BRACKETS = re.compile(r"[\[\]{}]")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
@@ -156,16 +161,19 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
 
 
 def _check_nodes(root: yaml.Node, path: Path) -> None:
-    """Refuse a key given twice in one mapping (YAML keeps the last silently) and alias bombs."""
-    size: dict[int, int] = {}
-    order: list[yaml.Node] = []
-    stack, seen = [root], set()
+    """Refuse a key given twice in one mapping (YAML keeps the last silently) and alias bombs.
+
+    One pass over the collections (lists and mappings; scalars are never pushed, so a long flat
+    list costs one cheap scan). A collection reached twice is an alias; only then is the
+    document's expanded size counted (see :func:`_check_aliases`).
+    """
+    stack, seen, aliased = [root], set(), False
     while stack:  # iterative: deeply nested files must not exhaust Python's stack
         node = stack.pop()
         if id(node) in seen:
+            aliased = True
             continue
         seen.add(id(node))
-        order.append(node)
         if isinstance(node, yaml.MappingNode):
             keys: dict[Any, yaml.Node] = {}
             for k, v in node.value:
@@ -179,23 +187,46 @@ def _check_nodes(root: yaml.Node, path: Path) -> None:
                         path,
                     )
                 keys.setdefault(key, k)
-                stack += [k, v]
+                stack += [c for c in (k, v) if not isinstance(c, yaml.ScalarNode)]
         elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
+            stack += [c for c in node.value if not isinstance(c, yaml.ScalarNode)]
+    if aliased:
+        _check_aliases(root, path)
+
+
+def _check_aliases(root: yaml.Node, path: Path) -> None:
+    """Refuse a document whose aliases add more than :data:`MAX_YAML_NODES` values to the ones
+    written in it: the expanded size (every alias counted as a copy) minus the distinct size.
+    A document without aliases is never refused here, whatever its length."""
+    order: list[yaml.Node] = []
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        order.append(node)
+        stack += [c for c in _children(node) if not isinstance(c, yaml.ScalarNode)]
+    distinct = 0
+    expanded: dict[int, int] = {}
     for node in reversed(order):  # children before parents; a cycle counts once
-        if isinstance(node, yaml.MappingNode):
-            children = [c for kv in node.value for c in kv]
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            children = []
-        size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
-        if size[id(node)] > MAX_YAML_NODES:
+        children = _children(node)
+        distinct += 1 + sum(isinstance(c, yaml.ScalarNode) for c in children)
+        expanded[id(node)] = 1 + sum(expanded.get(id(c), 1) for c in children)
+        if expanded[id(node)] - distinct > MAX_YAML_NODES:
             raise InputError(
                 f"line {node.start_mark.line + 1}: aliases (*name) here expand to more than "
                 f"{MAX_YAML_NODES:,} values; write the data out instead of nesting aliases",
                 path,
             )
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [c for kv in node.value for c in kv]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
 
 
 def _node_line(node: yaml.Node | None, loc: tuple) -> str:
@@ -221,17 +252,22 @@ def _node_line(node: yaml.Node | None, loc: tuple) -> str:
     return f"line {node.start_mark.line + 1}" if node is not None else ""
 
 
-def _resolve_csv_series(
+def resolve_csv_series(
     data: Any,
-    base: Path,
     path: Path,
+    *,
+    roots: Sequence[Path],
+    horizon: Horizon,
     node: yaml.Node | None = None,
     loc: tuple = (),
-    start_month: str | None = None,
+    sources: dict[tuple, CsvSeries] | None = None,
 ) -> Any:
     """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list.
 
-    ``start_month`` (the portfolio's) is checked against a ``month`` column when the CSV has one.
+    FILE is relative to ``path``'s folder and must lie inside ``roots`` (see inputs/files.py).
+    ``horizon`` (the portfolio's start_month and months) is what the series must cover.
+    ``sources`` collects, per location, where each value came from, so that a later error about
+    a value can name the CSV file, line and column.
     """
     if isinstance(data, dict):
         if "csv" in data:
@@ -244,92 +280,71 @@ def _resolve_csv_series(
                     f"those two keys, got keys {', '.join(map(str, data))}",
                     path,
                 )
-            csv_path = base / data["csv"]
-            return _read_csv_column(csv_path, str(data["column"]), path, where, start_month)
+            csv_path = resolve_reference(
+                path.parent / data["csv"], roots, "series file", where, path
+            )
+            if not csv_path.exists():
+                raise InputError(
+                    f"{where}: series file {path.parent / data['csv']} not found (paths are "
+                    "relative to the YAML file)",
+                    path,
+                )
+            used_by = f" (the series {where} of {path.name})"
+            series = read_csv_series(csv_path, str(data["column"]), used_by, horizon)
+            if sources is not None:
+                sources[loc] = series
+            return series.values
         return {
-            k: _resolve_csv_series(v, base, path, node, (*loc, k), start_month)
+            k: resolve_csv_series(
+                v, path, roots=roots, horizon=horizon, node=node, loc=(*loc, k), sources=sources
+            )
             for k, v in data.items()
         }
     if isinstance(data, list):
         return [
-            _resolve_csv_series(v, base, path, node, (*loc, i), start_month)
+            resolve_csv_series(
+                v, path, roots=roots, horizon=horizon, node=node, loc=(*loc, i), sources=sources
+            )
             for i, v in enumerate(data)
         ]
     return data
 
 
-def _read_csv_column(
-    csv_path: Path, column: str, yaml_path: Path, where: str, start_month: str | None
-) -> list[float]:
-    if not csv_path.exists():
-        raise InputError(
-            f"{where}: series file {csv_path} not found (paths are relative to the YAML file)",
-            yaml_path,
-        )
-    check_input_file(csv_path, "series")
-    used_by = f" (the series {where} of {yaml_path.name})"
-    try:
-        frame = pd.read_csv(csv_path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(
-            f"cannot read CSV ({type(e).__name__}: {e}){used_by}; save it as comma-separated "
-            "UTF-8 text with one header row",
-            csv_path,
-        ) from None
-    if column not in frame.columns:
-        raise InputError(
-            f"no column {column!r} (asked for by {where} in {yaml_path.name}); columns are "
-            f"{', '.join(map(str, frame.columns))}",
-            csv_path,
-        )
-    if "month" in frame.columns:
-        _check_csv_months(frame["month"], csv_path, start_month, used_by)
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values[values.isna()]
-    if len(bad):
-        row = int(bad.index[0]) + 2  # header is line 1
-        raise InputError(
-            f"line {row}, column {column!r}{used_by}: expected a number, got "
-            f"{frame[column].iloc[bad.index[0]]!r}; give a value for every month",
-            csv_path,
-        )
-    return values.astype(float).tolist()
+def csv_origin(sources: dict[tuple, CsvSeries], loc: tuple, message: str) -> str:
+    """Where the value an error is about came from, when it came from a CSV: the file, line
+    and column (the value's index from ``loc`` or from "value N of the list" in ``message``)."""
+    for n in range(len(loc), 0, -1):
+        series = sources.get(tuple(loc[:n]))
+        if series is None:
+            continue
+        rest = loc[n:]
+        if rest and isinstance(rest[0], int):
+            return f"value from {series.where(rest[0])}"
+        match = _VALUE_N.search(message)
+        if match:
+            return f"value {match.group(1)} is on {series.where(int(match.group(1)) - 1)}"
+        return f"values from {series.where()}"
+    return ""
 
 
-def _check_csv_months(
-    months: pd.Series, csv_path: Path, start_month: str | None, used_by: str
-) -> None:
-    """A ``month`` column must run one month per row from the portfolio's start_month: the
-    values are read by position, so a gap or a shuffled row would shift every month after it."""
-    labels = [str(m).strip() for m in months]
-    for i, m in enumerate(labels):
-        if not MONTH_PATTERN.match(m):
-            raise InputError(
-                f"line {i + 2}, column 'month'{used_by}: expected a month written YYYY-MM, "
-                f"got {m!r}",
-                csv_path,
-            )
-    first = labels[0] if labels else None
-    if start_month is not None and MONTH_PATTERN.match(start_month) and first != start_month:
-        raise InputError(
-            f"line 2, column 'month'{used_by}: the series starts in {first} but the portfolio's "
-            f"start_month is {start_month}; start the CSV at {start_month} (values are read "
-            "by position, one per month)",
-            csv_path,
-        )
-    for i in range(1, len(labels)):
-        want = month_label(labels[0], i)
-        if labels[i] != want:
-            raise InputError(
-                f"line {i + 2}, column 'month'{used_by}: expected {want} after "
-                f"{labels[i - 1]}, got {labels[i]}; sort the rows by month and fill any "
-                "missing month",
-                csv_path,
-            )
+_VALUE_N = re.compile(r"value (\d+) of the list")
 
 
-def load_yaml(path: Path | str) -> Portfolio:
-    """Load and validate a YAML portfolio; raise :class:`InputError` naming file, line and field."""
+def _horizon(data: dict) -> Horizon:
+    """The start_month and months of raw portfolio data, each None when it is not usable."""
+    start, months = data.get("start_month"), data.get("months")
+    return Horizon(
+        start if isinstance(start, str) else None,
+        months if isinstance(months, int) and not isinstance(months, bool) and months > 0 else None,
+    )
+
+
+def load_yaml(path: Path | str, data_root: Path | str | None = None) -> Portfolio:
+    """Load and validate a YAML portfolio; raise :class:`InputError` naming file, line and field.
+
+    Files it names (CSV series, a forecast spec) are read from its folder tree, or from
+    ``data_root``'s (``--data-root``).
+    """
     path = Path(path)
     data, node = parse_yaml(path)
     if not isinstance(data, dict):
@@ -340,18 +355,24 @@ def load_yaml(path: Path | str) -> Portfolio:
             "(see inputs/examples/gigawatt_miner.yaml)",
             path,
         )
-    start = data.get("start_month")
+    roots = allowed_roots(path.absolute().parent, data_root)
+    sources: dict[tuple, CsvSeries] = {}
     try:
-        data = _resolve_csv_series(
-            data, path.parent, path, node, start_month=start if isinstance(start, str) else None
+        data = resolve_csv_series(
+            data, path, roots=roots, horizon=_horizon(data), node=node, sources=sources
         )
         from inputs.market_forecast import resolve_market_forecast
 
-        data = resolve_market_forecast(data, path.parent, path)
+        data = resolve_market_forecast(data, path, roots)
         return Portfolio.model_validate(data)
     except ValidationError as e:
         raise from_validation_error(
-            e, path, data, lambda loc: _node_line(node, loc), Portfolio
+            e,
+            path,
+            data,
+            lambda loc: _node_line(node, loc),
+            Portfolio,
+            origin=lambda loc, msg: csv_origin(sources, loc, msg),
         ) from None
     except RecursionError:
         raise _too_deep(path, 1) from None

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import click
 
+from realloc.options import data_root_option
+
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
 
@@ -170,6 +172,7 @@ def main() -> None:
     show_default=True,
     help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
+@data_root_option
 @handle_errors
 def plan(
     portfolio: Path | None,
@@ -186,6 +189,7 @@ def plan(
     cvar_alpha: float,
     risk_weight: float,
     frontier: str,
+    data_root: Path | None,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -203,7 +207,7 @@ def plan(
     started = time.perf_counter()
     path = portfolio or example_path()
     _say(f"loading {path}")
-    p = load_portfolio(path)
+    p = load_portfolio(path, data_root)
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
@@ -218,6 +222,7 @@ def plan(
             relax,
             time_limit,
             mip_gap,
+            data_root,
         )
         from reports.plan_files import write_plan
 
@@ -308,6 +313,7 @@ def _plan_stochastic(
     relax: bool,
     time_limit: float | None,
     mip_gap: float,
+    data_root: Path | None = None,
 ):
     """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
     from inputs.examples import example_dir
@@ -324,7 +330,7 @@ def _plan_stochastic(
         scenarios = load_market_scenarios(scenarios_file, p)
         _say(f"{len(scenarios)} market scenarios from {scenarios_file}")
     else:
-        own = portfolio_forecast_spec(source) if forecast_spec is None else None
+        own = portfolio_forecast_spec(source, data_root) if forecast_spec is None else None
         spec = forecast_spec or own or example_dir() / "forecast_base.yaml"
         named = "the portfolio's market.forecast" if own is not None else spec
         _say(f"drawing {paths} market paths from {named}")
@@ -375,8 +381,9 @@ def _plan_stochastic(
     default=None,
     help="Portfolio whose fleet groups get breakeven tables (default: the example).",
 )
+@data_root_option
 @handle_errors
-def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
+def forecast(spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path | None) -> None:
     """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
 
     Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
@@ -393,7 +400,7 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
     s = load_forecast_spec(spec)
     _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
-    groups = fleet_groups(load_portfolio(portfolio or example_path()))
+    groups = fleet_groups(load_portfolio(portfolio or example_path(), data_root))
     files = write_forecast(frame, out_dir, groups)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
     halvings = halving_months(frame)
@@ -476,15 +483,16 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
 
 @main.command()
 @click.argument("portfolio", type=click.Path(path_type=Path))
+@data_root_option
 @handle_errors
-def validate(portfolio: Path) -> None:
+def validate(portfolio: Path, data_root: Path | None) -> None:
     """Check PORTFOLIO for errors without solving.
 
     Example: realloc validate my_portfolio.yaml
     """
     from inputs import load_portfolio
 
-    p = load_portfolio(portfolio)
+    p = load_portfolio(portfolio, data_root)
     click.echo(
         f"{portfolio}: ok ({p.name}: {len(p.sites)} sites, "
         f"{sum(len(s.fleets) for s in p.sites)} fleet groups, {len(p.contracts)} contracts, "

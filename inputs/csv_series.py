@@ -1,0 +1,266 @@
+"""One column of a CSV file as a monthly series (``{csv: FILE, column: NAME}`` in a portfolio or a
+scenario set).
+
+Read with the standard ``csv`` module rather than pandas so that every value keeps the line it
+came from (errors name file, line and column), the header is seen as written (a column given
+twice is refused instead of being renamed ``x.1``), and numbers are read strictly (ASCII digits,
+no ``1_000``, no units).
+
+Rules: one header row; columns compared after trimming spaces; a ``month`` column (any case)
+must run one month per row from the portfolio's start_month; trailing blank cells end a series
+(a blank inside it is refused); at most :data:`MAX_CSV_ROWS` rows. A series must cover the
+horizon: without a ``month`` column it must have exactly one value per month (more is refused,
+as the rows cannot be matched to months); with one, rows after the horizon are left out.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from inputs.errors import InputError
+from inputs.files import cut_list, decode_utf8, read_input_bytes, shown
+from models.base import MONTH_PATTERN, month_label
+
+MAX_CSV_ROWS = 100_000
+"""Most data rows a series CSV may have: 600 months is the longest horizon, and a shared market
+file with a month column rarely holds more than a few thousand; a bigger file is a wrong file."""
+
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
+_NOT_FINITE = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+_MONTH = re.compile(r"\d{4}-\d{2}", re.ASCII)
+
+
+@dataclass(frozen=True)
+class CsvSeries:
+    """A column's values and, for each, the line of the file it was read from."""
+
+    path: Path
+    column: str
+    values: list[float]
+    lines: list[int]
+
+    def where(self, index: int | None = None) -> str:
+        """``prices.csv line 4, column 'btc'`` (value ``index``), or the whole column's lines."""
+        if index is not None and 0 <= index < len(self.lines):
+            return f"{self.path.name} line {self.lines[index]}, column {shown(self.column)}"
+        span = f"lines {self.lines[0]}-{self.lines[-1]}" if self.lines else "no values"
+        return f"{self.path.name} column {shown(self.column)} ({span})"
+
+
+@dataclass(frozen=True)
+class Horizon:
+    """The months a series must cover: the portfolio's start_month and months (None when the
+    portfolio's own values are invalid: its validation reports them)."""
+
+    start_month: str | None = None
+    months: int | None = None
+
+
+def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> CsvSeries:
+    """The values of ``column`` in the CSV at ``path``; ``used_by`` names the field that asks."""
+    data = read_input_bytes(path, "series CSV", used_by=used_by)
+    try:
+        text = decode_utf8(data, path)
+    except InputError as e:
+        problem = str(e).removeprefix(f"{e.path}: ")
+        raise InputError(f"cannot read CSV{used_by}: {problem}", path) from None
+    rows = _rows(text, path, used_by)
+    if not rows:
+        raise InputError(
+            f"the file is empty{used_by}; a series CSV has a header row naming its columns and "
+            "one row per month",
+            path,
+        )
+    header_line, header = rows[0]
+    names = _header(header, header_line, path, used_by)
+    wanted = column.strip()
+    if wanted not in names:
+        listed = cut_list([n for n in names if n])
+        raise InputError(
+            f"no column {shown(column)}{used_by}; columns are {listed}; check the name in the "
+            "YAML against the header row",
+            path,
+        )
+    body = rows[1:]
+    if len(body) > MAX_CSV_ROWS:
+        raise InputError(
+            f"{len(body):,} rows{used_by}, over the limit of {MAX_CSV_ROWS:,}; a series has one "
+            "row per month (is it the right file?)",
+            path,
+        )
+    _check_widths(body, len(header), path, used_by)
+    month_col = names.get("month")
+    body = _without_trailing_blank_rows(body)
+    if month_col is not None:
+        body = _check_months(body, month_col, path, used_by, horizon)
+    series = _values(body, names[wanted], wanted, path, used_by)
+    _check_length(series, month_col is not None, used_by, horizon)
+    return series
+
+
+def _rows(text: str, path: Path, used_by: str) -> list[tuple[int, list[str]]]:
+    """(line, cells) of every row, blank lines dropped; the line is where the row starts."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    out, line = [], 1
+    try:
+        for cells in reader:
+            if cells:
+                out.append((line, cells))
+            line = reader.line_num + 1
+            if len(out) > MAX_CSV_ROWS + 1:
+                break  # the row limit is reported by the caller
+    except csv.Error as e:
+        raise InputError(
+            f"line {reader.line_num}: cannot read CSV ({e}){used_by}; save it as comma-separated "
+            "UTF-8 text with one header row",
+            path,
+        ) from None
+    return out
+
+
+def _header(header: list[str], line: int, path: Path, used_by: str) -> dict[str, int]:
+    """Column name -> position; ``month`` in any case is the month column; a name given twice
+    is refused, naming both positions (which one would be read is anyone's guess)."""
+    names: dict[str, int] = {}
+    for i, raw in enumerate(header):
+        name = raw.strip()
+        if name.lower() == "month":
+            name = "month"
+        if not name:
+            continue
+        if name in names:
+            raise InputError(
+                f"line {line}: column {shown(raw.strip())} is given twice in the header "
+                f"(columns {names[name] + 1} and {i + 1}){used_by}; rename or delete one",
+                path,
+            )
+        names[name] = i
+    return names
+
+
+def _check_widths(body: list[tuple[int, list[str]]], width: int, path: Path, used_by: str) -> None:
+    for line, cells in body:
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            raise InputError(
+                f"line {line}: {len(cells)} cells but the header names {width} columns"
+                f"{used_by}; a comma inside a number (1,000) splits it: write 1000",
+                path,
+            )
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(c.strip() for c in cells)
+
+
+def _without_trailing_blank_rows(body: list[tuple[int, list[str]]]) -> list[tuple[int, list[str]]]:
+    end = len(body)
+    while end and _blank(body[end - 1][1]):
+        end -= 1
+    return body[:end]
+
+
+def _cell(cells: list[str], i: int) -> str:
+    return cells[i].strip() if i < len(cells) else ""
+
+
+def _check_months(
+    body: list[tuple[int, list[str]]], col: int, path: Path, used_by: str, horizon: Horizon
+) -> list[tuple[int, list[str]]]:
+    """A month column must run one month per row from start_month (values are read by
+    position: a gap or a shuffled row would shift every month after it). Returns the rows
+    of the horizon's months (later rows are matched to no month and left out)."""
+    labels = [_cell(cells, col) for _, cells in body]
+    for (line, _), m in zip(body, labels, strict=True):
+        if not (_MONTH.fullmatch(m) and MONTH_PATTERN.match(m)):
+            raise InputError(
+                f"line {line}, column 'month'{used_by}: expected a month written YYYY-MM, "
+                f"got {shown(m)}",
+                path,
+            )
+    start = horizon.start_month
+    if labels and start is not None and MONTH_PATTERN.match(start) and labels[0] != start:
+        raise InputError(
+            f"line {body[0][0]}, column 'month'{used_by}: the series starts in {labels[0]} but "
+            f"the portfolio's start_month is {start}; start the CSV at {start} (values are read "
+            "by position, one per month)",
+            path,
+        )
+    for i in range(1, len(labels)):
+        want = month_label(labels[0], i)
+        if labels[i] != want:
+            raise InputError(
+                f"line {body[i][0]}, column 'month'{used_by}: expected {want} after "
+                f"{labels[i - 1]}, got {labels[i]}; sort the rows by month and fill any "
+                "missing month",
+                path,
+            )
+    if horizon.months is not None and start is not None:
+        return body[: horizon.months]
+    return body
+
+
+def _values(
+    body: list[tuple[int, list[str]]], col: int, name: str, path: Path, used_by: str
+) -> CsvSeries:
+    """The column's numbers; trailing blank cells end the series, a blank inside it is refused."""
+    cells = [(line, _cell(row, col)) for line, row in body]
+    end = len(cells)
+    while end and not cells[end - 1][1]:
+        end -= 1
+    values, lines = [], []
+    for line, text in cells[:end]:
+        where = f"line {line}, column {shown(name)}{used_by}"
+        if not text:
+            raise InputError(f"{where}: blank cell; give a value for every month", path)
+        if _NOT_FINITE.fullmatch(text):
+            raise InputError(
+                f"{where}: expected a finite number, got {shown(text)}; give a number for "
+                "every month",
+                path,
+            )
+        if not _NUMBER.fullmatch(text):
+            raise InputError(
+                f"{where}: expected a number, got {shown(text)}; give a value for every month "
+                "(digits only, no units or thousands separators)",
+                path,
+            )
+        value = float(text)
+        if not math.isfinite(value):  # 1e999
+            raise InputError(
+                f"{where}: expected a finite number, got {shown(text)}; give a number for "
+                "every month",
+                path,
+            )
+        values.append(value)
+        lines.append(line)
+    return CsvSeries(path, name, values, lines)
+
+
+def _check_length(series: CsvSeries, has_months: bool, used_by: str, horizon: Horizon) -> None:
+    """Too many values without a month column cannot be matched to months: refused (the same
+    rule as a list written in the YAML); too few are refused whatever the columns."""
+    months = horizon.months
+    n = len(series.values)
+    if months is None or n == months:
+        return
+    if n < months:
+        raise InputError(
+            f"column {shown(series.column)}{used_by} has {n} values but the horizon has "
+            f"{months} months; give one value per month",
+            series.path,
+        )
+    if not has_months:
+        raise InputError(
+            f"column {shown(series.column)}{used_by} has {n} values but the horizon has "
+            f"{months} months; give one value per month, or add a 'month' column (YYYY-MM) "
+            "so the rows can be matched to months",
+            series.path,
+        )
+
+
+__all__ = ["MAX_CSV_ROWS", "CsvSeries", "Horizon", "read_csv_series"]
