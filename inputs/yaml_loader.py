@@ -102,13 +102,19 @@ def _check_depth(text: str, path: Path) -> None:
     parser would nest.
 
     Most files skip that line-by-line pass (seconds for a million lines): block levels start
-    at increasing columns (a list under a key may share its column), all within a line's
-    leading run of spaces and ``- ? :`` indicators, so with no such run of
-    :data:`_SHALLOW_COLUMNS` characters the block depth is under twice that, and the flow depth
-    is at most the number of brackets.
+    at increasing columns (a list under a key may share its column), within a line's leading
+    run of spaces and ``- ? :`` indicators or in a run of indicators later on the line; with
+    no leading run of :data:`_SHALLOW_COLUMNS` characters and no run of
+    :data:`_SHALLOW_INDICATORS` indicators, the block depth is under twice the one plus the
+    other, and the flow depth is at most the number of brackets.
     """
     brackets = text.count("[") + text.count("{")
-    if 2 * _SHALLOW_COLUMNS + brackets <= MAX_YAML_DEPTH and not _DEEP_LEAD.search(text):
+    bound = 2 * _SHALLOW_COLUMNS + _SHALLOW_INDICATORS + brackets
+    if (
+        bound <= MAX_YAML_DEPTH
+        and not _DEEP_LEAD.search(text)
+        and not _MANY_INDICATORS.search(text)
+    ):
         return
     flow, indents = 0, [-1]
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -128,8 +134,10 @@ def _check_depth(text: str, path: Path) -> None:
             raise _too_deep(path, number)
 
 
-_SHALLOW_COLUMNS = 24
+_SHALLOW_COLUMNS = 20
+_SHALLOW_INDICATORS = 8
 _DEEP_LEAD = re.compile(rf"^[ ?:-]{{{_SHALLOW_COLUMNS}}}", re.MULTILINE)
+_MANY_INDICATORS = re.compile(rf"(?:[?:-] +){{{_SHALLOW_INDICATORS}}}")
 _BRACKETS = re.compile(r"[\[\]{}]")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
