@@ -67,7 +67,7 @@ def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> 
     try:
         text = decode_utf8(data, path)
     except InputError as e:
-        problem = str(e).removeprefix(f"{e.path}: ")
+        problem = e.message
         raise InputError(f"cannot read CSV{used_by}: {problem}", path) from None
     rows = _rows(text, path, used_by)
     if not rows:

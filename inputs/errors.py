@@ -21,7 +21,19 @@ class InputError(Exception):
 
     def __init__(self, message: str, path: Path | str | None = None):
         self.path = str(path) if path is not None else None
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        self.message = message  # without the file
+        shown = self.path
+        if shown is not None and len(shown) > 300:  # a path written in a file can be any length
+            shown = f"{shown[:150]}...{shown[-100:]}"
+        super().__init__(f"{shown}: {message}" if shown else message)
+
+
+def _printable(value: object, limit: int = 80) -> str:
+    """A name or key from a file on one line (invisible characters escaped), at most ``limit``
+    characters: a name with a line break must not break the message, nor a huge one flood it."""
+    text = str(value)
+    text = text[:limit] + "..." if len(text) > limit else text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def describe_loc(loc: tuple, data: object) -> str:
@@ -37,16 +49,14 @@ def describe_loc(loc: tuple, data: object) -> str:
             if isinstance(node, list) and 0 <= key < len(node):
                 item = node[key]
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
-                    label = "".join(  # a name with a line break must not break the message
-                        ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in item["name"]
-                    )
+                    label = _printable(item["name"])
                 node = item
             else:
                 node = None
             parts.append(f"[{label}]")
         else:
             node = node.get(key) if isinstance(node, dict) else None
-            parts.append(("." if parts else "") + str(key))
+            parts.append(("." if parts else "") + _printable(key))
     return "".join(parts) or "(top level)"
 
 

@@ -68,11 +68,18 @@ def resolve_reference(
 ) -> Path:
     """The real path of a file named inside another file, or an error when it lies outside
     ``roots``. ``used_by`` says which field names it; ``path`` is the file that names it."""
-    real = ref.resolve()  # symlinks and .. resolved; a missing file resolves as far as it can
+    try:
+        real = ref.resolve()  # symlinks and .. resolved; a missing file resolves as far as it can
+    except (OSError, ValueError, RuntimeError) as e:  # NUL byte, symlink loop, name too long
+        raise InputError(
+            f"{used_by}: the {kind} {shown(ref)} is not a usable path ({cut(e, 60)}); write a "
+            "file name relative to this file",
+            path,
+        ) from None
     if not _inside(real, roots):
         folders = " or ".join(str(r) for r in roots)
         raise InputError(
-            f"{used_by}: the {kind} {str(ref)!r} lies outside {folders}; realloc reads only "
+            f"{used_by}: the {kind} {shown(ref, 200)} lies outside {folders}; realloc reads only "
             "files inside the portfolio's folder; move the file there, or allow its folder "
             "with --data-root DIR",
             path,
@@ -97,12 +104,16 @@ def read_input_bytes(
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         fd = os.open(path, flags)
+    except ValueError:  # a NUL byte in the name
+        raise fail("is not a usable file name", f"give the {kind} file's path") from None
     except FileNotFoundError:
         raise fail("file not found", "check the path (relative to where you run it)") from None
     except IsADirectoryError:
         raise fail("is a folder", f"give the {kind} file itself") from None
     except OSError as e:
-        raise fail(f"cannot open the {kind} file ({e.strerror})", "check its permissions") from None
+        raise fail(
+            f"cannot open the {kind} file ({e.strerror})", "check the path and its permissions"
+        ) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):

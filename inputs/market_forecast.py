@@ -36,9 +36,7 @@ def load_spec(ref: Any, path: Path, roots: Sequence[Path]) -> ForecastSpec:
         except ValidationError as e:
             err = from_validation_error(e, path, {"market": {"forecast": ref}})
             raise InputError(
-                str(err)
-                .removeprefix(f"{path}: ")
-                .replace("in the portfolio", "in market.forecast", 1),
+                err.message.replace("in the portfolio", "in market.forecast", 1),
                 path,
             ) from None
     raise InputError(

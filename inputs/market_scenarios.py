@@ -90,9 +90,7 @@ def load_market_scenarios(path: Path | str, portfolio: Portfolio) -> list[Market
             e, path, data, lambda loc: _node_line(node, loc), MarketScenarioSet
         )
         raise InputError(
-            str(err)
-            .removeprefix(f"{err.path}: ")
-            .replace("in the portfolio", "in the scenario file", 1),
+            err.message.replace("in the portfolio", "in the scenario file", 1),
             path,
         ) from None
     for i, sc in enumerate(scenario_set.scenarios):

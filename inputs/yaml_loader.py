@@ -20,9 +20,11 @@ from inputs.errors import InputError, describe_loc, from_validation_error
 from inputs.files import (
     MAX_INPUT_BYTES,  # noqa: F401 (re-exported: the limit's old home)
     allowed_roots,
+    cut,
     decode_utf8,
     read_input_bytes,
     resolve_reference,
+    shown,
 )
 from models import Portfolio
 
@@ -146,7 +148,7 @@ _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
 def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    problem = getattr(e, "problem", None) or str(e)
+    problem = cut(getattr(e, "problem", None) or str(e), 200)
     if "unhashable" in problem:
         return InputError(
             f"{where}a list or mapping is used as a key; keys must be plain words "
@@ -160,7 +162,7 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
             path,
         )
     context = getattr(e, "context", None)
-    context = f" ({context})" if context else ""
+    context = f" ({cut(context, 200)})" if context else ""
     return InputError(
         f"{where}YAML syntax error: {problem}{context}; check the indentation (spaces, not "
         "tabs), colons and quoting there",
@@ -291,9 +293,10 @@ def resolve_csv_series(
             csv_path = resolve_reference(
                 path.parent / data["csv"], roots, "series file", where, path
             )
-            if not csv_path.exists():
+            if not _exists(csv_path):
                 raise InputError(
-                    f"{where}: series file {path.parent / data['csv']} not found (paths are "
+                    f"{where}: series file {shown(path.parent / data['csv'], 200)} not found "
+                    "(paths are "
                     "relative to the YAML file)",
                     path,
                 )
@@ -316,6 +319,18 @@ def resolve_csv_series(
             for i, v in enumerate(data)
         ]
     return data
+
+
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; an unusable name (too long, a loop) counts as existing so that
+    the read itself reports what is wrong with it."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
 
 
 def csv_origin(sources: dict[tuple, CsvSeries], loc: tuple, message: str) -> str:

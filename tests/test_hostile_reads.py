@@ -387,3 +387,16 @@ def test_aliases_are_counted_only_for_what_they_add(tmp_path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", "utf-8")
     with pytest.raises(InputError, match=f"more than {MAX_YAML_NODES:,} values"):
         parse_yaml(path)
+
+
+@pytest.mark.parametrize(
+    "ref", ['"a\\0b.csv"', "'" + "x" * 5000 + ".csv'", "loop.csv", "''", "'.'", "'sub/'"]
+)
+def test_unusable_csv_names_are_refused_cleanly(tmp_path: Path, ref: str) -> None:
+    folder = tmp_path / "p"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "loop.csv").symlink_to(folder / "loop.csv")
+    path = _portfolio(folder, f"{{csv: {ref}, column: btc_price_usd}}")
+    code, out = _run("validate", path)
+    assert code == 2 and "market.btc_price_usd" in out, out
+    assert len(out) < 1000, out
