@@ -43,10 +43,14 @@ def _folder_hint(folder: Path) -> str:
         )[:3]
     except OSError:
         found = []
-    example = f" (here: {', '.join(found)})" if found else ""
+    if found:
+        return (
+            "is a folder, not a portfolio file; give the portfolio's YAML or Excel file in it "
+            f"(here: {', '.join(found)}), e.g. {folder / found[0]}"
+        )
     return (
-        "is a folder, not a portfolio file; give the portfolio's YAML or Excel file itself"
-        f"{example}, e.g. realloc plan {folder / (found[0] if found else 'portfolio.yaml')}"
+        "is a folder, not a portfolio file; give the portfolio's YAML (.yaml, .yml) or Excel "
+        "(.xlsx) file itself"
     )
 
 
