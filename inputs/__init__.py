@@ -46,7 +46,7 @@ def _folder_hint(folder: Path) -> str:
     if found:
         return (
             "is a folder, not a portfolio file; give the portfolio's YAML or Excel file in it "
-            f"(here: {', '.join(found)}), e.g. {folder / found[0]}"
+            f"(here: {', '.join(found)})"
         )
     return (
         "is a folder, not a portfolio file; give the portfolio's YAML (.yaml, .yml) or Excel "

@@ -271,17 +271,19 @@ def resolve_csv_series(
     node: yaml.Node | None = None,
     loc: tuple = (),
     sources: dict[tuple, CsvSeries] | None = None,
+    top: Any = None,
 ) -> Any:
     """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list.
 
     FILE is relative to ``path``'s folder and must lie inside ``roots`` (see inputs/files.py).
     ``horizon`` (the portfolio's start_month and months) is what the series must cover.
     ``sources`` collects, per location, where each value came from, so that a later error about
-    a value can name the CSV file, line and column.
+    a value can name the CSV file, line and column. ``top`` (the whole document) lets messages
+    name list items by their names.
     """
     if isinstance(data, dict):
         if "csv" in data:
-            where = describe_loc(loc, None)
+            where = describe_loc(loc, top)
             line = _node_line(node, loc)
             where = f"{where} ({line})" if line else where
             if set(data) != {"csv", "column"} or not isinstance(data["csv"], str):
@@ -307,14 +309,28 @@ def resolve_csv_series(
             return series.values
         return {
             k: resolve_csv_series(
-                v, path, roots=roots, horizon=horizon, node=node, loc=(*loc, k), sources=sources
+                v,
+                path,
+                roots=roots,
+                horizon=horizon,
+                node=node,
+                loc=(*loc, k),
+                sources=sources,
+                top=data if top is None else top,
             )
             for k, v in data.items()
         }
     if isinstance(data, list):
         return [
             resolve_csv_series(
-                v, path, roots=roots, horizon=horizon, node=node, loc=(*loc, i), sources=sources
+                v,
+                path,
+                roots=roots,
+                horizon=horizon,
+                node=node,
+                loc=(*loc, i),
+                sources=sources,
+                top=data if top is None else top,
             )
             for i, v in enumerate(data)
         ]
