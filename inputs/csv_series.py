@@ -81,11 +81,10 @@ def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> 
     wanted = column.strip()
     if wanted not in names:
         listed = cut_list([n for n in names if n])
-        raise InputError(
-            f"no column {shown(column)}{used_by}; columns are {listed}; check the name in the "
-            "YAML against the header row",
-            path,
-        )
+        fix = "check the name in the YAML against the header row"
+        if len(names) == 1 and any(sep in header[0] for sep in ";\t"):
+            fix = "the columns seem separated by ';' or tabs: save the file comma-separated"
+        raise InputError(f"no column {shown(column)}{used_by}; columns are {listed}; {fix}", path)
     body = rows[1:]
     if len(body) > MAX_CSV_ROWS:
         raise InputError(

@@ -278,7 +278,7 @@ def load_scenario_set(
     ``also_allowed`` (the portfolio's folder and ``--data-root``).
     """
     path = Path(path)
-    data, node = parse_yaml(path)
+    data, node = parse_yaml(path, "scenario set")
     if not isinstance(data, dict):
         raise InputError(
             "expected a mapping with scenarios: and/or grid: at the top level, "

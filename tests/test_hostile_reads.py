@@ -347,6 +347,16 @@ def test_messages_cut_long_values_and_column_lists(tmp_path: Path) -> None:
     assert len(out) < 1500, out
 
 
+def test_semicolon_separated_csv_gets_a_hint(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    rows = [f"{m};{b}" for m, b in zip(MONTHS, BTC, strict=True)]
+    (folder / "m.csv").write_text("month;btc_price_usd\n" + "\n".join(rows) + "\n")
+    path = _portfolio(folder, _csv_ref("m.csv"))
+    code, out = _run("validate", path)
+    assert code == 2 and "save the file comma-separated" in out and "m.csv" in out, out
+
+
 def test_a_folder_is_named_as_a_folder(tmp_path: Path) -> None:
     _portfolio(tmp_path)
     code, out = _run("plan", tmp_path, "--out", tmp_path / "out")
