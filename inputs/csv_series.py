@@ -19,7 +19,7 @@ import csv
 import io
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inputs.errors import InputError
@@ -61,14 +61,67 @@ class Horizon:
     months: int | None = None
 
 
-def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> CsvSeries:
-    """The values of ``column`` in the CSV at ``path``; ``used_by`` names the field that asks."""
+MAX_CSV_SERIES = 2_000
+"""Most CSV series one file may name (a 200-site portfolio names about 200): each is read and
+checked, so a file naming one CSV a million times (through aliases) must stop early."""
+
+
+@dataclass
+class _Table:
+    """A CSV file's header and data rows (month-checked when it has a month column)."""
+
+    header: list[str]
+    names: dict[str, int]
+    body: list[tuple[int, list[str]]]
+
+
+@dataclass
+class CsvReads:
+    """The CSV files one document has read, each read and checked once however many series
+    name it, and how many series it has named."""
+
+    tables: dict[Path, _Table] = field(default_factory=dict)
+    count: int = 0
+
+
+def read_csv_series(
+    path: Path, column: str, used_by: str, horizon: Horizon, reads: CsvReads | None = None
+) -> CsvSeries:
+    """The values of ``column`` in the CSV at ``path``; ``used_by`` names the field that asks.
+
+    ``reads`` (one per document) lets the file be read once for all the series that name it.
+    """
+    reads = reads if reads is not None else CsvReads()
+    reads.count += 1
+    if reads.count > MAX_CSV_SERIES:
+        raise InputError(
+            f"more than {MAX_CSV_SERIES:,} CSV series{used_by}; a portfolio names one per "
+            "site's power price and market series at most: check aliases (*name) repeating a "
+            "{csv: ...} series",
+            path,
+        )
+    table = reads.tables.get(path)
+    if table is None:
+        table = reads.tables[path] = _read_table(path, used_by, horizon)
+    wanted = column.strip()
+    if wanted not in table.names:
+        listed = cut_list([n for n in table.names if n])
+        fix = "check the name in the YAML against the header row"
+        if len(table.names) == 1 and any(sep in table.header[0] for sep in ";\t"):
+            fix = "the columns seem separated by ';' or tabs: save the file comma-separated"
+        raise InputError(f"no column {shown(column)}{used_by}; columns are {listed}; {fix}", path)
+    cells = _column(table.body, table.names[wanted])
+    _check_length(len(cells), wanted, "month" in table.names, path, used_by, horizon)
+    return _values(cells, wanted, path, used_by)
+
+
+def _read_table(path: Path, used_by: str, horizon: Horizon) -> _Table:
+    """Read, decode and check a series CSV's rows (bounded: see inputs/files.py)."""
     data = read_input_bytes(path, "series CSV", used_by=used_by)
     try:
         text = decode_utf8(data, path)
     except InputError as e:
-        problem = e.message
-        raise InputError(f"cannot read CSV{used_by}: {problem}", path) from None
+        raise InputError(f"cannot read CSV{used_by}: {e.message}", path) from None
     rows = _rows(text, path, used_by)
     if not rows:
         raise InputError(
@@ -78,13 +131,6 @@ def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> 
         )
     header_line, header = rows[0]
     names = _header(header, header_line, path, used_by)
-    wanted = column.strip()
-    if wanted not in names:
-        listed = cut_list([n for n in names if n])
-        fix = "check the name in the YAML against the header row"
-        if len(names) == 1 and any(sep in header[0] for sep in ";\t"):
-            fix = "the columns seem separated by ';' or tabs: save the file comma-separated"
-        raise InputError(f"no column {shown(column)}{used_by}; columns are {listed}; {fix}", path)
     body = rows[1:]
     if len(body) > MAX_CSV_ROWS:
         raise InputError(
@@ -93,13 +139,10 @@ def read_csv_series(path: Path, column: str, used_by: str, horizon: Horizon) -> 
             path,
         )
     _check_widths(body, len(header), path, used_by)
-    month_col = names.get("month")
     body = _without_trailing_blank_rows(body)
-    if month_col is not None:
-        body = _check_months(body, month_col, path, used_by, horizon)
-    series = _values(body, names[wanted], wanted, path, used_by)
-    _check_length(series, month_col is not None, used_by, horizon)
-    return series
+    if "month" in names:
+        body = _check_months(body, names["month"], path, used_by, horizon)
+    return _Table(header, names, body)
 
 
 def _rows(text: str, path: Path, used_by: str) -> list[tuple[int, list[str]]]:
@@ -203,16 +246,19 @@ def _check_months(
     return body
 
 
-def _values(
-    body: list[tuple[int, list[str]]], col: int, name: str, path: Path, used_by: str
-) -> CsvSeries:
-    """The column's numbers; trailing blank cells end the series, a blank inside it is refused."""
+def _column(body: list[tuple[int, list[str]]], col: int) -> list[tuple[int, str]]:
+    """(line, cell) of a column, trailing blank cells left out (they end the series)."""
     cells = [(line, _cell(row, col)) for line, row in body]
     end = len(cells)
     while end and not cells[end - 1][1]:
         end -= 1
+    return cells[:end]
+
+
+def _values(cells: list[tuple[int, str]], name: str, path: Path, used_by: str) -> CsvSeries:
+    """The column's numbers; a blank inside the series is refused."""
     values, lines = [], []
-    for line, text in cells[:end]:
+    for line, text in cells:
         where = f"line {line}, column {shown(name)}{used_by}"
         if not text:
             raise InputError(f"{where}: blank cell; give a value for every month", path)
@@ -240,26 +286,27 @@ def _values(
     return CsvSeries(path, name, values, lines)
 
 
-def _check_length(series: CsvSeries, has_months: bool, used_by: str, horizon: Horizon) -> None:
+def _check_length(
+    n: int, column: str, has_months: bool, path: Path, used_by: str, horizon: Horizon
+) -> None:
     """Too many values without a month column cannot be matched to months: refused (the same
     rule as a list written in the YAML); too few are refused whatever the columns."""
     months = horizon.months
-    n = len(series.values)
     if months is None or n == months:
         return
     if n < months:
         raise InputError(
-            f"column {shown(series.column)}{used_by} has {n} values but the horizon has "
+            f"column {shown(column)}{used_by} has {n} values but the horizon has "
             f"{months} months; give one value per month",
-            series.path,
+            path,
         )
     if not has_months:
         raise InputError(
-            f"column {shown(series.column)}{used_by} has {n} values but the horizon has "
+            f"column {shown(column)}{used_by} has {n} values but the horizon has "
             f"{months} months; give one value per month, or add a 'month' column (YYYY-MM) "
             "so the rows can be matched to months",
-            series.path,
+            path,
         )
 
 
-__all__ = ["MAX_CSV_ROWS", "CsvSeries", "Horizon", "read_csv_series"]
+__all__ = ["MAX_CSV_ROWS", "MAX_CSV_SERIES", "CsvReads", "CsvSeries", "Horizon", "read_csv_series"]

@@ -35,7 +35,7 @@ from typing import Any
 
 import yaml
 
-from inputs.csv_series import Horizon
+from inputs.csv_series import CsvReads, Horizon
 from inputs.errors import InputError
 from inputs.files import allowed_roots
 from inputs.overrides import (
@@ -126,6 +126,7 @@ class _Reader:
         self.horizon = Horizon(base.start_month, base.months)
         self.node = node
         self.roots = roots
+        self.reads = CsvReads()  # each CSV file read once for the whole scenario set
 
     def fail(self, message: str, *keys: Any) -> InputError:
         line = _line(self.node, *keys) if keys else None
@@ -140,7 +141,7 @@ class _Reader:
         # its folder tree or the portfolio's (or --data-root); it must cover the base
         # portfolio's months (a month column must start at its start_month)
         raw = resolve_csv_series(
-            raw, self.path, roots=self.roots, horizon=self.horizon, loc=(path,)
+            raw, self.path, roots=self.roots, horizon=self.horizon, loc=(path,), reads=self.reads
         )
         try:
             o = parse_override(path, raw)

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from inputs.csv_series import CsvSeries, Horizon, read_csv_series
+from inputs.csv_series import CsvReads, CsvSeries, Horizon, read_csv_series
 from inputs.errors import InputError, describe_loc, from_validation_error
 from inputs.files import (
     MAX_INPUT_BYTES,  # noqa: F401 (re-exported: the limit's old home)
@@ -272,6 +272,7 @@ def resolve_csv_series(
     loc: tuple = (),
     sources: dict[tuple, CsvSeries] | None = None,
     top: Any = None,
+    reads: CsvReads | None = None,
 ) -> Any:
     """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list.
 
@@ -279,8 +280,9 @@ def resolve_csv_series(
     ``horizon`` (the portfolio's start_month and months) is what the series must cover.
     ``sources`` collects, per location, where each value came from, so that a later error about
     a value can name the CSV file, line and column. ``top`` (the whole document) lets messages
-    name list items by their names.
+    name list items by their names; ``reads`` (one per document) reads each CSV file once.
     """
+    reads = reads if reads is not None else CsvReads()
     if isinstance(data, dict):
         if "csv" in data:
             where = describe_loc(loc, top)
@@ -303,7 +305,7 @@ def resolve_csv_series(
                     path,
                 )
             used_by = f" (the series {where} of {path.name})"
-            series = read_csv_series(csv_path, str(data["column"]), used_by, horizon)
+            series = read_csv_series(csv_path, str(data["column"]), used_by, horizon, reads)
             if sources is not None:
                 sources[loc] = series
             return series.values
@@ -317,6 +319,7 @@ def resolve_csv_series(
                 loc=(*loc, k),
                 sources=sources,
                 top=data if top is None else top,
+                reads=reads,
             )
             for k, v in data.items()
         }
@@ -331,6 +334,7 @@ def resolve_csv_series(
                 loc=(*loc, i),
                 sources=sources,
                 top=data if top is None else top,
+                reads=reads,
             )
             for i, v in enumerate(data)
         ]

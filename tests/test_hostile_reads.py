@@ -410,3 +410,22 @@ def test_unusable_csv_names_are_refused_cleanly(tmp_path: Path, ref: str) -> Non
     code, out = _run("validate", path)
     assert code == 2 and "market.btc_price_usd" in out, out
     assert len(out) < 1000, out
+
+
+def test_one_csv_named_thousands_of_times_is_read_once_and_capped(tmp_path: Path) -> None:
+    from inputs.csv_series import MAX_CSV_SERIES
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    months = [month_label("2026-01", i) for i in range(50_000)]  # a long dated history
+    _market_csv(folder / "m.csv", months, [70000] * len(months))
+    path = _portfolio(folder, "&c " + _csv_ref("m.csv"))
+    with path.open("a", encoding="utf-8") as f:
+        f.write("extra: [" + ", ".join(["*c"] * 1_000) + "]\n")
+    started = time.perf_counter()
+    code, out = _run("validate", path)  # 1,001 series from one file: read once
+    assert code == 2 and "unknown field" in out and "extra" in out, out
+    assert time.perf_counter() - started < 10
+    path.write_text(path.read_text("utf-8").replace("*c]", ", ".join(["*c"] * 1_500) + "]"))
+    code, out = _run("validate", path)
+    assert code == 2 and f"more than {MAX_CSV_SERIES:,} CSV series" in out, out
