@@ -207,19 +207,12 @@ def _check_nodes(root: yaml.Node, path: Path) -> None:
 def _check_aliases(root: yaml.Node, path: Path) -> None:
     """Refuse a document whose aliases add more than :data:`MAX_YAML_NODES` values to the ones
     written in it: the expanded size (every alias counted as a copy) minus the distinct size.
-    A document without aliases is never refused here, whatever its length."""
-    order: list[yaml.Node] = []
-    stack, seen = [root], set()
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        order.append(node)
-        stack += [c for c in _children(node) if not isinstance(c, yaml.ScalarNode)]
+    A document without aliases is never refused here, whatever its length. An alias inside
+    the list or mapping it names (a loop, which no portfolio value can be) is refused too."""
+    order = _post_order(root, path)
     distinct = 0
     expanded: dict[int, int] = {}
-    for node in reversed(order):  # children before parents; a cycle counts once
+    for node in order:  # children before parents
         children = _children(node)
         distinct += 1 + sum(isinstance(c, yaml.ScalarNode) for c in children)
         expanded[id(node)] = 1 + sum(expanded.get(id(c), 1) for c in children)
@@ -229,6 +222,33 @@ def _check_aliases(root: yaml.Node, path: Path) -> None:
                 f"{MAX_YAML_NODES:,} values; write the data out instead of nesting aliases",
                 path,
             )
+
+
+def _post_order(root: yaml.Node, path: Path) -> list[yaml.Node]:
+    """The collections under ``root``, each once, children before parents; a collection found
+    inside itself (``&a [*a]``) is refused."""
+    order: list[yaml.Node] = []
+    done: set[int] = set()
+    open_: set[int] = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    while stack:
+        node, children = stack[-1]
+        child = next((c for c in children if not isinstance(c, yaml.ScalarNode)), None)
+        if child is None:
+            stack.pop()
+            open_.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+        elif id(child) in open_:
+            raise InputError(
+                f"line {child.start_mark.line + 1}: an alias (*name) refers to a list or mapping "
+                "that contains it (a loop); write the values out instead",
+                path,
+            )
+        elif id(child) not in done:
+            open_.add(id(child))
+            stack.append((child, iter(_children(child))))
+    return order
 
 
 def _children(node: yaml.Node) -> list[yaml.Node]:

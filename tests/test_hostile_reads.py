@@ -429,3 +429,15 @@ def test_one_csv_named_thousands_of_times_is_read_once_and_capped(tmp_path: Path
     path.write_text(path.read_text("utf-8").replace("*c]", ", ".join(["*c"] * 1_500) + "]"))
     code, out = _run("validate", path)
     assert code == 2 and f"more than {MAX_CSV_SERIES:,} CSV series" in out, out
+
+
+def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "loop.yaml"
+    path.write_text("name: &x [1, *x]\n", "utf-8")
+    code, out = _run("validate", path)
+    assert code == 2 and "(a loop)" in out, out
+    sset = tmp_path / "s.yaml"
+    sset.write_text("scenarios:\n  a:\n    market.btc_price_usd: &x [1, {b: *x}]\n", "utf-8")
+    base = Path(make_cases.HERE) / make_cases.SCENARIO_BASE
+    code, out = _run("sweep", base, sset, "--out", tmp_path / "o", "--workers", "1")
+    assert code == 2 and "(a loop)" in out and "s.yaml" in out, out
