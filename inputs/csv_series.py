@@ -146,12 +146,14 @@ def _read_table(path: Path, used_by: str, horizon: Horizon) -> _Table:
 
 
 def _rows(text: str, path: Path, used_by: str) -> list[tuple[int, list[str]]]:
-    """(line, cells) of every row, blank lines dropped; the line is where the row starts."""
+    """(line, cells) of every row from the header on; the line is where the row starts. Blank
+    lines before the header are skipped; later ones are kept as blank rows (trailing ones are
+    dropped by the caller, one inside a series is refused like a blank cell)."""
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     out, line = [], 1
     try:
         for cells in reader:
-            if cells:
+            if cells or out:
                 out.append((line, cells))
             line = reader.line_num + 1
             if len(out) > MAX_CSV_ROWS + 1:

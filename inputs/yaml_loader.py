@@ -308,10 +308,16 @@ def resolve_csv_series(
             where = describe_loc(loc, top)
             line = _node_line(node, loc)
             where = f"{where} ({line})" if line else where
-            if set(data) != {"csv", "column"} or not isinstance(data["csv"], str):
+            if set(data) != {"csv", "column"}:
                 raise InputError(
                     f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with exactly "
-                    f"those two keys, got keys {', '.join(map(str, data))}",
+                    f"those two keys, got keys {', '.join(cut(k) for k in data)}",
+                    path,
+                )
+            if not isinstance(data["csv"], str) or not isinstance(data["column"], str | int):
+                raise InputError(
+                    f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with FILE a "
+                    "file name and NAME a column name of that file",
                     path,
                 )
             csv_path = resolve_reference(

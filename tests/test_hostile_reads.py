@@ -441,3 +441,15 @@ def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
     base = Path(make_cases.HERE) / make_cases.SCENARIO_BASE
     code, out = _run("sweep", base, sset, "--out", tmp_path / "o", "--workers", "1")
     assert code == 2 and "(a loop)" in out and "s.yaml" in out, out
+
+
+def test_a_blank_line_inside_a_series_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    values = "\n".join(map(str, BTC[:5])) + "\n\n" + "\n".join(map(str, BTC[5:])) + "\n\n\n"
+    (folder / "m.csv").write_text("\n\nbtc_price_usd\n" + values)  # blank lines around: fine
+    path = _portfolio(folder, _csv_ref("m.csv"))
+    code, out = _run("validate", path)
+    assert code == 2 and "line 9, column 'btc_price_usd'" in out and "blank cell" in out, out
+    (folder / "m.csv").write_text("\n\nbtc_price_usd\n" + "\n".join(map(str, BTC)) + "\n\n\n")
+    assert _run("validate", path)[0] == 0
