@@ -111,6 +111,13 @@ def read_csv_series(
             fix = "the columns seem separated by ';' or tabs: save the file comma-separated"
         raise InputError(f"no column {shown(column)}{used_by}; columns are {listed}; {fix}", path)
     cells = _column(table.body, table.names[wanted])
+    blank = next((line for line, text in cells if not text), None)
+    if blank is not None:
+        raise InputError(
+            f"line {blank}, column {shown(wanted)}{used_by}: blank cell; give a value for every "
+            "month",
+            path,
+        )
     _check_length(len(cells), wanted, "month" in table.names, path, used_by, horizon)
     return _values(cells, wanted, path, used_by)
 
@@ -258,12 +265,10 @@ def _column(body: list[tuple[int, list[str]]], col: int) -> list[tuple[int, str]
 
 
 def _values(cells: list[tuple[int, str]], name: str, path: Path, used_by: str) -> CsvSeries:
-    """The column's numbers; a blank inside the series is refused."""
+    """The column's numbers (``cells`` holds no blank: the caller refused those)."""
     values, lines = [], []
     for line, text in cells:
         where = f"line {line}, column {shown(name)}{used_by}"
-        if not text:
-            raise InputError(f"{where}: blank cell; give a value for every month", path)
         if _NOT_FINITE.fullmatch(text):
             raise InputError(
                 f"{where}: expected a finite number, got {shown(text)}; give a number for "
