@@ -453,3 +453,28 @@ def test_a_blank_line_inside_a_series_is_refused(tmp_path: Path) -> None:
     assert code == 2 and "line 9, column 'btc_price_usd'" in out and "blank cell" in out, out
     (folder / "m.csv").write_text("\n\nbtc_price_usd\n" + "\n".join(map(str, BTC)) + "\n\n\n")
     assert _run("validate", path)[0] == 0
+
+
+def test_xlsx_entity_expansion_is_refused(tmp_path: Path) -> None:
+    entities = "".join(
+        f'<!ENTITY lol{i} "' + (f"&lol{i - 1};" if i else "lol") * 10 + '">' for i in range(10)
+    )
+    bomb = (
+        f'<?xml version="1.0"?><!DOCTYPE lolz [{entities}]><workbook xmlns="http://schemas'
+        '.openxmlformats.org/spreadsheetml/2006/main"><sheets><sheet name="&lol9;" sheetId="1"/>'
+        "</sheets></workbook>"
+    )
+    buf = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(_workbook_bytes())) as src,
+        zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as dst,
+    ):
+        for item in src.infolist():
+            data = bomb.encode() if item.filename == "xl/workbook.xml" else src.read(item)
+            dst.writestr(item, data)
+    path = tmp_path / "lol.xlsx"
+    path.write_bytes(buf.getvalue())
+    started = time.perf_counter()
+    code, out = _run("validate", path)
+    assert code == 2 and "cannot read the workbook" in out, out
+    assert time.perf_counter() - started < 5
