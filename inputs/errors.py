@@ -21,7 +21,19 @@ class InputError(Exception):
 
     def __init__(self, message: str, path: Path | str | None = None):
         self.path = str(path) if path is not None else None
-        super().__init__(f"{self.path}: {message}" if self.path else message)
+        self.message = message  # without the file
+        shown = self.path
+        if shown is not None and len(shown) > 300:  # a path written in a file can be any length
+            shown = f"{shown[:150]}...{shown[-100:]}"
+        super().__init__(f"{shown}: {message}" if shown else message)
+
+
+def _printable(value: object, limit: int = 80) -> str:
+    """A name or key from a file on one line (invisible characters escaped), at most ``limit``
+    characters: a name with a line break must not break the message, nor a huge one flood it."""
+    text = str(value)
+    text = text[:limit] + "..." if len(text) > limit else text
+    return "".join(ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def describe_loc(loc: tuple, data: object) -> str:
@@ -37,16 +49,14 @@ def describe_loc(loc: tuple, data: object) -> str:
             if isinstance(node, list) and 0 <= key < len(node):
                 item = node[key]
                 if isinstance(item, dict) and isinstance(item.get("name"), str):
-                    label = "".join(  # a name with a line break must not break the message
-                        ch if ch.isprintable() else f"\\u{ord(ch):04x}" for ch in item["name"]
-                    )
+                    label = _printable(item["name"])
                 node = item
             else:
                 node = None
             parts.append(f"[{label}]")
         else:
             node = node.get(key) if isinstance(node, dict) else None
-            parts.append(("." if parts else "") + str(key))
+            parts.append(("." if parts else "") + _printable(key))
     return "".join(parts) or "(top level)"
 
 
@@ -137,17 +147,25 @@ def _message(e: dict, model: type[BaseModel] | None) -> str:
     return msg
 
 
+def short_repr(value: object, limit: int = 40) -> str:
+    """The offending value, cut to ``limit`` characters: enough to find it in the file."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def from_validation_error(
     err: ValidationError,
     path: Path | str,
     data: object,
     locate: Callable[[tuple], str] | None = None,
     model: type[BaseModel] | None = None,
+    origin: Callable[[tuple, str], str] | None = None,
 ) -> InputError:
     """Turn pydantic's error list into one readable paragraph; ``locate`` adds a line or row.
 
     ``model`` (the validated model class) lets messages name the field's meaning and units and
-    suggest the closest known field for a misspelt one.
+    suggest the closest known field for a misspelt one. ``origin(loc, message)`` names the file
+    a value was read from when it is not the one being validated (a CSV series).
     """
     lines = []
     for e in err.errors(include_url=False):
@@ -156,16 +174,16 @@ def from_validation_error(
         if isinstance(cause, FieldError):  # a cross-field check that knows its field
             loc = loc + tuple(cause.loc)
         where = describe_loc(loc, data)
-        if locate is not None:
-            extra = locate(loc)
-            if extra:
-                where = f"{where} ({extra})"
         msg = _message(e, model)
+        extra = [locate(loc) if locate is not None else "", origin(loc, msg) if origin else ""]
+        extra = [x for x in extra if x]
+        if extra:
+            where = f"{where} ({'; '.join(extra)})"
         got = e.get("input")
         got_text = (
             ""
             if e["type"] in ("missing", "extra_forbidden") or isinstance(got, dict | list)
-            else f" (got {got!r})"
+            else f" (got {short_repr(got)})"
         )
         lines.append(f"{where}: {msg}{got_text}")
     count = len(lines)

@@ -15,11 +15,17 @@ Blank optional cells take the model default. Cells holding formulas or Excel err
 cells are refused: the planner reads what is typed, never what a formula last computed. Sheets
 called ``notes`` or ``readme`` are ignored. Every error names the file, sheet, row (Excel
 numbering), column and what was expected.
+
+A workbook is a zip of XML files, so its size on disk says little about the work of reading it:
+the file is read once (bounded, inputs/files.py), its members' total unpacked size is checked
+before openpyxl sees it, and rows and cells are counted as they are read.
 """
 
 from __future__ import annotations
 
+import io
 import math
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -29,8 +35,8 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error
-from inputs.yaml_loader import check_input_file
+from inputs.errors import InputError, from_validation_error, short_repr
+from inputs.files import MAX_INPUT_BYTES, cut, read_input_bytes
 from models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
 from models.base import MONTH_PATTERN, month_label, number_from_text
 
@@ -60,6 +66,17 @@ MONTH_FIELDS = ("start_month",)
 TEXT_FIELDS = ("name", "site")
 POWER_PRICE = "power_price_usd_per_mwh"
 
+MAX_XLSX_UNPACKED_BYTES = 50 * 1024 * 1024
+"""Largest total unpacked size of a workbook's members (50 MiB). A 200-site, 600-month workbook
+unpacks to about 6 MB; a 1.5 MB file can unpack to gigabytes (a zip bomb)."""
+MAX_XLSX_MEMBERS = 1_000
+"""Most files inside a workbook (a portfolio workbook holds about 15)."""
+MAX_XLSX_ROWS = 20_000
+"""Most rows a sheet may have (declared or read): 600 months, or thousands of fleets, fit."""
+MAX_XLSX_CELLS = 500_000
+"""Most cells read across the workbook (blank cells between values included): a 200-site,
+600-month power_prices sheet has 120,000. Reading runs at about 100,000 cells a second."""
+
 
 @dataclass
 class _Row:
@@ -83,6 +100,7 @@ class _Reader:
 
     def __init__(self, path: Path, wb: Any):
         self.path = path
+        self.cells_read = 0
         self.sheets: dict[str, Any] = {}
         for ws in wb.worksheets:
             key = ws.title.strip().lower()
@@ -116,12 +134,24 @@ class _Reader:
         ws = self.sheets.get(sheet)
         if ws is None:
             return []
+        declared = getattr(ws, "max_row", None)
+        if isinstance(declared, int) and declared > MAX_XLSX_ROWS:
+            raise self._too_many_rows(sheet, declared)
         self._refuse_merged(sheet, ws)
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # some writers record wrong dimensions; read every row
         rows: list[tuple[int, list[Any]]] = []
         header: list[Any] = []
         for number, cells in enumerate(ws.iter_rows(min_row=1), start=1):
+            if number > MAX_XLSX_ROWS:
+                raise self._too_many_rows(sheet, number)
+            self.cells_read += len(cells)
+            if self.cells_read > MAX_XLSX_CELLS:
+                raise self.error(
+                    f"{_where(sheet, number)}: the workbook has more than {MAX_XLSX_CELLS:,} "
+                    "cells (blank cells between values count); a portfolio workbook needs far "
+                    "fewer: delete unused rows and columns"
+                )
             values = []
             for col, cell in enumerate(cells, start=1):
                 name = header[col - 1] if col <= len(header) else None
@@ -130,6 +160,13 @@ class _Reader:
                 header = values
             rows.append((number, values))
         return rows
+
+    def _too_many_rows(self, sheet: str, rows: int) -> InputError:
+        return self.error(
+            f"{_where(sheet)}: {rows:,} rows or more, over the limit of {MAX_XLSX_ROWS:,} rows "
+            "per sheet; delete the unused rows (a portfolio needs one row per site, fleet, "
+            "contract or month)"
+        )
 
     def _refuse_merged(self, sheet: str, ws: Any) -> None:
         ranges = _merged_ranges(ws)
@@ -148,8 +185,8 @@ class _Reader:
         if data_type == "f" or (value is not None and type(value).__name__.endswith("Formula")):
             formula = value if isinstance(value, str) else getattr(value, "text", "")
             raise self.error(
-                f"{where}: holds the formula {formula!r}; type the value itself (copy, then "
-                "paste values only), the planner does not evaluate formulas"
+                f"{where}: holds the formula {short_repr(formula)}; type the value itself "
+                "(copy, then paste values only), the planner does not evaluate formulas"
             )
         if data_type == "e":
             raise self.error(f"{where}: holds the Excel error {value}; type a value")
@@ -180,12 +217,12 @@ class _Reader:
             if name not in columns:
                 raise self.error(
                     f"{_where(sheet, header_row)}, cell {col}{header_row}: unknown column "
-                    f"{h!r}; expected columns {', '.join(columns)} (check the spelling)"
+                    f"{short_repr(h)}; expected columns {', '.join(columns)} (check the spelling)"
                 )
             if name in names.values():
                 raise self.error(
-                    f"{_where(sheet, header_row)}, cell {col}{header_row}: column {name!r} "
-                    "appears twice"
+                    f"{_where(sheet, header_row)}, cell {col}{header_row}: column "
+                    f"{short_repr(name)} appears twice"
                 )
             names[i] = name
         absent = [c for c in required if c not in names.values()]
@@ -203,7 +240,7 @@ class _Reader:
                 if i not in names:
                     raise self.error(
                         f"{_where(sheet, number)}, cell {get_column_letter(i + 1)}{number}: "
-                        f"value {v!r} in a column without a name in row 1"
+                        f"value {short_repr(v)} in a column without a name in row 1"
                     )
                 row.cells[names[i]] = v
             if row.cells:
@@ -227,11 +264,11 @@ class _Reader:
             name = str(name).strip().lower()
             if name in data:
                 raise self.error(
-                    f"{_where(sheet, row.number, 'field')}: field {name!r} is given twice"
+                    f"{_where(sheet, row.number, 'field')}: field {short_repr(name)} is given twice"
                 )
             if name in ("sites", "fleets", "conversions", "contracts", "market", "treasury"):
                 raise self.error(
-                    f"{_where(sheet, row.number, 'field')}: {name!r} has its own sheet; "
+                    f"{_where(sheet, row.number, 'field')}: {short_repr(name)} has its own sheet; "
                     f"expected one of {', '.join(allowed)}"
                 )
             self.locations[(*loc, name)] = _where(sheet, row.number, "value")
@@ -260,19 +297,22 @@ class _Reader:
         if isinstance(value, str):
             return value
         raise self.error(
-            f"{where}: expected a month written YYYY-MM (e.g. 2026-03) or a date, got {value!r}"
+            f"{where}: expected a month written YYYY-MM (e.g. 2026-03) or a date, got "
+            f"{short_repr(value)}"
         )
 
     def number(self, where: str, value: Any) -> float:
         """A series value: a finite, non-negative number."""
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise self.error(f"{where}: expected a number, got {value!r}")
+            raise self.error(f"{where}: expected a number, got {short_repr(value)}")
         try:
             x = number_from_text(value) if isinstance(value, str) else float(value)
         except ValueError:
-            raise self.error(f"{where}: expected a number, got {value!r}") from None
+            raise self.error(f"{where}: expected a number, got {short_repr(value)}") from None
         if not math.isfinite(x) or x < 0:
-            raise self.error(f"{where}: expected a finite number of at least 0, got {value!r}")
+            raise self.error(
+                f"{where}: expected a finite number of at least 0, got {short_repr(value)}"
+            )
         return x
 
     # -- monthly series ----------------------------------------------------------------------
@@ -306,12 +346,12 @@ class _Reader:
                 if name not in columns:
                     raise self.error(
                         f"{_where(sheet, header_row)}, cell {col}{header_row}: unknown column "
-                        f"{h!r}; expected columns {', '.join(columns)}"
+                        f"{short_repr(h)}; expected columns {', '.join(columns)}"
                     )
             if name in names.values():
                 raise self.error(
-                    f"{_where(sheet, header_row)}, cell {col}{header_row}: column {name!r} "
-                    "appears twice"
+                    f"{_where(sheet, header_row)}, cell {col}{header_row}: column "
+                    f"{short_repr(name)} appears twice"
                 )
             names[i] = name
         wanted = columns or ["month"]
@@ -332,7 +372,7 @@ class _Reader:
                 if v is not None and i not in names:
                     raise self.error(
                         f"{_where(sheet, number)}, cell {get_column_letter(i + 1)}{number}: "
-                        f"value {v!r} in a column without a name in row 1"
+                        f"value {short_repr(v)} in a column without a name in row 1"
                     )
             where_m = _where(sheet, number, "month")
             if cells[month_col] is None:
@@ -390,25 +430,27 @@ def _split_names(text: Any) -> list[str]:
 def _parse_signed(reader: _Reader, where: str, text: Any) -> dict[str, Any]:
     example = "expected 'Site: MW; Site: MW' (e.g. 'Dalton GA: 16; Jamestown ND: 10')"
     if isinstance(text, int | float) and not isinstance(text, bool):
-        raise reader.error(f"{where}: {example}, got {text!r} (which site?)")
+        raise reader.error(f"{where}: {example}, got {short_repr(text)} (which site?)")
     out: dict[str, Any] = {}
     for part in str(text).split(";"):
         part = part.strip()
         if not part:
             continue
         if ":" not in part:
-            raise reader.error(f"{where}: {example}, got {part!r}")
+            raise reader.error(f"{where}: {example}, got {short_repr(part)}")
         site, mw = (s.strip() for s in part.rsplit(":", 1))
         if not site:
-            raise reader.error(f"{where}: {example}, got {part!r} (no site name)")
+            raise reader.error(f"{where}: {example}, got {short_repr(part)} (no site name)")
         if site in out:
-            raise reader.error(f"{where}: site {site!r} appears twice")
+            raise reader.error(f"{where}: site {short_repr(site)} appears twice")
         try:
             out[site] = float(mw)
         except ValueError:
-            raise reader.error(f"{where}: {example}; {mw!r} is not a number of MW") from None
+            raise reader.error(
+                f"{where}: {example}; {short_repr(mw)} is not a number of MW"
+            ) from None
     if not out:
-        raise reader.error(f"{where}: {example}, got {text!r}")
+        raise reader.error(f"{where}: {example}, got {short_repr(text)}")
     return out
 
 
@@ -420,7 +462,7 @@ def _site_index(reader: _Reader, sites: dict[str, int], sheet: str, row: _Row) -
     name = reader.convert(sheet, row.number, "site", name, "site")
     if name not in sites:
         raise reader.error(
-            f"{where}: site {name!r} is not in sheet 'sites' (known: {', '.join(sites)})"
+            f"{where}: site {short_repr(name)} is not in sheet 'sites' (known: {', '.join(sites)})"
         )
     return sites[name]
 
@@ -465,7 +507,8 @@ def _read(reader: _Reader) -> dict[str, Any]:
         if isinstance(name, str):
             if name in index:
                 raise reader.error(
-                    f"{_where('sites', row.number, 'name')}: site name {name!r} is used twice "
+                    f"{_where('sites', row.number, 'name')}: site name {short_repr(name)} is used "
+                    "twice "
                     f"(also row {site_rows[index[name]].number}); names must be unique"
                 )
             index[name] = i
@@ -477,14 +520,16 @@ def _read(reader: _Reader) -> dict[str, Any]:
     for name, series in prices.items():
         if name not in index:
             raise reader.error(
-                f"{_where('power_prices', 1, name)}: column {name!r} is not a site in sheet "
+                f"{_where('power_prices', 1, name)}: column {short_repr(name)} is not a site in "
+                "sheet "
                 f"'sites' (known: {', '.join(index)}); name each column after its site"
             )
         i = index[name]
         row = site_rows[i]
         if POWER_PRICE in sites[i]:
             raise reader.error(
-                f"{_where('sites', row.number, POWER_PRICE)}: site {name!r} also has a column "
+                f"{_where('sites', row.number, POWER_PRICE)}: site {short_repr(name)} also has a "
+                "column "
                 "in sheet 'power_prices'; give one number here or the monthly column there, "
                 "not both"
             )
@@ -541,9 +586,9 @@ def _read(reader: _Reader) -> dict[str, Any]:
             for s in c["eligible_sites"]:
                 if s not in index:
                     raise reader.error(
-                        f"{_where('contracts', row.number, 'eligible_sites')}: site {s!r} is "
-                        f"not in sheet 'sites' (known: {', '.join(index)}); separate names "
-                        "with commas"
+                        f"{_where('contracts', row.number, 'eligible_sites')}: site "
+                        f"{short_repr(s)} is not in sheet 'sites' (known: {', '.join(index)}); "
+                        "separate names with commas"
                     )
         if "signed_it_mw" in row.cells:
             where = _where("contracts", row.number, "signed_it_mw")
@@ -551,7 +596,8 @@ def _read(reader: _Reader) -> dict[str, Any]:
             for s in c["signed_it_mw"]:
                 if s not in index:
                     raise reader.error(
-                        f"{where}: site {s!r} is not in sheet 'sites' (known: {', '.join(index)})"
+                        f"{where}: site {short_repr(s)} is not in sheet 'sites' "
+                        f"(known: {', '.join(index)})"
                     )
         contracts.append(c)
     data["contracts"] = contracts
@@ -573,16 +619,45 @@ def _read(reader: _Reader) -> dict[str, Any]:
     return data
 
 
+def _check_zip(data: bytes, path: Path) -> None:
+    """Refuse a workbook that is not a zip, has too many members, or unpacks to more than
+    :data:`MAX_XLSX_UNPACKED_BYTES`, before any XML is parsed. The sizes are the ones the zip
+    declares; Python's zip reader never unpacks a member beyond its declared size."""
+    try:
+        members = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as e:
+        raise InputError(
+            f"cannot read the workbook (not a zip archive: {cut(e, 80)}); save it from Excel as "
+            "an .xlsx workbook",
+            path,
+        ) from None
+    if len(members) > MAX_XLSX_MEMBERS:
+        raise InputError(
+            f"the workbook holds {len(members):,} files inside, over the limit of "
+            f"{MAX_XLSX_MEMBERS:,}; save it again from Excel as an .xlsx workbook",
+            path,
+        )
+    unpacked = sum(m.file_size for m in members)
+    if unpacked > MAX_XLSX_UNPACKED_BYTES:
+        raise InputError(
+            f"the workbook unpacks to {unpacked / 1024 / 1024:,.0f} MiB, over the limit of "
+            f"{MAX_XLSX_UNPACKED_BYTES // 1024 // 1024} MiB; a portfolio workbook unpacks to a "
+            "few MB: delete unused sheets, rows and images, or save it again from Excel",
+            path,
+        )
+
+
 def load_excel(path: Path | str) -> Portfolio:
     """Load and validate an Excel portfolio; raise :class:`InputError` naming sheet, row, column."""
     path = Path(path)
-    check_input_file(path)
+    data = read_input_bytes(path, "portfolio", MAX_INPUT_BYTES)
+    _check_zip(data, path)
     try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except Exception as e:  # zip, XML and openpyxl errors all mean "not a readable workbook"
         raise InputError(
-            f"cannot read the workbook ({type(e).__name__}: {e}); save it from Excel as an "
-            ".xlsx workbook",
+            f"cannot read the workbook ({type(e).__name__}: {cut(e, 200)}); save it from "
+            "Excel as an .xlsx workbook",
             path,
         ) from None
     try:

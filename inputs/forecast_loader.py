@@ -27,7 +27,7 @@ def load_forecast_spec(path: Path | str) -> ForecastSpec:
         return ForecastSpec.model_validate(data)
     except ValidationError as e:
         err = from_validation_error(e, path, data, lambda loc: _node_line(node, loc), ForecastSpec)
-        message = str(err).removeprefix(f"{err.path}: ")
+        message = err.message
         raise InputError(
             message.replace("in the portfolio", "in the forecast spec", 1), path
         ) from None

@@ -1,12 +1,14 @@
 """Resolve a portfolio's ``market: {forecast: ...}`` section into monthly series.
 
-The forecast spec (a path relative to the portfolio file, or inline) is generated with
+The forecast spec (a path relative to the portfolio file, inside the folders a portfolio may
+read from: see inputs/files.py; or inline) is generated with
 :func:`models.forecast.generate`. A deterministic plan uses the mean across Monte Carlo paths
 in each month (one path: that path); stochastic planning reads every path.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,24 +16,27 @@ import pandas as pd
 from pydantic import ValidationError
 
 from inputs.errors import InputError, from_validation_error
+from inputs.files import resolve_reference
 from inputs.forecast_loader import load_forecast_spec
 from models import Market, month_index, month_label
 from models.forecast import ForecastSpec, generate
 
 
-def load_spec(ref: Any, base: Path, path: Path) -> ForecastSpec:
-    """The spec named by ``ref``: a file path (relative to ``base``) or an inline mapping."""
+def load_spec(ref: Any, path: Path, roots: Sequence[Path]) -> ForecastSpec:
+    """The spec named by ``ref`` in the portfolio at ``path``: a file path (relative to the
+    portfolio's folder, inside ``roots``) or an inline mapping."""
     if isinstance(ref, str):
-        return load_forecast_spec(base / ref)
+        spec_path = resolve_reference(
+            path.parent / ref, roots, "forecast spec", "market.forecast", path
+        )
+        return load_forecast_spec(spec_path)
     if isinstance(ref, dict):
         try:
             return ForecastSpec.model_validate(ref)
         except ValidationError as e:
             err = from_validation_error(e, path, {"market": {"forecast": ref}})
             raise InputError(
-                str(err)
-                .removeprefix(f"{path}: ")
-                .replace("in the portfolio", "in market.forecast", 1),
+                err.message.replace("in the portfolio", "in market.forecast", 1),
                 path,
             ) from None
     raise InputError(
@@ -66,7 +71,7 @@ def mean_market(window: pd.DataFrame) -> dict[str, list[float]]:
     }
 
 
-def resolve_market_forecast(data: dict, base: Path, path: Path) -> dict:
+def resolve_market_forecast(data: dict, path: Path, roots: Sequence[Path]) -> dict:
     """Replace ``market: {forecast: ...}`` in raw portfolio data with explicit series."""
     market = data.get("market")
     if not isinstance(market, dict) or "forecast" not in market:
@@ -78,7 +83,7 @@ def resolve_market_forecast(data: dict, base: Path, path: Path) -> dict:
             f"(found {', '.join(sorted(extra))} beside forecast)",
             path,
         )
-    spec = load_spec(market["forecast"], base, path)
+    spec = load_spec(market["forecast"], path, roots)
     start, months = data.get("start_month"), data.get("months")
     if not isinstance(start, str) or not isinstance(months, int):
         return data  # portfolio validation will report the missing fields

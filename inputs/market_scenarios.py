@@ -21,6 +21,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from inputs.errors import InputError, from_validation_error
+from inputs.files import allowed_roots
 from inputs.forecast_loader import load_forecast_spec
 from inputs.market_forecast import forecast_window, load_spec
 from inputs.yaml_loader import _node_line, parse_yaml
@@ -29,9 +30,12 @@ from models.forecast import ForecastSpec, generate, markets
 from models.scenarios import MarketScenario, MarketScenarioSet
 
 
-def portfolio_forecast_spec(portfolio_path: Path | str) -> ForecastSpec | None:
+def portfolio_forecast_spec(
+    portfolio_path: Path | str, data_root: Path | str | None = None
+) -> ForecastSpec | None:
     """The forecast spec a YAML portfolio's ``market: {forecast: ...}`` names, if any (the
-    loader replaces it with the mean path; a stochastic plan wants the paths themselves)."""
+    loader replaces it with the mean path; a stochastic plan wants the paths themselves).
+    ``data_root`` is the folder ``--data-root`` allows besides the portfolio's own."""
     path = Path(portfolio_path)
     if path.suffix.lower() not in (".yaml", ".yml"):
         return None
@@ -39,7 +43,7 @@ def portfolio_forecast_spec(portfolio_path: Path | str) -> ForecastSpec | None:
     market = data.get("market") if isinstance(data, dict) else None
     if not isinstance(market, dict) or "forecast" not in market:
         return None
-    return load_spec(market["forecast"], path.parent, path)
+    return load_spec(market["forecast"], path, allowed_roots(path.absolute().parent, data_root))
 
 
 def scenarios_from_forecast(
@@ -86,9 +90,7 @@ def load_market_scenarios(path: Path | str, portfolio: Portfolio) -> list[Market
             e, path, data, lambda loc: _node_line(node, loc), MarketScenarioSet
         )
         raise InputError(
-            str(err)
-            .removeprefix(f"{err.path}: ")
-            .replace("in the portfolio", "in the scenario file", 1),
+            err.message.replace("in the portfolio", "in the scenario file", 1),
             path,
         ) from None
     for i, sc in enumerate(scenario_set.scenarios):

@@ -35,7 +35,9 @@ from typing import Any
 
 import yaml
 
+from inputs.csv_series import CsvReads, Horizon
 from inputs.errors import InputError
+from inputs.files import allowed_roots
 from inputs.overrides import (
     Override,
     OverrideError,
@@ -45,7 +47,7 @@ from inputs.overrides import (
     portfolio_data,
     validate_portfolio,
 )
-from inputs.yaml_loader import _resolve_csv_series, parse_yaml
+from inputs.yaml_loader import parse_yaml, resolve_csv_series
 from models import Portfolio
 
 MAX_SCENARIOS = 100_000
@@ -116,11 +118,15 @@ def _slug(name: str) -> str:
 class _Reader:
     """Reads one scenario file; every error names the file and line."""
 
-    def __init__(self, path: Path, base: Portfolio, node: yaml.Node | None):
+    def __init__(
+        self, path: Path, base: Portfolio, node: yaml.Node | None, roots: tuple[Path, ...]
+    ):
         self.path = path
         self.base_data = portfolio_data(base)
-        self.start = base.start_month
+        self.horizon = Horizon(base.start_month, base.months)
         self.node = node
+        self.roots = roots
+        self.reads = CsvReads()  # each CSV file read once for the whole scenario set
 
     def fail(self, message: str, *keys: Any) -> InputError:
         line = _line(self.node, *keys) if keys else None
@@ -131,9 +137,12 @@ class _Reader:
             raise self.fail(
                 f"{where}: path {path!r} must be text such as market.btc_price_usd", *keys
             )
-        # {csv: FILE, column: NAME}: a series from a CSV beside the scenario file (a month
-        # column, when the CSV has one, must start at the portfolio's start_month)
-        raw = _resolve_csv_series(raw, self.path.parent, self.path, None, (path,), self.start)
+        # {csv: FILE, column: NAME}: a series from a CSV relative to the scenario file, inside
+        # its folder tree or the portfolio's (or --data-root); it must cover the base
+        # portfolio's months (a month column must start at its start_month)
+        raw = resolve_csv_series(
+            raw, self.path, roots=self.roots, horizon=self.horizon, loc=(path,), reads=self.reads
+        )
         try:
             o = parse_override(path, raw)
             check_override(self.base_data, o)
@@ -261,10 +270,16 @@ def _param_value(o: Override) -> Any:
     return o.label()
 
 
-def load_scenario_set(path: Path | str, base: Portfolio) -> ScenarioSet:
-    """Read a scenario file and check every path against ``base``; raise :class:`InputError`."""
+def load_scenario_set(
+    path: Path | str, base: Portfolio, also_allowed: tuple[Path | str | None, ...] = ()
+) -> ScenarioSet:
+    """Read a scenario file and check every path against ``base``; raise :class:`InputError`.
+
+    CSV series it names are read from its own folder tree or from the folders in
+    ``also_allowed`` (the portfolio's folder and ``--data-root``).
+    """
     path = Path(path)
-    data, node = parse_yaml(path)
+    data, node = parse_yaml(path, "scenario set")
     if not isinstance(data, dict):
         raise InputError(
             "expected a mapping with scenarios: and/or grid: at the top level, "
@@ -278,7 +293,7 @@ def load_scenario_set(path: Path | str, base: Portfolio) -> ScenarioSet:
             f"{', '.join(TOP_KEYS)}",
             path,
         )
-    reader = _Reader(path, base, node)
+    reader = _Reader(path, base, node, allowed_roots(path.absolute().parent, *also_allowed))
     specs: list[ScenarioSpec] = []
     if data.get("scenarios") is not None:
         specs += reader.named(data["scenarios"])

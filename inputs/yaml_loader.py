@@ -7,25 +7,36 @@ on which line the offending field sits.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from itertools import accumulate
 from pathlib import Path
 from typing import Any, ClassVar
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from inputs.csv_series import CsvReads, CsvSeries, Horizon, read_csv_series
 from inputs.errors import InputError, describe_loc, from_validation_error
+from inputs.files import (
+    MAX_INPUT_BYTES,  # noqa: F401 (re-exported: the limit's old home)
+    allowed_roots,
+    cut,
+    decode_utf8,
+    read_input_bytes,
+    resolve_reference,
+    shown,
+)
 from models import Portfolio
-from models.base import MONTH_PATTERN, month_label
 
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-"""Largest portfolio, series or forecast file read (10 MiB). A 200-site, 600-month portfolio with
-every series inline is about 1.5 MB; anything far bigger is a wrong file, and refusing it up
-front is quicker than parsing it (YAML reads at about 1 MB/s)."""
 MAX_YAML_NODES = 2_000_000
-"""Most values a YAML document may expand to through aliases (``*name``); a few lines of nested
-aliases can otherwise stand for billions of values."""
+"""Most values aliases (``*name``) may add to a YAML document beyond the values written in it; a
+few lines of nested aliases can otherwise stand for billions of values."""
+
+MAX_YAML_ITEMS = 300_000
+"""Most lines plus comma-separated items a YAML file may hold (a cheap upper bound of its number
+of values, counted before parsing). A 200-site, 600-month portfolio with every series written
+inline holds about 125,000 values; parsing a file costs about 5 s per million values, so a file
+far over the limit is refused at once rather than parsed for a minute."""
 
 MAX_YAML_DEPTH = 64
 """Deepest nesting of lists and mappings a file may have. A portfolio nests about 5 levels; this
@@ -85,44 +96,15 @@ _Loader.add_implicit_resolver(_FLOAT, _DECIMAL_FLOAT, list("-+0123456789."))
 _Loader.add_constructor(_INT, _Loader.construct_decimal_int)
 
 
-def check_input_file(path: Path, kind: str = "portfolio") -> None:
-    """Refuse a missing path, a folder or a huge file with a message the user can act on."""
-    if not path.exists():
-        raise InputError("file not found; check the path (relative to where you run it)", path)
-    if path.is_dir():
-        raise InputError(f"is a folder; give the {kind}'s YAML or Excel file", path)
-    size = path.stat().st_size
-    if size > MAX_INPUT_BYTES:
-        raise InputError(
-            f"file is {size / 1024 / 1024:,.1f} MiB; {kind} files over "
-            f"{MAX_INPUT_BYTES // 1024 // 1024} MiB are refused (is it the right file? "
-            "long monthly series belong in a CSV column, one value per month)",
-            path,
-        )
-
-
 def read_text(path: Path, kind: str = "portfolio") -> str:
-    """Read an input file as UTF-8, refusing huge or non-text files with a clear message."""
-    check_input_file(path, kind)
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        raise InputError(
-            f"line {line}: byte {e.start} is not valid UTF-8 (0x{data[e.start]:02x}); save "
-            "the file as UTF-8 (in a text editor or Excel: Save As, encoding UTF-8)",
-            path,
-        ) from None
-    return text.removeprefix("\ufeff")  # a UTF-8 byte-order mark is fine
+    """Read an input file as UTF-8 (bounded, regular files only: see inputs/files.py)."""
+    return decode_utf8(read_input_bytes(path, kind), path)
 
 
 def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | None]:
     """Parse YAML safely; return the data and its node tree (for line numbers)."""
     text = read_text(path, kind)
-    if "\x00" in text:
-        line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(f"line {line}: holds a NUL byte; is this a text file?", path)
+    _check_size(text, path, kind)
     _check_depth(text, path)
     loader = _Loader(text)
     try:
@@ -138,6 +120,20 @@ def parse_yaml(path: Path, kind: str = "portfolio") -> tuple[Any, yaml.Node | No
     finally:
         loader.dispose()
     return data, node
+
+
+def _check_size(text: str, path: Path, kind: str) -> None:
+    """Refuse a file with more lines and comma-separated items than :data:`MAX_YAML_ITEMS`
+    before parsing it (two C-speed counts; parsing such a file would take minutes)."""
+    items = text.count("\n") + text.count(",")
+    if items > MAX_YAML_ITEMS:
+        raise InputError(
+            f"the file holds {items:,} lines and comma-separated items, over the limit of "
+            f"{MAX_YAML_ITEMS:,} for a {kind} file (a 200-site, 600-month portfolio with every "
+            "series inline needs about 125,000); put long series in CSV files "
+            "({csv: FILE, column: NAME})",
+            path,
+        )
 
 
 def _too_deep(path: Path, line: int) -> InputError:
@@ -156,7 +152,22 @@ def _check_depth(text: str, path: Path) -> None:
     deeper indentation on the stack of open indents). It may count a bracket inside a plain
     scalar, which a portfolio never holds in the thousands; it never counts less than the
     parser would nest.
+
+    Most files skip that line-by-line pass (seconds for a million lines): block levels start
+    at increasing columns (a list under a key may share its column), within a line's leading
+    run of spaces and ``- ? :`` indicators or in a run of indicators later on the line; with
+    no leading run of :data:`_SHALLOW_COLUMNS` characters and no run of
+    :data:`_SHALLOW_INDICATORS` indicators, the block depth is under twice the one plus the
+    other, and the flow depth is at most the number of brackets.
     """
+    brackets = text.count("[") + text.count("{")
+    bound = 2 * _SHALLOW_COLUMNS + _SHALLOW_INDICATORS + brackets
+    if (
+        bound <= MAX_YAML_DEPTH
+        and not _DEEP_LEAD.search(text)
+        and not _MANY_INDICATORS.search(text)
+    ):
+        return
     flow, indents = 0, [-1]
     for number, raw in enumerate(text.splitlines(), start=1):
         line = _QUOTED_OR_COMMENT.sub("", raw)
@@ -175,6 +186,10 @@ def _check_depth(text: str, path: Path) -> None:
             raise _too_deep(path, number)
 
 
+_SHALLOW_COLUMNS = 20
+_SHALLOW_INDICATORS = 8
+_DEEP_LEAD = re.compile(rf"^[ ?:-]{{{_SHALLOW_COLUMNS}}}", re.MULTILINE)
+_MANY_INDICATORS = re.compile(rf"(?:[?:-] +){{{_SHALLOW_INDICATORS}}}")
 _BRACKETS = re.compile(r"[\[\]{}]")
 _BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
@@ -183,7 +198,7 @@ _QUOTED_OR_COMMENT = re.compile(r"'[^']*'|\"(?:[^\"\\]|\\.)*\"|(?:^|\s)#.*$")
 def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
     mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    problem = getattr(e, "problem", None) or str(e)
+    problem = cut(getattr(e, "problem", None) or str(e), 200)
     if isinstance(e, _NumberTooLong):
         return InputError(f"{where}{problem}", path)
     if "unhashable" in problem:
@@ -199,7 +214,7 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
             path,
         )
     context = getattr(e, "context", None)
-    context = f" ({context})" if context else ""
+    context = f" ({cut(context, 200)})" if context else ""
     return InputError(
         f"{where}YAML syntax error: {problem}{context}; check the indentation (spaces, not "
         "tabs), colons and quoting there",
@@ -208,16 +223,19 @@ def _yaml_error(e: yaml.YAMLError, path: Path) -> InputError:
 
 
 def _check_nodes(root: yaml.Node, path: Path) -> None:
-    """Refuse a key given twice in one mapping (YAML keeps the last silently) and alias bombs."""
-    size: dict[int, int] = {}
-    order: list[yaml.Node] = []
-    stack, seen = [root], set()
+    """Refuse a key given twice in one mapping (YAML keeps the last silently) and alias bombs.
+
+    One pass over the collections (lists and mappings; scalars are never pushed, so a long flat
+    list costs one cheap scan). A collection reached twice is an alias; only then is the
+    document's expanded size counted (see :func:`_check_aliases`).
+    """
+    stack, seen, aliased = [root], set(), False
     while stack:  # iterative: deeply nested files must not exhaust Python's stack
         node = stack.pop()
         if id(node) in seen:
+            aliased = True
             continue
         seen.add(id(node))
-        order.append(node)
         if isinstance(node, yaml.MappingNode):
             keys: dict[Any, yaml.Node] = {}
             for k, v in node.value:
@@ -231,23 +249,66 @@ def _check_nodes(root: yaml.Node, path: Path) -> None:
                         path,
                     )
                 keys.setdefault(key, k)
-                stack += [k, v]
+                stack += [c for c in (k, v) if not isinstance(c, yaml.ScalarNode)]
         elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
-    for node in reversed(order):  # children before parents; a cycle counts once
-        if isinstance(node, yaml.MappingNode):
-            children = [c for kv in node.value for c in kv]
-        elif isinstance(node, yaml.SequenceNode):
-            children = node.value
-        else:
-            children = []
-        size[id(node)] = 1 + sum(size.get(id(c), 1) for c in children)
-        if size[id(node)] > MAX_YAML_NODES:
+            stack += [c for c in node.value if not isinstance(c, yaml.ScalarNode)]
+    if aliased:
+        _check_aliases(root, path)
+
+
+def _check_aliases(root: yaml.Node, path: Path) -> None:
+    """Refuse a document whose aliases add more than :data:`MAX_YAML_NODES` values to the ones
+    written in it: the expanded size (every alias counted as a copy) minus the distinct size.
+    A document without aliases is never refused here, whatever its length. An alias inside
+    the list or mapping it names (a loop, which no portfolio value can be) is refused too."""
+    order = _post_order(root, path)
+    distinct = 0
+    expanded: dict[int, int] = {}
+    for node in order:  # children before parents
+        children = _children(node)
+        distinct += 1 + sum(isinstance(c, yaml.ScalarNode) for c in children)
+        expanded[id(node)] = 1 + sum(expanded.get(id(c), 1) for c in children)
+        if expanded[id(node)] - distinct > MAX_YAML_NODES:
             raise InputError(
                 f"line {node.start_mark.line + 1}: aliases (*name) here expand to more than "
                 f"{MAX_YAML_NODES:,} values; write the data out instead of nesting aliases",
                 path,
             )
+
+
+def _post_order(root: yaml.Node, path: Path) -> list[yaml.Node]:
+    """The collections under ``root``, each once, children before parents; a collection found
+    inside itself (``&a [*a]``) is refused."""
+    order: list[yaml.Node] = []
+    done: set[int] = set()
+    open_: set[int] = {id(root)}
+    stack = [(root, iter(_children(root)))]
+    while stack:
+        node, children = stack[-1]
+        child = next((c for c in children if not isinstance(c, yaml.ScalarNode)), None)
+        if child is None:
+            stack.pop()
+            open_.discard(id(node))
+            done.add(id(node))
+            order.append(node)
+        elif id(child) in open_:
+            raise InputError(
+                f"line {child.start_mark.line + 1}: an alias (*name) refers to a list or mapping "
+                "that contains it (a loop); write the values out instead",
+                path,
+            )
+        elif id(child) not in done:
+            open_.add(id(child))
+            stack.append((child, iter(_children(child))))
+    return order
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [c for kv in node.value for c in kv]
+    if isinstance(node, yaml.SequenceNode):
+        return node.value
+    return []
 
 
 def _node_line(node: yaml.Node | None, loc: tuple) -> str:
@@ -273,115 +334,138 @@ def _node_line(node: yaml.Node | None, loc: tuple) -> str:
     return f"line {node.start_mark.line + 1}" if node is not None else ""
 
 
-def _resolve_csv_series(
+def resolve_csv_series(
     data: Any,
-    base: Path,
     path: Path,
+    *,
+    roots: Sequence[Path],
+    horizon: Horizon,
     node: yaml.Node | None = None,
     loc: tuple = (),
-    start_month: str | None = None,
+    sources: dict[tuple, CsvSeries] | None = None,
+    top: Any = None,
+    reads: CsvReads | None = None,
 ) -> Any:
     """Replace every ``{csv: FILE, column: NAME}`` mapping with that column's values as a list.
 
-    ``start_month`` (the portfolio's) is checked against a ``month`` column when the CSV has one.
+    FILE is relative to ``path``'s folder and must lie inside ``roots`` (see inputs/files.py).
+    ``horizon`` (the portfolio's start_month and months) is what the series must cover.
+    ``sources`` collects, per location, where each value came from, so that a later error about
+    a value can name the CSV file, line and column. ``top`` (the whole document) lets messages
+    name list items by their names; ``reads`` (one per document) reads each CSV file once.
     """
+    reads = reads if reads is not None else CsvReads()
     if isinstance(data, dict):
         if "csv" in data:
-            where = describe_loc(loc, None)
+            where = describe_loc(loc, top)
             line = _node_line(node, loc)
             where = f"{where} ({line})" if line else where
-            if set(data) != {"csv", "column"} or not isinstance(data["csv"], str):
+            if set(data) != {"csv", "column"}:
                 raise InputError(
                     f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with exactly "
-                    f"those two keys, got keys {', '.join(map(str, data))}",
+                    f"those two keys, got keys {', '.join(cut(k) for k in data)}",
                     path,
                 )
-            csv_path = base / data["csv"]
-            return _read_csv_column(csv_path, str(data["column"]), path, where, start_month)
+            if not isinstance(data["csv"], str) or not isinstance(data["column"], str | int):
+                raise InputError(
+                    f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with FILE a "
+                    "file name and NAME a column name of that file",
+                    path,
+                )
+            csv_path = resolve_reference(
+                path.parent / data["csv"], roots, "series file", where, path
+            )
+            if not _exists(csv_path):
+                raise InputError(
+                    f"{where}: series file {shown(path.parent / data['csv'], 200)} not found "
+                    "(paths are "
+                    "relative to the YAML file)",
+                    path,
+                )
+            used_by = f" (the series {where} of {path.name})"
+            series = read_csv_series(csv_path, str(data["column"]), used_by, horizon, reads)
+            if sources is not None:
+                sources[loc] = series
+            return series.values
         return {
-            k: _resolve_csv_series(v, base, path, node, (*loc, k), start_month)
+            k: resolve_csv_series(
+                v,
+                path,
+                roots=roots,
+                horizon=horizon,
+                node=node,
+                loc=(*loc, k),
+                sources=sources,
+                top=data if top is None else top,
+                reads=reads,
+            )
             for k, v in data.items()
         }
     if isinstance(data, list):
         return [
-            _resolve_csv_series(v, base, path, node, (*loc, i), start_month)
+            resolve_csv_series(
+                v,
+                path,
+                roots=roots,
+                horizon=horizon,
+                node=node,
+                loc=(*loc, i),
+                sources=sources,
+                top=data if top is None else top,
+                reads=reads,
+            )
             for i, v in enumerate(data)
         ]
     return data
 
 
-def _read_csv_column(
-    csv_path: Path, column: str, yaml_path: Path, where: str, start_month: str | None
-) -> list[float]:
-    if not csv_path.exists():
-        raise InputError(
-            f"{where}: series file {csv_path} not found (paths are relative to the YAML file)",
-            yaml_path,
-        )
-    check_input_file(csv_path, "series")
-    used_by = f" (the series {where} of {yaml_path.name})"
+def _exists(path: Path) -> bool:
+    """Whether ``path`` exists; an unusable name (too long, a loop) counts as existing so that
+    the read itself reports what is wrong with it."""
     try:
-        frame = pd.read_csv(csv_path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(
-            f"cannot read CSV ({type(e).__name__}: {e}){used_by}; save it as comma-separated "
-            "UTF-8 text with one header row",
-            csv_path,
-        ) from None
-    if column not in frame.columns:
-        raise InputError(
-            f"no column {column!r} (asked for by {where} in {yaml_path.name}); columns are "
-            f"{', '.join(map(str, frame.columns))}",
-            csv_path,
-        )
-    if "month" in frame.columns:
-        _check_csv_months(frame["month"], csv_path, start_month, used_by)
-    values = pd.to_numeric(frame[column], errors="coerce")
-    bad = values[values.isna()]
-    if len(bad):
-        row = int(bad.index[0]) + 2  # header is line 1
-        raise InputError(
-            f"line {row}, column {column!r}{used_by}: expected a number, got "
-            f"{frame[column].iloc[bad.index[0]]!r}; give a value for every month",
-            csv_path,
-        )
-    return values.astype(float).tolist()
+        path.stat()
+    except FileNotFoundError:
+        return False
+    except (OSError, ValueError):
+        return True
+    return True
 
 
-def _check_csv_months(
-    months: pd.Series, csv_path: Path, start_month: str | None, used_by: str
-) -> None:
-    """A ``month`` column must run one month per row from the portfolio's start_month: the
-    values are read by position, so a gap or a shuffled row would shift every month after it."""
-    labels = [str(m).strip() for m in months]
-    for i, m in enumerate(labels):
-        if not MONTH_PATTERN.match(m):
-            raise InputError(
-                f"line {i + 2}, column 'month'{used_by}: expected a month written YYYY-MM, "
-                f"got {m!r}",
-                csv_path,
-            )
-    first = labels[0] if labels else None
-    if start_month is not None and MONTH_PATTERN.match(start_month) and first != start_month:
-        raise InputError(
-            f"line 2, column 'month'{used_by}: the series starts in {first} but the portfolio's "
-            f"start_month is {start_month}; start the CSV at {start_month} (values are read "
-            "by position, one per month)",
-            csv_path,
-        )
-    for i in range(1, len(labels)):
-        want = month_label(labels[0], i)
-        if labels[i] != want:
-            raise InputError(
-                f"line {i + 2}, column 'month'{used_by}: expected {want} after "
-                f"{labels[i - 1]}, got {labels[i]}; sort the rows by month and fill any "
-                "missing month",
-                csv_path,
-            )
+def csv_origin(sources: dict[tuple, CsvSeries], loc: tuple, message: str) -> str:
+    """Where the value an error is about came from, when it came from a CSV: the file, line
+    and column (the value's index from ``loc`` or from "value N of the list" in ``message``)."""
+    for n in range(len(loc), 0, -1):
+        series = sources.get(tuple(loc[:n]))
+        if series is None:
+            continue
+        rest = loc[n:]
+        if rest and isinstance(rest[0], int):
+            return f"value from {series.where(rest[0])}"
+        match = _VALUE_N.search(message)
+        if match:
+            return f"value {match.group(1)} is on {series.where(int(match.group(1)) - 1)}"
+        return f"values from {series.where()}"
+    return ""
 
 
-def load_yaml(path: Path | str) -> Portfolio:
-    """Load and validate a YAML portfolio; raise :class:`InputError` naming file, line and field."""
+_VALUE_N = re.compile(r"value (\d+) of the list")
+
+
+def _horizon(data: dict) -> Horizon:
+    """The start_month and months of raw portfolio data, each None when it is not usable."""
+    start, months = data.get("start_month"), data.get("months")
+    return Horizon(
+        start if isinstance(start, str) else None,
+        months if isinstance(months, int) and not isinstance(months, bool) and months > 0 else None,
+    )
+
+
+def load_yaml(path: Path | str, data_root: Path | str | None = None) -> Portfolio:
+    """Load and validate a YAML portfolio; raise :class:`InputError` naming file, line and field.
+
+    Files it names (CSV series, a forecast spec) are read from its folder tree, or from
+    ``data_root``'s (``--data-root``).
+    """
     path = Path(path)
     data, node = parse_yaml(path)
     if not isinstance(data, dict):
@@ -392,18 +476,24 @@ def load_yaml(path: Path | str) -> Portfolio:
             "(see inputs/examples/gigawatt_miner.yaml)",
             path,
         )
-    start = data.get("start_month")
+    roots = allowed_roots(path.absolute().parent, data_root)
+    sources: dict[tuple, CsvSeries] = {}
     try:
-        data = _resolve_csv_series(
-            data, path.parent, path, node, start_month=start if isinstance(start, str) else None
+        data = resolve_csv_series(
+            data, path, roots=roots, horizon=_horizon(data), node=node, sources=sources
         )
         from inputs.market_forecast import resolve_market_forecast
 
-        data = resolve_market_forecast(data, path.parent, path)
+        data = resolve_market_forecast(data, path, roots)
         return Portfolio.model_validate(data)
     except ValidationError as e:
         raise from_validation_error(
-            e, path, data, lambda loc: _node_line(node, loc), Portfolio
+            e,
+            path,
+            data,
+            lambda loc: _node_line(node, loc),
+            Portfolio,
+            origin=lambda loc, msg: csv_origin(sources, loc, msg),
         ) from None
     except RecursionError:
         raise _too_deep(path, 1) from None

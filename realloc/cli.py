@@ -19,7 +19,15 @@ from pathlib import Path
 
 import click
 
-from realloc.options import MIP_GAP, PATHS, SHARE_OPEN, TIME_LIMIT, WEIGHT, frontier_weights
+from realloc.options import (
+    MIP_GAP,
+    PATHS,
+    SHARE_OPEN,
+    TIME_LIMIT,
+    WEIGHT,
+    data_root_option,
+    frontier_weights,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
@@ -181,6 +189,7 @@ def main() -> None:
     callback=lambda ctx, param, value: frontier_weights(value),
     help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
+@data_root_option
 @handle_errors
 def plan(
     portfolio: Path | None,
@@ -197,6 +206,7 @@ def plan(
     cvar_alpha: float,
     risk_weight: float,
     frontier: tuple[float, ...],
+    data_root: Path | None,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -215,7 +225,7 @@ def plan(
     started = time.perf_counter()
     path = portfolio or example_path()
     _say(f"loading {path}")
-    p = load_portfolio(path)
+    p = load_portfolio(path, data_root)
     for note in p.unservable_contracts():
         _say(f"note: {note}")
     if stochastic or scenarios_file is not None:
@@ -232,6 +242,7 @@ def plan(
             relax,
             time_limit,
             mip_gap,
+            data_root,
         )
         from reports.plan_files import write_plan
 
@@ -345,6 +356,7 @@ def _plan_stochastic(
     relax: bool,
     time_limit: float | None,
     mip_gap: float,
+    data_root: Path | None = None,
 ):
     """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
     from inputs.examples import example_dir
@@ -361,7 +373,7 @@ def _plan_stochastic(
         scenarios = load_market_scenarios(scenarios_file, p)
         _say(f"{len(scenarios)} market scenarios from {scenarios_file}")
     else:
-        own = portfolio_forecast_spec(source) if forecast_spec is None else None
+        own = portfolio_forecast_spec(source, data_root) if forecast_spec is None else None
         spec = forecast_spec or own or example_dir() / "forecast_base.yaml"
         named = "the portfolio's market.forecast" if own is not None else spec
         _say(f"drawing {paths} market paths from {named}")
@@ -412,8 +424,9 @@ def _plan_stochastic(
     default=None,
     help="Portfolio whose fleet groups get breakeven tables (default: the example).",
 )
+@data_root_option
 @handle_errors
-def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
+def forecast(spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path | None) -> None:
     """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
 
     Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
@@ -438,7 +451,7 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
     _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
     source = portfolio or example_path()
-    p = load_portfolio(source)
+    p = load_portfolio(source, data_root)
     groups = fleet_groups(p, s.start_month, s.months)
     before, after = unpriced_months(p, s.start_month, s.months)
     if groups and (before or after):
@@ -534,15 +547,16 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
 
 @main.command()
 @click.argument("portfolio", type=click.Path(path_type=Path))
+@data_root_option
 @handle_errors
-def validate(portfolio: Path) -> None:
+def validate(portfolio: Path, data_root: Path | None) -> None:
     """Check PORTFOLIO for errors without solving.
 
     Example: realloc validate my_portfolio.yaml
     """
     from inputs import load_portfolio
 
-    p = load_portfolio(portfolio)
+    p = load_portfolio(portfolio, data_root)
     for note in p.unservable_contracts():
         _say(f"note: {note}")
     click.echo(

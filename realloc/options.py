@@ -1,4 +1,4 @@
-"""Number types for the command line's options: one definition of what a valid number is.
+"""Command-line options shared by several commands, and one definition of what a valid number is.
 
 click's ``float`` reads ``nan``, ``inf`` and ``-1`` without complaint (and Python's ``float`` and
 ``int`` read digits of any script, ``２``), so a ``--mip-gap nan`` or ``--time-limit -5`` used to
@@ -10,6 +10,7 @@ usage error (exit 2) naming the option and the range to give.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import click
 
@@ -124,3 +125,19 @@ def frontier_weights(text: str) -> tuple[float, ...]:
                 param_hint="--frontier",
             ) from None
     return tuple(weights)
+
+
+def data_root_option(f):
+    """``--data-root DIR``: a folder whose files (CSV series, forecast specs) a portfolio or a
+    scenario set may name besides those in its own folder tree. Without it, realloc reads only
+    files inside the folder of the file that names them (see inputs/files.py)."""
+    return click.option(
+        "--data-root",
+        "data_root",
+        type=click.Path(path_type=Path, exists=True, file_okay=False),
+        default=None,
+        metavar="DIR",
+        help="Also read CSV series and forecast specs that the portfolio (or scenario set) "
+        "names from this folder's tree; by default only files inside the folder of the file "
+        "that names them are read.",
+    )(f)

@@ -19,7 +19,15 @@ from pathlib import Path
 
 import click
 
-from realloc.options import FINITE, MIP_GAP, NON_NEGATIVE, POSITIVE, TIME_LIMIT, WORKERS
+from realloc.options import (
+    FINITE,
+    MIP_GAP,
+    NON_NEGATIVE,
+    POSITIVE,
+    TIME_LIMIT,
+    WORKERS,
+    data_root_option,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_NO_PLAN = 3
@@ -165,6 +173,7 @@ def _solver_options(f):
     help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
 )
 @_solver_options
+@data_root_option
 @_handled
 def sweep(
     portfolio: Path,
@@ -179,6 +188,7 @@ def sweep(
     relax: bool,
     time_limit: float | None,
     mip_gap: float,
+    data_root: Path | None,
 ) -> None:
     """Plan every scenario of SCENARIOS (a scenario-set YAML) on PORTFOLIO; store the results.
 
@@ -201,8 +211,9 @@ def sweep(
     elif scheduler and executor != "dask":
         raise click.BadParameter("--scheduler needs --executor dask", param_hint="--scheduler")
     started = time.perf_counter()
-    base = load_portfolio(portfolio)
-    scenario_set = load_scenario_set(scenarios, base)
+    base = load_portfolio(portfolio, data_root)
+    # CSVs a scenario set names: its own folder tree, the portfolio's, or --data-root
+    scenario_set = load_scenario_set(scenarios, base, (portfolio.absolute().parent, data_root))
     settings = SweepSettings(solver, relax, time_limit, mip_gap, reuse and solver == "highs")
     if reuse and solver != "highs":
         _say("note: --reuse applies to HiGHS only; CBC rebuilds every scenario")
@@ -404,6 +415,7 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
     "--out", "out_csv", type=click.Path(path_type=Path), default=None, help="CSV of every probe."
 )
 @_solver_options
+@data_root_option
 @_handled
 def breakeven(
     portfolio: Path,
@@ -419,6 +431,7 @@ def breakeven(
     relax: bool,
     time_limit: float | None,
     mip_gap: float,
+    data_root: Path | None,
 ) -> None:
     """Find where SITE's conversion decision flips as one parameter of PORTFOLIO moves.
 
@@ -432,7 +445,7 @@ def breakeven(
     from optimizer import SolverOptions
     from optimizer.breakeven import NoFlip, ProbeFailed, find_breakeven
 
-    base = load_portfolio(portfolio)
+    base = load_portfolio(portfolio, data_root)
     names = [s.name for s in base.sites if s.conversion is not None]
     if site not in names:
         raise InputError(

@@ -1348,9 +1348,9 @@ def yaml_cases() -> list[Case]:
             "csv_inf_value",
             "inf in the CSV's numbers",
             market_csv(MONTHS, [*BTC[:2], "inf", *BTC[3:]]),
-            "value 3 of the list is inf",
-            "finite number",
-            "market.btc_price_usd",
+            "expected a finite number, got 'inf'",
+            "give a number for every month",
+            "line 4, column 'btc_price_usd' (the series market.btc_price_usd",
         )
     )
     add(
