@@ -39,8 +39,14 @@ _CSV_ESCAPED = (*FORMULA_START, CSV_QUOTE)
 
 def csv_text(text: str) -> str:
     """``text`` as a CSV cell a spreadsheet shows and never evaluates: ``'`` in front when it
-    starts with a formula character (or with ``'``, so the rule can be undone exactly)."""
-    return CSV_QUOTE + text if text.startswith(_CSV_ESCAPED) else text
+    starts with a formula character (or with ``'``, so the rule can be undone exactly).
+
+    A carriage return inside the text is written as a line feed: the CSV writer quotes a cell
+    holding a line feed but not one holding a bare carriage return, which readers take as the
+    end of the row."""
+    if text.startswith(_CSV_ESCAPED):
+        text = CSV_QUOTE + text
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def csv_text_back(text: str) -> str:
@@ -51,7 +57,7 @@ def csv_text_back(text: str) -> str:
 def _csv_column(column: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
         return column  # numbers stay numbers: -5 is a value, not a formula
-    escape = {v for v in pd.unique(column) if isinstance(v, str) and v.startswith(_CSV_ESCAPED)}
+    escape = {v for v in pd.unique(column) if isinstance(v, str) and csv_text(v) != v}
     if not escape:
         return column
     return column.map(lambda v: csv_text(v) if isinstance(v, str) else v)
