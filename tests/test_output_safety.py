@@ -323,6 +323,8 @@ def test_report_rebuilt_from_one_folder_is_byte_identical(hostile_run, tmp_path:
     assert made is not None
     page = first["html"].read_text(encoding="utf-8")
     assert f"plan made {made:%Y-%m-%d %H:%M} UTC" in page  # it still says when
+    assert "<script" not in page and "<img src=x" not in page  # names escaped as HTML
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
     with zipfile.ZipFile(first["xlsx"]) as z:
         stamp = made.replace(second=made.second // 2 * 2)  # zip dates count in 2 s steps
         assert {i.date_time for i in z.infolist()} == {tuple(stamp.timetuple()[:6])}
