@@ -21,6 +21,7 @@ from inputs.excel_loader import (
 )
 from models import Portfolio
 from models.base import month_label
+from reports.safe_text import xlsx_text
 
 
 def _check_name(kind: str, name: str, forbidden: str) -> None:
@@ -34,21 +35,19 @@ def _check_name(kind: str, name: str, forbidden: str) -> None:
 
 def _sheet(wb: Any, title: str, header: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title)
-    ws.append([_plain(h) for h in header])  # power_prices headers are site names
+    ws.append(header)
+    for r in rows:
+        ws.append(r)
+    for row in ws.iter_rows():
+        for cell in row:
+            if isinstance(cell.value, str):  # names (power_prices headers are site names too)
+                xlsx_text(cell, cell.value)
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for r in rows:
-        ws.append([_plain(v) for v in r])
     for i, h in enumerate(header, start=1):
         width = max([len(str(h))] + [len(str(r[i - 1])) for r in rows if r[i - 1] is not None])
         ws.column_dimensions[get_column_letter(i)].width = min(max(10, width + 2), 60)
     ws.freeze_panes = "A2"
-
-
-def _plain(v: Any) -> Any:
-    if isinstance(v, str) and v.startswith("="):
-        return " " + v  # never let a name turn into a formula; the loader strips the space
-    return v
 
 
 def write_excel(portfolio: Portfolio, path: Path | str) -> Path:

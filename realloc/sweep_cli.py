@@ -519,8 +519,10 @@ def breakeven(
     if out_csv is not None:
         import pandas as pd
 
+        from reports.safe_text import write_csv
+
         out_csv.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(
+        frame = pd.DataFrame(
             [
                 {
                     "param": path,
@@ -533,7 +535,8 @@ def breakeven(
                 }
                 for p in result.probes
             ]
-        ).to_csv(out_csv, index=False, lineterminator="\n")
+        )
+        write_csv(frame, out_csv)
     below = "converts" if result.converts_at_lo else "does not convert"
     above = "converts" if result.converts_at_hi else "does not convert"
     click.echo(

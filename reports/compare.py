@@ -19,6 +19,7 @@ A parameter a scenario does not set is at its base level (``param_base`` in ``sw
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from reports.safe_text import md_text, write_csv
 from reports.summary_md import money
 from reports.sweep_store import read_manifest, read_scenarios
 
@@ -37,9 +39,10 @@ MAX_BAR_SCENARIOS = 40
 MAX_MD_ROWS = 1000
 
 
-def param_label(column: str) -> str:
+def param_label(column: str, name: Callable[[str], str] = str) -> str:
     """``contracts[Meridian].rate_usd_per_kw_month`` → ``Meridian rate_usd_per_kw_month``;
-    ``market.hashprice_usd_per_ph_day:scale`` → ``hashprice_usd_per_ph_day ×``."""
+    ``market.hashprice_usd_per_ph_day:scale`` → ``hashprice_usd_per_ph_day ×``. ``name``
+    formats the list items' names (:func:`md_text` for Markdown)."""
     path, _, op = column.partition(":")
     names, field, depth, buf = [], "", 0, ""
     for ch in path:
@@ -52,7 +55,7 @@ def param_label(column: str) -> str:
         elif depth:
             buf += ch
     field = path.rsplit(".", 1)[-1].split("[")[0]
-    who = " ".join(n for n in names if n != "*")
+    who = " ".join(name(n) for n in names if n != "*")
     every = " (all)" if "*" in names else ""
     suffix = {"scale": " ×", "add": " +"}.get(op, "")
     return f"{who + ' ' if who else ''}{field}{every}{suffix}"
@@ -171,7 +174,7 @@ def _cell(v) -> str:
         return ""
     if isinstance(v, float):
         return f"{v:,.6g}"
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return md_text(v)
 
 
 def table_frame(c: Comparison) -> pd.DataFrame:
@@ -187,11 +190,12 @@ def table_frame(c: Comparison) -> pd.DataFrame:
 def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     f = c.frame
     m = c.manifest
-    lines = [f"# Sweep comparison: {m.get('portfolio_name', '')}".rstrip(": "), ""]
+    lines = [f"# Sweep comparison: {md_text(m.get('portfolio_name', ''))}".rstrip(": "), ""]
     if m:
         lines += [
-            f"Portfolio `{m.get('portfolio', '?')}`, scenario set `{m.get('scenario_set', '?')}`, "
-            f"solver {m.get('settings', {}).get('solver', '?')}.",
+            f"Portfolio {md_text(m.get('portfolio', '?'))}, scenario set "
+            f"{md_text(m.get('scenario_set', '?'))}, "
+            f"solver {md_text(m.get('settings', {}).get('solver', '?'))}.",
             "",
         ]
     counts = f["status"].value_counts()
@@ -205,7 +209,8 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
             f"- Plan value: {money(s['value_usd'].min())} to {money(s['value_usd'].max())}, "
             f"median {money(s['value_usd'].median())}.",
             f"- Uplift over the status quo: {money(s['uplift_usd'].min())} "
-            f"({worst['id']}) to {money(s['uplift_usd'].max())} ({best['id']}), "
+            f"({md_text(worst['id'])}) to {money(s['uplift_usd'].max())} "
+            f"({md_text(best['id'])}), "
             f"median {money(s['uplift_usd'].median())}.",
             f"- IT MW converted: {s['it_mw_total'].min():,.1f} to {s['it_mw_total'].max():,.1f}.",
         ]
@@ -213,7 +218,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     if len(failed):
         lines += ["", "## Scenarios without a plan", ""]
         for row in failed.head(50).itertuples(index=False):
-            lines.append(f"- `{row.id}` {row.status}: {row.reason}")
+            lines.append(f"- {md_text(row.id)} {row.status}: {md_text(row.reason)}")
         if len(failed) > 50:
             lines.append(f"- … and {len(failed) - 50} more (see comparison.csv)")
     if swings:
@@ -222,7 +227,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
             "",
             "## Sensitivity of uplift",
             "",
-            f"Over the {len(c.grid)} solved points of grid `{c.grid_name}`. "
+            f"Over the {len(c.grid)} solved points of grid {md_text(c.grid_name)}. "
             f"Uplift at base levels: {money(center)}"
             + ("" if exact else " (median: the grid has no all-base point)")
             + ". Each row moves one parameter from its lowest to its highest level, the "
@@ -235,7 +240,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
         for w in swings:
             mark = "" if w.exact else " *marginal*"
             lines.append(
-                f"| {param_label(w.column)}{mark} | {level_text(w.column, w.low)} "
+                f"| {param_label(w.column, md_text)}{mark} | {level_text(w.column, w.low)} "
                 f"| {_musd(w.uplift_low)} | {level_text(w.column, w.high)} "
                 f"| {_musd(w.uplift_high)} | {_musd(w.width)} |"
             )
@@ -243,16 +248,16 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
         lines += ["", "## Charts", ""] + [f"![{name}]({name})" for name in charts]
     t = table_frame(c)
     sites = [col for col in t.columns if col.startswith("it_mw_") and col != "it_mw_total"]
-    head = ["id", *(param_label(p) for p in c.param_columns), "status", "value $M"]
+    head = ["id", *(param_label(p, md_text) for p in c.param_columns), "status", "value $M"]
     head += ["baseline $M", "uplift $M", "IT MW"]
-    head += [f"IT MW {s.removeprefix('it_mw_')}" for s in sites]
+    head += [f"IT MW {md_text(s.removeprefix('it_mw_'))}" for s in sites]
     head += ["BTC sold", "min cash $M", "first conversion"]
     lines += ["", "## Scenarios side by side", ""]
     lines += ["A blank parameter is at the portfolio's own value; money in $M.", ""]
     lines += ["| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
     for _, r in t.head(MAX_MD_ROWS).iterrows():
-        cells = [str(r["id"]), *(_cell(r[p]) for p in c.param_columns), str(r["status"])]
+        cells = [md_text(r["id"]), *(_cell(r[p]) for p in c.param_columns), str(r["status"])]
         cells += [_musd(r["value_usd"]), _musd(r["baseline_value_usd"]), _musd(r["uplift_usd"])]
         cells += [_num(r["it_mw_total"])] + [_num(r[s]) for s in sites]
         cells += [_num(r["btc_sold"]), _musd(r["min_cash_usd"])]
@@ -418,7 +423,7 @@ def write_comparison(root: Path | str, out_dir: Path | str | None = None) -> dic
         scenario_bars_chart(c, files["bars"])
         charts.append("scenario_values.png")
     files["csv"] = out / "comparison.csv"
-    table_frame(c).to_csv(files["csv"], index=False, lineterminator="\n")
+    write_csv(table_frame(c), files["csv"])
     files["md"] = out / "comparison.md"
     files["md"].write_text(markdown(c, swings, charts))
     return files

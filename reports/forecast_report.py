@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from models.forecast import COLUMNS, BreakevenGroup, breakeven_frame, halving_months, percentiles
+from reports.safe_text import write_csv
 
 PERCENTILE_COLUMNS = [
     "subsidy_btc",
@@ -41,17 +42,20 @@ def write_forecast(
         name: out / name
         for name in ("forecast.csv", "forecast_percentiles.csv", "forecast_fan.png")
     }
-    frame[COLUMNS].to_csv(files["forecast.csv"], index=False)
+    write_csv(frame[COLUMNS], files["forecast.csv"])
     tables = {c: percentiles(frame, c) for c in PERCENTILE_COLUMNS}
-    pd.concat(
-        [t.assign(variable=c)[["variable", *t.columns]] for c, t in tables.items()],
-        ignore_index=True,
-    ).to_csv(files["forecast_percentiles.csv"], index=False)
+    write_csv(
+        pd.concat(
+            [t.assign(variable=c)[["variable", *t.columns]] for c, t in tables.items()],
+            ignore_index=True,
+        ),
+        files["forecast_percentiles.csv"],
+    )
     breakeven = None
     if fleet_groups:
         breakeven = breakeven_frame(frame, fleet_groups)
         files["breakeven.csv"] = out / "breakeven.csv"
-        breakeven.to_csv(files["breakeven.csv"], index=False)
+        write_csv(breakeven, files["breakeven.csv"])
     _fan_chart(frame, tables, breakeven, files["forecast_fan.png"])
     return files
 

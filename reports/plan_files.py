@@ -21,6 +21,7 @@ import pandas as pd
 
 from optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
 from reports.atomic import staged_dir
+from reports.safe_text import write_csv
 from reports.stochastic_report import expected_treasury, write_stochastic_files
 from reports.summary_md import summary_markdown
 
@@ -141,12 +142,6 @@ def run_manifest(result: PlanResult, files: dict[str, bytes], source: Path | Non
     return manifest
 
 
-def _csv(frame: pd.DataFrame, path: Path, columns: list[str] | None = None) -> None:
-    if columns is not None:
-        frame = frame.reindex(columns=columns)
-    frame.to_csv(path, index=False, lineterminator="\n")
-
-
 def write_plan(
     result: PlanResult,
     out_dir: Path | str,
@@ -165,29 +160,27 @@ def write_plan(
         (stage / "inputs.json").write_text(inputs_json(result))
         t = result.tables
         if t is not None:
-            _csv(
+            write_csv(
                 t.plan,
                 stage / "plan.csv",
                 (["scenario"] if "scenario" in t.plan.columns else []) + PLAN_COLUMNS,
             )
-            _csv(
+            write_csv(
                 t.treasury,
                 stage / "treasury.csv",
                 (["scenario"] if "scenario" in t.treasury.columns else []) + TREASURY_COLUMNS,
             )
-            _csv(t.conversions, stage / "conversions.csv")
-            _csv(t.contracts, stage / "contracts.csv")
-            _csv(t.rig_sales, stage / "rig_sales.csv")
-            _csv(t.cashflows, stage / "cashflows.csv")
+            write_csv(t.conversions, stage / "conversions.csv")
+            write_csv(t.contracts, stage / "contracts.csv")
+            write_csv(t.rig_sales, stage / "rig_sales.csv")
+            write_csv(t.cashflows, stage / "cashflows.csv")
             if result.baseline_cashflows is not None:
-                _csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
-            _csv(t.shadow_prices, stage / "shadow_prices.csv")
+                write_csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
+            write_csv(t.shadow_prices, stage / "shadow_prices.csv")
             if result.status == "unfunded":
                 keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
-                _csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
-            pd.DataFrame(result.verification.as_records()).to_csv(
-                stage / "verification.csv", index=False, lineterminator="\n"
-            )
+                write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
+            write_csv(pd.DataFrame(result.verification.as_records()), stage / "verification.csv")
             if result.scenario_values is not None:
                 write_stochastic_files(
                     stage,

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from reports.safe_text import write_csv
+
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn (0.3 s a deterministic plan
     from matplotlib.figure import Figure  # and every CLI start would otherwise pay)
 
@@ -47,10 +49,10 @@ def write_stochastic_files(
     stage: Path, scenario_values: pd.DataFrame, frontier: pd.DataFrame | None, block: dict
 ) -> None:
     """Write the stochastic files into ``stage`` (the plan's staged output folder)."""
-    scenario_values.to_csv(stage / "scenario_values.csv", index=False, lineterminator="\n")
+    write_csv(scenario_values, stage / "scenario_values.csv")
     _distribution_chart(scenario_values, block, stage / "value_distribution.png")
     if frontier is not None and not frontier.empty:
-        frontier.to_csv(stage / "frontier.csv", index=False, lineterminator="\n")
+        write_csv(frontier, stage / "frontier.csv")
         _frontier_chart(frontier, block, stage / "frontier.png")
 
 

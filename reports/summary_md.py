@@ -3,10 +3,12 @@ which BTC to sell when, the value against the status quo and the binding limits 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from reports.safe_text import md_text
 from reports.stochastic_report import expected_treasury
 
 if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
@@ -54,7 +56,7 @@ def _table(frame: pd.DataFrame) -> str:
 def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
-    return str(v).replace("|", "\\|")
+    return md_text(v)  # names: markup and pipes in them are shown, not acted on
 
 
 def quarter(month: str) -> str:
@@ -62,25 +64,26 @@ def quarter(month: str) -> str:
     return f"{y}-Q{(int(m) - 1) // 3 + 1}"
 
 
-def binding_constraints(shadow: pd.DataFrame) -> list[str]:
-    """Sentences for the limits that hold the plan back (non-zero shadow prices)."""
+def binding_constraints(shadow: pd.DataFrame, name: Callable[[str], str] = str) -> list[str]:
+    """Sentences for the limits that hold the plan back (non-zero shadow prices); ``name``
+    formats a site or contract name for the document (:func:`md_text` for Markdown)."""
     out = []
     sp = shadow[shadow["shadow_price_usd"].abs() > 1.0] if not shadow.empty else shadow
     for r in sp.itertuples():
         v = r.shadow_price_usd
         if r.family == "site_power":
             out.append(
-                f"Grid at {r.site} is fully used: one more MW of interconnect would add "
+                f"Grid at {name(r.site)} is fully used: one more MW of interconnect would add "
                 f"{money(v)} of value."
             )
         elif r.family == "conversion_limit":
             out.append(
-                f"{r.site} converts all it may: one more MW of convertible IT capacity "
+                f"{name(r.site)} converts all it may: one more MW of convertible IT capacity "
                 f"would add {money(v)}."
             )
         elif r.family == "contract_size":
             out.append(
-                f"Contract {r.site} is taken in full: one more MW from the tenant would "
+                f"Contract {name(r.site)} is taken in full: one more MW from the tenant would "
                 f"add {money(v)}."
             )
         elif r.family == "btc_floor":
@@ -111,7 +114,7 @@ def binding_constraints(shadow: pd.DataFrame) -> list[str]:
 def summary_markdown(result: PlanResult, summary: dict) -> str:
     """Render summary.md."""
     p = result.portfolio
-    lines = [f"# {p.name}: reallocation plan", ""]
+    lines = [f"# {md_text(p.name)}: reallocation plan", ""]
     lines.append(f"Horizon {p.start_month}, {p.months} months. Status: **{result.status}**.")
     lines.append("")
     if result.relaxed:  # said first: a relaxed plan may serve a contract below its minimum
@@ -123,8 +126,8 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         ]
     notes = p.unservable_contracts()
     if notes:
-        lines += [*(f"Note: {n}." for n in notes), ""]
-    lines += [*(f"> {d}" for d in result.diagnosis), ""] if result.diagnosis else []
+        lines += [*(f"Note: {md_text(n)}." for n in notes), ""]
+    lines += [*(f"> {md_text(d)}" for d in result.diagnosis), ""] if result.diagnosis else []
     t = result.tables
     if t is None:
         lines.append("No plan could be produced; see the diagnosis above.")
@@ -172,7 +175,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         set(p.contracts[i].name for i in range(len(p.contracts))) - set(t.contracts["contract"])
     )
     if declined:
-        lines.append(f"Declined: {', '.join(declined)}.\n")
+        lines.append(f"Declined: {', '.join(md_text(d) for d in declined)}.\n")
     lines += ["## Rig sales", ""]
     if t.rig_sales.empty:
         lines.append("Sell no rigs.\n")
@@ -229,7 +232,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
     lines += ["## What binds", ""]
-    binds = binding_constraints(t.shadow_prices)
+    binds = binding_constraints(t.shadow_prices, md_text)
     lines += [f"- {b}" for b in binds] if binds else ["Nothing binds at the margin."]
     lines.append("")
     if result.status == "unfunded":
@@ -282,7 +285,7 @@ def stochastic_lines(block: dict) -> list[str]:
             if evpi is not None
             else "- EVPI: not available (see notes)."
         )
-        out += [f"- Note: {n}" for n in block.get("notes", [])]
+        out += [f"- Note: {md_text(n)}" for n in block.get("notes", [])]
     frontier = block.get("frontier")
     if frontier:
         f = pd.DataFrame(frontier)

@@ -85,7 +85,7 @@ def test_sigterm_while_writing_removes_the_staged_folder(tmp_path, monkeypatch) 
 
     out = _previous_output(tmp_path)
     before = _snapshot(out)
-    real_csv, calls = plan_files._csv, []
+    real_csv, calls = plan_files.write_csv, []
 
     def csv_then_signal(frame, path, columns=None):
         calls.append(path)
@@ -94,7 +94,7 @@ def test_sigterm_while_writing_removes_the_staged_folder(tmp_path, monkeypatch) 
             os.kill(os.getpid(), signal.SIGTERM)  # the CLI's handler raises here
         real_csv(frame, path, columns)
 
-    monkeypatch.setattr(plan_files, "_csv", csv_then_signal)
+    monkeypatch.setattr(plan_files, "write_csv", csv_then_signal)
     from tests.helpers import tiny
 
     portfolio = tmp_path / "tiny.yaml"

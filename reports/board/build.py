@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 from reports.board.charts import charts
-from reports.board.data import load_run
+from reports.board.data import UNDATED, load_run
 from reports.board.html import render_html
-from reports.board.pdf import PAPER_SIZES, PdfEngineMissing, pdf_engine, print_pdf
+from reports.board.pdf import (
+    PAPER_SIZES,
+    PdfEngineMissing,
+    pdf_engine,
+    print_pdf,
+    stamp_pdf_dates,
+)
 from reports.board.xlsx import render_xlsx
 
 REPORT_FORMATS = ("html", "xlsx", "pdf")
@@ -45,6 +52,12 @@ def _atomic_write(path: Path, write) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _print_stamped(source: Path, pdf: Path, engine: Path, created: dt.datetime) -> None:
+    """Print the page to ``pdf``, dated when the plan was made (not when it was printed)."""
+    print_pdf(source, pdf, engine)
+    stamp_pdf_dates(pdf, created)
 
 
 def build_report(
@@ -90,6 +103,6 @@ def build_report(
             source = Path(tmp) / "report.html"
             source.write_text(printable, encoding="utf-8")
             path = out / "report.pdf"
-            _atomic_write(path, lambda p: print_pdf(source, p, engine))
+            _atomic_write(path, lambda p: _print_stamped(source, p, engine, run.created or UNDATED))
         written["pdf"] = path
     return written

@@ -5,12 +5,15 @@ Those files are the contract (README "Outputs"), so nothing here imports the opt
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from reports.safe_text import read_csv_text
 
 RUN_TABLES = (
     "plan",
@@ -52,6 +55,11 @@ TEXT_COLUMNS = {
 """Columns read as text whatever they hold (a site called ``NA`` or ``1`` stays a name)."""
 
 BOOL_COLUMNS = {"signed", "ok"}
+
+UNDATED = dt.datetime(1980, 1, 1)
+"""The date the report's files carry when the run folder does not say when the plan was made
+(the earliest a zip entry can hold): a fixed date, never the clock, so rebuilding a report
+gives the same bytes."""
 
 
 class NotARunFolder(ValueError):
@@ -108,6 +116,17 @@ class Run:
         return str(self.summary.get("portfolio", self.path.name))
 
     @property
+    def created(self) -> dt.datetime | None:
+        """When the plan was made (run.json's ``created_utc``, naive UTC), or None when the
+        folder does not say. The report states this time and stamps its files with it, never
+        the time it was built: the same plan folder gives byte-identical reports."""
+        text = self.summary.get("created_utc")
+        try:
+            return dt.datetime.strptime(str(text), "%Y-%m-%dT%H:%M:%SZ")
+        except ValueError:
+            return None
+
+    @property
     def stochastic(self) -> dict | None:
         """summary.json's ``stochastic`` block (value distribution, VSS, EVPI, frontier), or
         None for a single-market plan."""
@@ -121,7 +140,9 @@ class Run:
 
 
 def _read_csv(path: Path) -> pd.DataFrame:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    """A table of the run folder: names as the user wrote them (the quote realloc puts in front
+    of formula-like text, reports/safe_text.py, removed), numbers and booleans typed."""
+    frame = read_csv_text(path)
     for col in frame.columns:
         if col in TEXT_COLUMNS:
             continue

@@ -3,7 +3,6 @@ gap, payback, provenance. Shared by the HTML page and the workbook."""
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import platform
 from dataclasses import dataclass
@@ -336,10 +335,6 @@ def _version(dist: str) -> str:
         return "n/a"
 
 
-def _utc(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 def provenance(run: Run) -> list[tuple[str, str]]:
     s = run.summary
     solver = s.get("solver") or {}
@@ -351,8 +346,6 @@ def provenance(run: Run) -> list[tuple[str, str]]:
         ("Minimum commitments relaxed", str(solver.get("relaxed_min_commitments", "n/a"))),
         ("MIP gap", str(solver.get("mip_gap", "n/a"))),
         ("Inputs SHA-256", str(s.get("inputs_sha256", "n/a"))),
-        ("Run written", _utc((run.path / "summary.json").stat().st_mtime)),
-        ("Report generated", _utc(dt.datetime.now(dt.UTC).timestamp())),
         (
             "Versions",
             f"realloc {_version('realloc')}, Python {platform.python_version()}, "
@@ -360,9 +353,9 @@ def provenance(run: Run) -> list[tuple[str, str]]:
             f"openpyxl {_version('openpyxl')}",
         ),
     ]
-    for k in ("created_utc", "timestamp", "generated_at"):
-        if s.get(k):
-            rows.insert(7, ("Run timestamp", str(s[k])))
+    if run.created is not None:  # the report's own build time is left out: rebuilding it from
+        # the same folder gives the same bytes
+        rows.insert(7, ("Plan made", f"{run.created:%Y-%m-%d %H:%M:%S} UTC (run.json)"))
     return rows
 
 

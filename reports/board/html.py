@@ -3,8 +3,6 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from reports.board.charts import charts
 from reports.board.data import Run
 from reports.board.figures import (
@@ -267,8 +265,9 @@ def _summary_section(run: Run, pngs: dict[str, bytes]) -> str:
     if run.status == "unfunded":
         parts.append(_gap_box(run))
     parts.append(f"<h1>{esc(run.name)}: reallocation plan</h1>")
+    made = f" of the plan made {run.created:%Y-%m-%d %H:%M} UTC" if run.created else ""
     parts.append(
-        f'<p class="sub">Board report, {esc(dt.date.today().isoformat())}. Plan status: '
+        f'<p class="sub">Board report{esc(made)}. Plan status: '
         f"<strong>{esc(run.status)}</strong>. Run folder <code>{esc(run.path.name)}</code>.</p>"
     )
     if run.status not in ("optimal", "unfunded") and s.get("diagnosis"):

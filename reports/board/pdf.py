@@ -8,7 +8,9 @@ get one; the HTML and the workbook do not depend on it.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -102,3 +104,23 @@ def print_pdf(html_path: Path, pdf_path: Path, engine: Path | None = None) -> Pa
         tail = "\n".join((done.stderr or "").strip().splitlines()[-5:])
         raise PdfPrintError(f"Chromium (exit {done.returncode}) wrote no PDF: {tail}")
     return pdf_path
+
+
+_PDF_DATE = re.compile(rb"/(CreationDate|ModDate) \(D:\d{14}[+\-Z][^)]{0,7}\)")
+"""Chromium's document dates, ``/CreationDate (D:20261201004125+00'00')``."""
+
+
+def stamp_pdf_dates(pdf_path: Path, when: dt.datetime) -> None:
+    """Replace the print time Chromium writes into the PDF's creation and modification dates
+    with ``when`` (the time the plan was made, UTC), so that printing one report twice gives
+    the same bytes. Each date is rewritten to the same length, so the cross-reference offsets
+    stay valid; a date in another layout is left as it is."""
+
+    def fixed(match: re.Match[bytes]) -> bytes:
+        new = b"/%s (D:%s+00'00')" % (match.group(1), when.strftime("%Y%m%d%H%M%S").encode())
+        return new if len(new) == len(match.group(0)) else match.group(0)
+
+    data = pdf_path.read_bytes()
+    stamped = _PDF_DATE.sub(fixed, data)
+    if stamped != data:
+        pdf_path.write_bytes(stamped)

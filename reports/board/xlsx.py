@@ -3,13 +3,16 @@ column widths; text that a spreadsheet would read as a formula is stored as text
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import math
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from reports.board.data import Run
+from reports.board.data import UNDATED, Run
 from reports.board.figures import (
     bridge_frame,
     frontier_frame,
@@ -18,6 +21,7 @@ from reports.board.figures import (
     verification_frame,
 )
 from reports.board.inputs_appendix import inputs_long_frame
+from reports.safe_text import xlsx_text
 
 XLSX_SHEETS = (
     "summary",
@@ -37,8 +41,6 @@ XLSX_SHEETS = (
     "funding_gap",
 )
 """Workbook sheets in order; a run without a table gets no sheet for it (summary always)."""
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 # --------------------------------------------------------------------------- Excel
 
@@ -76,7 +78,8 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
 
     cols = [str(c) for c in frame.columns]
     ws.append(cols)
-    for cell in ws[1]:
+    for cell, c in zip(ws[1], cols, strict=True):
+        xlsx_text(cell, c)
         cell.font = Font(bold=True)
     widths = [len(c) for c in cols]
     for r, row in enumerate(frame.itertuples(index=False), start=2):
@@ -84,10 +87,8 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
         for j, v in enumerate(row):
             cell = ws.cell(row=r, column=j + 1)
             if isinstance(v, str):
-                if v.startswith(_FORMULA_START):
-                    cell.value = v
-                    cell.data_type = "s"  # text, never a formula
-                    cell.quotePrefix = True
+                if v:
+                    xlsx_text(cell, v)  # text, never a formula
                 widths[j] = max(widths[j], len(v))
             elif isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_):
                 widths[j] = max(widths[j], min(len(f"{float(v):,.2f}"), 18))
@@ -185,4 +186,31 @@ def render_xlsx(run: Run, path: Path) -> None:
             continue
         if name not in ("value_bridge", "frontier", "inputs") or not frame.empty:
             _write_sheet(wb.create_sheet(name), frame)
-    wb.save(path)
+    save_reproducibly(wb, path, run.created or UNDATED)
+
+
+def save_reproducibly(wb, path: Path, created: dt.datetime) -> None:
+    """Save ``wb`` so that the same content gives the same bytes: its created and modified
+    properties and every zip entry's date are ``created`` (when the plan was made), not now.
+
+    openpyxl's ``Workbook.save`` stamps ``modified``, and ``zipfile`` every entry, with the
+    clock, so two builds of one report would differ. Here openpyxl's own writer fills a zip in
+    memory, and its entries are copied in order, each with the one date, into ``path``.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
+    stamp = max(created, UNDATED)  # a zip entry cannot be dated before 1980
+    wb.properties.created = stamp
+    wb.properties.modified = stamp
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(wb, archive).write_data()
+    with (
+        zipfile.ZipFile(buffer) as source,
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target,
+    ):
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, stamp.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.external_attr = 0o644 << 16
+            target.writestr(fixed, source.read(entry))
