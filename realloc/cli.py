@@ -1,8 +1,10 @@
 """The ``realloc`` command line: thin commands over the library API.
 
-Exit codes: 0 done, 2 bad input, 3 plan unfunded or infeasible (the diagnosis is still written),
-1 internal error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. Tracebacks never
-reach the user (set REALLOC_DEBUG=1 to see them).
+Exit codes: 0 done, 2 bad input (or an --out realloc must not replace), 3 plan unfunded or
+infeasible (the diagnosis is still written), 4 the output could not be written (disk full,
+permission, read-only: the message names the path; the old output is intact), 1 internal error,
+130 interrupted by Ctrl-C (SIGINT), 143 stopped by SIGTERM. Tracebacks never reach the user (set
+REALLOC_DEBUG=1 to see them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import click
 
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
+EXIT_WRITE_FAILED = 4
 
 
 def _say(msg: str) -> None:
@@ -46,22 +49,24 @@ def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from inputs import InputError
+        from reports.atomic import OutputRefused, OutputWriteError, committed_count
 
         previous = {}
+        committed = committed_count()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, _on_signal)
         try:
             return fn(*args, **kwargs)
-        except InputError as e:
+        except (InputError, OutputRefused) as e:
             _say(f"error: {e}")
             sys.exit(EXIT_BAD_INPUT)
+        except OutputWriteError as e:
+            _say(f"error: {e}")
+            sys.exit(EXIT_WRITE_FAILED)
         except KeyboardInterrupt as e:
             signum = getattr(e, "signum", signal.SIGINT)
-            _say(
-                f"interrupted ({signal.Signals(signum).name}): no partial output was left "
-                "(an output folder is replaced only once complete)"
-            )
+            _say(f"interrupted ({signal.Signals(signum).name}): {_what_was_left(committed)}")
             sys.exit(128 + signum)
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself (usage errors exit 2)
@@ -78,6 +83,28 @@ def handle_errors(fn):
                 signal.signal(sig, handler)
 
     return wrapper
+
+
+def _what_was_left(committed_before: int) -> str:
+    """The truth about the output folders after an interrupt (swaps are atomic: see
+    reports/atomic.py), from how many this command had swapped in."""
+    from reports.atomic import committed_count
+
+    if committed_count() > committed_before:
+        return "the new output folder was complete and in place before the interrupt"
+    return (
+        "no partial output was left; the previous output folder, if any, is intact (an output "
+        "folder is replaced only once complete)"
+    )
+
+
+def _replace_option(f):
+    return click.option(
+        "--replace",
+        is_flag=True,
+        help="Replace --out even when it holds another realloc output (another portfolio's "
+        "plan, another kind). A folder realloc did not write is never replaced.",
+    )(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -98,8 +125,10 @@ def main() -> None:
     type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
-    help="Folder for the plan's files (replaced atomically).",
+    help="Folder for the plan's files (replaced atomically; only a folder realloc wrote, "
+    "and by default only a plan of the same portfolio).",
 )
+@_replace_option
 @click.option(
     "--solver",
     type=click.Choice(["highs", "cbc"]),
@@ -186,6 +215,7 @@ def plan(
     cvar_alpha: float,
     risk_weight: float,
     frontier: str,
+    replace: bool,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -204,6 +234,7 @@ def plan(
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
+    spec = _plan_output_spec(out_dir, path, replace)
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
@@ -219,10 +250,8 @@ def plan(
             time_limit,
             mip_gap,
         )
-        from reports.plan_files import write_plan
-
-        write_plan(result, out_dir, source=path, analysis=analysis)
-        _finish(result, out_dir, report, started)
+        _write_plan(result, out_dir, path, spec, report, analysis)
+        _finish(result, out_dir, started)
         return
     if forecast_spec is not None:
         from inputs.market_forecast import market_from_spec_file
@@ -233,7 +262,6 @@ def plan(
         f"{p.months} months ({solver})"
     )
     from optimizer import SolverOptions, plan_portfolio
-    from reports.plan_files import write_plan
 
     result = plan_portfolio(
         p,
@@ -241,20 +269,45 @@ def plan(
         relax=relax,
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
-    write_plan(result, out_dir, source=path)
-    _finish(result, out_dir, report, started)
+    _write_plan(result, out_dir, path, spec, report)
+    _finish(result, out_dir, started)
 
 
-def _finish(result, out_dir: Path, report: bool, started: float) -> None:
-    """Board report when asked, the one-line outcome, the diagnosis, and the exit code."""
+def _plan_output_spec(out_dir: Path, source: Path, replace: bool):
+    """What --out may hold, checked before solving so a refusal costs nothing. The default
+    ``out`` is shared by every bare run, so there only a plan of the same portfolio is
+    replaced; an --out given explicitly may hold any realloc plan."""
+    from reports.atomic import OutputSpec, check_output_folder
+
+    ctx = click.get_current_context()
+    implicit = ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT
+    spec = OutputSpec("plan", source, same_input=implicit, replace=replace)
+    check_output_folder(out_dir, spec)
+    return spec
+
+
+def _write_plan(result, out_dir: Path, source: Path, spec, report: bool, analysis=None) -> None:
+    """The plan's files and, with --report, the board report, staged together and swapped in
+    at once: an interrupt never leaves a plan without its report."""
+    from reports.plan_files import write_plan
+
+    then = None
     if report:
         from reports.board import build_report, choose_formats
 
         formats, warning = choose_formats(None)
         if warning:
             _say(f"warning: {warning}")
-        files = build_report(out_dir, out_dir, formats)
-        _say(f"board report: {', '.join(str(f) for f in files.values())}")
+
+        def then(stage: Path) -> None:
+            files = build_report(stage, stage, formats)
+            _say(f"board report: {', '.join(str(out_dir / f.name) for f in files.values())}")
+
+    write_plan(result, out_dir, source=source, analysis=analysis, spec=spec, then=then)
+
+
+def _finish(result, out_dir: Path, started: float) -> None:
+    """The one-line outcome, the diagnosis, and the exit code."""
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
         from reports.summary_md import money
@@ -367,7 +420,8 @@ def _plan_stochastic(
     type=click.Path(path_type=Path),
     default=Path("forecast"),
     show_default=True,
-    help="Folder for forecast.csv, percentiles and the fan chart.",
+    help="Folder for forecast.csv, percentiles and the fan chart (replaced atomically; only a "
+    "forecast folder realloc wrote).",
 )
 @click.option(
     "--portfolio",
@@ -375,8 +429,9 @@ def _plan_stochastic(
     default=None,
     help="Portfolio whose fleet groups get breakeven tables (default: the example).",
 )
+@_replace_option
 @handle_errors
-def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
+def forecast(spec: Path, out_dir: Path, portfolio: Path | None, replace: bool) -> None:
     """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
 
     Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
@@ -388,13 +443,16 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None) -> None:
     from inputs.examples import example_path
     from inputs.forecast_loader import load_forecast_spec
     from models.forecast import fleet_groups, generate, group_breakeven, halving_months
+    from reports.atomic import OutputSpec, check_output_folder
     from reports.forecast_report import write_forecast
 
+    output = OutputSpec("forecast", spec, replace=replace)
+    check_output_folder(out_dir, output)
     s = load_forecast_spec(spec)
     _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
     groups = fleet_groups(load_portfolio(portfolio or example_path()))
-    files = write_forecast(frame, out_dir, groups)
+    files = write_forecast(frame, out_dir, groups, output)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
     halvings = halving_months(frame)
     if halvings:
@@ -446,7 +504,6 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
         REPORT_FORMATS,
         NotARunFolder,
         PdfPrintError,
-        build_report,
         choose_formats,
     )
 
@@ -464,7 +521,7 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
     if warning:
         _say(f"warning: {warning}")
     try:
-        files = build_report(run_dir, out_dir or run_dir, chosen, paper=paper.lower())
+        files = _staged_report(run_dir, out_dir, chosen, paper.lower())
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
@@ -472,6 +529,29 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
         _say(f"error: {e}; the other formats asked for were written")
         sys.exit(1)
     click.echo(f"wrote {', '.join(str(f) for f in files.values())}")
+
+
+def _staged_report(run_dir: Path, out_dir: Path | None, formats, paper: str) -> dict[str, Path]:
+    """Build the report in a staged folder swapped in at once: into RUN_DIR, a copy of the plan
+    folder plus the report (the plan folder must be realloc's); into --out DIR, a report
+    folder. Either way the old folder stays whole until the new one is."""
+    from reports.atomic import OutputSpec, check_output_folder, staged_dir
+    from reports.board import build_report
+    from reports.board.data import load_run
+
+    load_run(run_dir)  # NotARunFolder (exit 2, with its own hint) before anything is staged
+    in_place = out_dir is None or (out_dir.exists() and out_dir.resolve() == run_dir.resolve())
+    target = run_dir if in_place else out_dir
+    if in_place:
+        owner = check_output_folder(run_dir, OutputSpec("plan"))
+        source = Path(owner.source) if owner is not None and owner.source else None
+        spec = OutputSpec("plan", source)
+    else:
+        spec = OutputSpec("report", run_dir)
+    rebuilt = {f"report.{f}" for f in formats} | ({"report.html"} if "pdf" in formats else set())
+    with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
+        files = build_report(run_dir, stage, formats, paper=paper)
+    return {k: target / f.name for k, f in files.items()}
 
 
 @main.command()
@@ -501,13 +581,19 @@ def example(directory: Path) -> None:
     Example: realloc example my_portfolio && realloc plan my_portfolio/gigawatt_miner.yaml
     """
     from inputs.examples import example_dir
+    from reports.atomic import OutputRefused, OutputSpec, staged_dir
 
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
+        raise OutputRefused(
+            f"{directory} is not empty; realloc example writes only into a new or empty folder, "
+            "so that no file of yours is overwritten (give another DIRECTORY)"
+        )
     written = []
-    for f in sorted(example_dir().iterdir()):
-        if f.suffix in (".yaml", ".csv"):
-            shutil.copyfile(f, directory / f.name)
-            written.append(f.name)
+    with staged_dir(directory, OutputSpec("example", marked=False)) as stage:
+        for f in sorted(example_dir().iterdir()):
+            if f.suffix in (".yaml", ".csv"):
+                shutil.copyfile(f, stage / f.name)
+                written.append(f.name)
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 

@@ -239,9 +239,14 @@ def sweep(
         "param_columns": scenario_set.param_columns,
         "param_base": {c: base_level(data, c) for c in scenario_set.param_columns},
     }
+    from reports.atomic import OutputSpec, check_output_folder, write_marker
+
+    output = OutputSpec("sweep", portfolio)
+    check_output_folder(out_dir, output)  # a sweep store, or new, or empty: never user files
     store = SweepStore(out_dir)
     try:
         with store.lock():
+            write_marker(store.root, output, None)
             files, solved_now, interrupted = _run(
                 store, tasks, stored, manifest, executor, workers, scheduler, settings, progress
             )
