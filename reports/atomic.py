@@ -16,7 +16,7 @@ Two rules keep a user's files safe:
   one ``renameat2(RENAME_NOREPLACE)``. Where renameat2 is missing (other systems, filesystems
   without it) the documented fallback is two renames: old folder to ``.NAME.old-PID``, new one
   in; a hard kill between the two leaves the old output in ``.NAME.old-PID``. SIGINT/SIGTERM are
-  held during the swap, so an interrupt lands before it (old output intact) or after it (new
+  deferred during the swap, so an interrupt lands before it (old output intact) or after it (new
   output complete); :func:`committed_count` tells which. Leftover ``.NAME.tmp-*`` and
   ``.NAME.old-*`` folders of a killed run (only those realloc made) are removed by the next
   successful write of the same output.
@@ -65,11 +65,12 @@ SWEEP_FILES = frozenset(
 LEGACY = {
     "plan": (PLAN_FILES, {"summary.json"}),
     "forecast": (FORECAST_FILES, {"forecast.csv"}),
-    "report": (REPORT_FILES, {"report.html"}),
+    "report": (REPORT_FILES, REPORT_FILES),
     "comparison": (COMPARISON_FILES, {"comparison.csv"}),
-    "sweep": (SWEEP_FILES | COMPARISON_FILES, {"sweep.json"}),
+    "sweep": (SWEEP_FILES | COMPARISON_FILES, SWEEP_FILES),
 }
-"""Per kind: the file names a realloc without markers wrote, and the one it always wrote.
+"""Per kind: the file names a realloc without markers wrote, and those of which it always wrote
+one (a killed sweep may have left only ``parts`` and ``.lock``).
 Folders of older versions are recognised by these alone (see the module docstring)."""
 
 IN_PLACE_KINDS = ("sweep",)
@@ -161,7 +162,7 @@ def read_owner(folder: Path) -> Owner | None:
     if not all(e.is_file(follow_symlinks=False) or e.name == "parts" for e in entries.values()):
         return None
     for kind, (names, required) in LEGACY.items():
-        if required <= entries.keys() <= names:
+        if required & entries.keys() and entries.keys() <= names:
             files = None if kind in IN_PLACE_KINDS else names
             return Owner(kind, _legacy_source(folder), files)
     return None
@@ -356,15 +357,25 @@ def _alive(pid: int) -> bool:
 
 @contextlib.contextmanager
 def _signals_held() -> Iterator[None]:
-    """Hold SIGINT and SIGTERM (delivered right after) while a folder is swapped and recorded."""
-    if not hasattr(signal, "pthread_sigmask"):
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    """Defer SIGINT and SIGTERM while a folder is swapped and recorded, then re-raise the first
+    one: an interrupt lands before the swap (old output intact) or after it (new output
+    complete), never between. (A signal mask would not do: the solver's threads leave the
+    signals unblocked, and Python runs handlers in the main thread whichever thread caught
+    them.)"""
+    caught: list[int] = []
+    previous = {}
+    try:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda signum, frame: caught.append(signum))
+    except ValueError:  # not the main thread, where Python never runs signal handlers
+        pass
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 _RENAME_NOREPLACE = 1
