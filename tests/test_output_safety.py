@@ -296,25 +296,49 @@ def _forecast_spec(work: Path, paths: int) -> Path:
     return spec
 
 
+def _kill_when_writing_starts(cmd: list[str], work: Path) -> None:
+    """Run ``cmd`` and SIGKILL it the moment forecast.csv is being written (in place in fc/, or
+    in a staged folder)."""
+    target = work / "fc" / "forecast.csv"
+    before = target.stat().st_mtime_ns
+    proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline:
+        staged = list(work.glob(".fc.tmp-*/forecast.csv"))
+        if staged or target.stat().st_mtime_ns != before:
+            break
+        time.sleep(0.002)
+    proc.kill()
+    proc.communicate()
+
+
 def test_killed_forecast_leaves_the_old_folder_or_the_new_one(work) -> None:
-    """SIGKILL at several moments of a real `realloc forecast`: the folder is always whole."""
-    spec = _forecast_spec(work, 200)
-    cmd = [sys.executable, "-m", "realloc.cli", "forecast", str(spec), "--out", "fc"]
-    assert subprocess.run(cmd, cwd=work, capture_output=True).returncode == 0
-    old = snapshot(work / "fc")
-    outcomes = set()
-    for delay_s in (0.5, 1.5, 2.5, 3.5):
+    """SIGKILL a real `realloc forecast` as it writes, and at other moments: fc/ is always the
+    whole old forecast or the whole new one."""
+    forecast = [sys.executable, "-m", "realloc.cli", "forecast"]
+    old_spec, new_spec = _forecast_spec(work, 150), work / "new.yaml"
+    new_spec.write_text(old_spec.read_text().replace("seed: 7", "seed: 8"))
+    for spec, out in ((old_spec, "fc"), (new_spec, "ref")):
+        done = subprocess.run([*forecast, str(spec), "--out", out], cwd=work, capture_output=True)
+        assert done.returncode == 0, done.stderr
+
+    def files(folder: str) -> dict[str, bytes]:
+        return {k: v for k, v in snapshot(work / folder).items() if k != ".realloc-output"}
+
+    old, new = files("fc"), files("ref")
+    assert old != new
+    cmd = [*forecast, str(new_spec), "--out", "fc"]
+    _kill_when_writing_starts(cmd, work)
+    assert files("fc") == old, "a kill while writing changed the old forecast"
+    for delay_s in (1.0, 2.5):
         proc = subprocess.Popen(cmd, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         time.sleep(delay_s)
         proc.kill()
         proc.communicate()
-        now = snapshot(work / "fc")
-        whole = set(now) == set(old) and all(len(v) for v in now.values())
-        assert whole, sorted(now)
-        outcomes.add("old" if now == old else "new")
-        old = now
+        assert files("fc") in (old, new)
     done = subprocess.run(cmd, cwd=work, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+    assert files("fc") == new
     assert leftovers(work) == [], "the next run cleans what killed runs left"
 
 
@@ -460,3 +484,14 @@ def test_a_dead_sweeps_lock_is_taken_over_and_a_live_one_refuses(work) -> None:
         result = run(*args)
     assert result.exit_code == 2 and "another sweep" in result.output
     assert run(*args).exit_code == 0
+
+
+def test_a_lock_just_taken_is_not_mistaken_for_a_stale_one(work) -> None:
+    """The race of two sweeps started together, made deterministic: the first has its lock but
+    has not yet said who it is (an empty .lock); the second must not take it as stale."""
+    (work / "sw").mkdir()
+    with open(work / "sw" / ".lock", "w") as first:
+        fcntl.flock(first, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
+    assert result.exit_code == 2 and "another sweep" in result.output, result.output
+    assert not (work / "sw" / "scenarios.parquet").exists()
