@@ -254,6 +254,11 @@ def sweep(
         from inputs import InputError
 
         raise InputError(str(e)) from None
+    except OSError as e:  # disk full, permission, read-only: name it, keep what is stored
+        from reports.atomic import OutputWriteError
+
+        kept = "every scenario stored before it is kept; rerun the same command to resume"
+        raise OutputWriteError(out_dir, e, kept) from e
     manifest_seconds = time.perf_counter() - started
     import pandas as pd
 
@@ -481,6 +486,10 @@ def breakeven(
             raise InputError(f"--param {path} at {what} gives an invalid portfolio: {e}") from None
 
     what = f"{path} ×" if scale else path
+    if out_csv is not None:
+        from reports.atomic import check_output_file
+
+        check_output_file(out_csv, PROBE_HEADER)  # before any solve: a refusal costs nothing
     _say(f"bisecting {what} in [{lo:g}, {hi:g}] to ±{tol:g} for {site} ({solver})")
     try:
         result = find_breakeven(
@@ -504,23 +513,7 @@ def breakeven(
         _say(f"no breakeven: {e}")
         sys.exit(EXIT_NO_PLAN)
     if out_csv is not None:
-        import pandas as pd
-
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        pd.DataFrame(
-            [
-                {
-                    "param": path,
-                    "mode": op,
-                    "value": p.value,
-                    "converted_it_mw": p.converted_mw,
-                    "converts": p.converts(threshold_mw),
-                    "status": p.status,
-                    "value_usd": p.value_usd,
-                }
-                for p in result.probes
-            ]
-        ).to_csv(out_csv, index=False, lineterminator="\n")
+        _write_probes(out_csv, path, op, threshold_mw, result.probes)
     below = "converts" if result.converts_at_lo else "does not convert"
     above = "converts" if result.converts_at_hi else "does not convert"
     click.echo(
@@ -529,3 +522,34 @@ def breakeven(
         f"{site} {below} at {result.lo:.6g} and {above} at {result.hi:.6g} "
         f"({len(result.probes)} plans, {result.seconds:.1f} s)"
     )
+
+
+PROBE_HEADER = "param,mode,value,converted_it_mw,converts,status,value_usd"
+"""First line of breakeven's --out CSV: an existing file is replaced only when it starts so."""
+
+
+def _write_probes(out_csv: Path, path: str, op: str, threshold_mw: float, probes) -> None:
+    """breakeven --out: every probe as CSV, replaced in one rename (old file or new, never half)."""
+    import pandas as pd
+
+    from reports.atomic import OutputWriteError, replace_file
+
+    frame = pd.DataFrame(
+        [
+            {
+                "param": path,
+                "mode": op,
+                "value": p.value,
+                "converted_it_mw": p.converted_mw,
+                "converts": p.converts(threshold_mw),
+                "status": p.status,
+                "value_usd": p.value_usd,
+            }
+            for p in probes
+        ]
+    )
+    try:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(out_csv, lambda tmp: frame.to_csv(tmp, index=False, lineterminator="\n"))
+    except OSError as e:
+        raise OutputWriteError(out_csv, e, f"{out_csv} was left as it was") from e

@@ -37,7 +37,7 @@ import signal
 import socket
 import sys
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,18 +84,19 @@ class OutputRefused(Exception):
 
 
 class OutputWriteError(Exception):
-    """The system refused a write (disk full, permission, read-only); the old output is intact."""
+    """The system refused a write (disk full, permission, read-only). ``kept`` says what is
+    left; by default the old output, intact (a staged folder is swapped in only once whole)."""
 
-    def __init__(self, out_dir: Path, error: OSError):
+    def __init__(self, out_dir: Path, error: OSError, kept: str | None = None):
         self.out_dir = out_dir
         self.error = error
         where = error.filename or out_dir
         code = errno.errorcode.get(error.errno or 0, "")
         reason = f"{error.strerror or error} ({code})" if code else str(error.strerror or error)
-        super().__init__(
-            f"could not write {where}: {reason}; {out_dir} was left as it was (the output "
-            "folder is replaced only once complete)"
+        kept = kept or (
+            f"{out_dir} was left as it was (the output folder is replaced only once complete)"
         )
+        super().__init__(f"could not write {where}: {reason}; {kept}")
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
     if out.is_symlink():
         raise _refuse(out, "is a symbolic link")
     if not out.exists():
+        blocker = next((p for p in out.parents if p.exists()), None)
+        if blocker is not None and not blocker.is_dir():
+            raise _refuse(out, f"{blocker} is a file, not a folder")
         return None
     if not out.is_dir():
         raise _refuse(out, "exists and is not a folder")
@@ -226,6 +230,35 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
             "give --out DIR for this one, or --replace to replace it",
         )
     return owner
+
+
+def check_output_file(path: Path, header: str) -> None:
+    """Refuse (:class:`OutputRefused`) unless ``path`` is new or a CSV realloc wrote (its first
+    line is ``header``): a single-file output may replace only its own kind of file."""
+    path = Path(path)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise _refuse(path, "is not a regular file")
+    if not path.exists():
+        check_output_folder(path, OutputSpec("file"))  # a file where a folder should be
+        return
+    with open(path, encoding="utf-8", errors="replace") as f:
+        first = f.readline(len(header) + 2).rstrip("\r\n")
+    if first != header:
+        raise _refuse(path, "is a file realloc did not write")
+
+
+def replace_file(path: Path, write: Callable[[Path], object]) -> None:
+    """``write(tmp)`` into a temporary sibling, then rename it over ``path``: at every instant
+    ``path`` is the old file or the new one. The mode is the umask's, not mkstemp's 0600."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o666 & ~current_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _some(names: list[str], shown: int = 5) -> str:

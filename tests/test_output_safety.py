@@ -495,3 +495,38 @@ def test_a_lock_just_taken_is_not_mistaken_for_a_stale_one(work) -> None:
         result = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
     assert result.exit_code == 2 and "another sweep" in result.output, result.output
     assert not (work / "sw" / "scenarios.parquet").exists()
+
+
+# --- single files and write errors of the other commands -------------------------------------
+
+
+def test_breakeven_csv_replaces_only_its_own_file(work) -> None:
+    args = ["breakeven", "tiny.yaml", "--param", "contracts[H].rate_usd_per_kw_month"]
+    args += ["--site", "A", "--lo", "50", "--hi", "200", "--tol", "20"]
+    before = (work / "tiny.yaml").read_bytes()
+    result = run(*args, "--out", "tiny.yaml")
+    refused(result, "did not write")
+    assert "bisecting" not in result.output, "refused before solving"
+    assert (work / "tiny.yaml").read_bytes() == before
+    refused(run(*args, "--out", "tiny.yaml/probes.csv"), "is a file, not a folder")
+    assert run(*args, "--out", "probes.csv").exit_code == 0
+    assert run(*args, "--out", "probes.csv").exit_code == 0  # its own file: replaced
+    assert leftovers(work) == []
+
+
+def test_out_under_a_file_is_refused(work) -> None:
+    refused(run("plan", "tiny.yaml", "--out", "tiny.yaml/out"), "is a file, not a folder")
+
+
+def test_sweep_write_error_names_it_and_keeps_what_is_stored(work, monkeypatch) -> None:
+    from reports.sweep_store import SweepStore
+
+    def full(self, key, row, tables):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.parts / key))
+
+    monkeypatch.setattr(SweepStore, "write_part", full)
+    result = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
+    assert result.exit_code == 4, result.output
+    assert "could not write sw/parts/" in result.output and "(ENOSPC)" in result.output
+    assert "rerun the same command to resume" in result.output
+    assert "Traceback" not in result.output
