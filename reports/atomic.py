@@ -205,7 +205,10 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
         raise _refuse(out, "is the root or home folder")
     if spec.source is not None and here in Path(spec.source).resolve().parents:
         raise _refuse(out, f"holds the input {spec.source}")
-    entries = sorted(os.listdir(out))
+    try:
+        entries = sorted(os.listdir(out))
+    except OSError as e:
+        raise _refuse(out, f"cannot be read ({e.strerror})") from None
     if not entries:
         return None
     owner = read_owner(out)
