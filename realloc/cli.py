@@ -250,8 +250,8 @@ def plan(
             time_limit,
             mip_gap,
         )
-        _write_plan(result, out_dir, path, spec, report, analysis)
-        _finish(result, out_dir, started)
+        printed = _write_plan(result, out_dir, path, spec, report, analysis)
+        _finish(result, out_dir, started, printed)
         return
     if forecast_spec is not None:
         from inputs.market_forecast import market_from_spec_file
@@ -269,8 +269,8 @@ def plan(
         relax=relax,
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
-    _write_plan(result, out_dir, path, spec, report)
-    _finish(result, out_dir, started)
+    printed = _write_plan(result, out_dir, path, spec, report)
+    _finish(result, out_dir, started, printed)
 
 
 def _plan_output_spec(out_dir: Path, source: Path, replace: bool):
@@ -286,28 +286,36 @@ def _plan_output_spec(out_dir: Path, source: Path, replace: bool):
     return spec
 
 
-def _write_plan(result, out_dir: Path, source: Path, spec, report: bool, analysis=None) -> None:
+def _write_plan(result, out_dir: Path, source: Path, spec, report: bool, analysis=None) -> bool:
     """The plan's files and, with --report, the board report, staged together and swapped in
-    at once: an interrupt never leaves a plan without its report."""
+    at once: an interrupt never leaves a plan without its report. False when Chromium failed
+    to print the PDF (the plan and the report's other formats are still written)."""
     from reports.plan_files import write_plan
 
-    then = None
+    then, pdf_failed = None, []
     if report:
-        from reports.board import build_report, choose_formats
+        from reports.board import PdfPrintError, build_report, choose_formats
 
         formats, warning = choose_formats(None)
         if warning:
             _say(f"warning: {warning}")
 
         def then(stage: Path) -> None:
-            files = build_report(stage, stage, formats)
+            try:
+                files = build_report(stage, stage, formats)
+            except PdfPrintError as e:
+                pdf_failed.append(e)
+                return
             _say(f"board report: {', '.join(str(out_dir / f.name) for f in files.values())}")
 
     write_plan(result, out_dir, source=source, analysis=analysis, spec=spec, then=then)
+    for e in pdf_failed:
+        _say(f"error: {e}; the plan, report.html and report.xlsx were written")
+    return not pdf_failed
 
 
-def _finish(result, out_dir: Path, started: float) -> None:
-    """The one-line outcome, the diagnosis, and the exit code."""
+def _finish(result, out_dir: Path, started: float, report_ok: bool = True) -> None:
+    """The one-line outcome, the diagnosis, and the exit code (1 when the PDF failed)."""
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
         from reports.summary_md import money
@@ -329,6 +337,8 @@ def _finish(result, out_dir: Path, started: float) -> None:
         _say(line)
     if result.status in ("unfunded", "infeasible"):
         sys.exit(EXIT_UNFUNDED)
+    if not report_ok:
+        sys.exit(1)
 
 
 def _frontier_weights(text: str) -> tuple[float, ...]:

@@ -530,3 +530,19 @@ def test_sweep_write_error_names_it_and_keeps_what_is_stored(work, monkeypatch) 
     assert "could not write sw/parts/" in result.output and "(ENOSPC)" in result.output
     assert "rerun the same command to resume" in result.output
     assert "Traceback" not in result.output
+
+
+def test_plan_report_whose_pdf_fails_still_writes_the_plan(work, monkeypatch) -> None:
+    import reports.board.build as board_build
+    from reports.board.pdf import PdfPrintError
+
+    def failing(source, path, engine):
+        raise PdfPrintError("chromium exited 1")
+
+    monkeypatch.setattr(board_build, "pdf_engine", lambda: Path("/usr/bin/chromium"))
+    monkeypatch.setattr(board_build, "print_pdf", failing)
+    result = run("plan", "tiny.yaml", "--out", "out", "--report")
+    assert result.exit_code == 1, result.output
+    assert "error: chromium exited 1; the plan, report.html and report.xlsx" in result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert {"plan.csv", "report.html", "report.xlsx"} <= {p.name for p in (work / "out").iterdir()}
