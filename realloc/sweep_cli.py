@@ -126,7 +126,7 @@ def _solver_options(f):
     "out_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Results folder (created; a rerun into it resumes).",
+    help="Results folder (created; a rerun into it resumes; must be new, empty or a sweep's).",
 )
 @click.option(
     "--workers",
