@@ -42,7 +42,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MARKER = ".realloc-output"
-"""The file that marks a folder as realloc's output (JSON: kind, input, files)."""
+"""The file that marks a folder as realloc's output (JSON: kind, input, files). Its content
+depends on the inputs only, so a plan's run.json can vouch for it like for any other file."""
+STAGING = ".realloc-staging"
+"""In a folder being staged only: the writing process (pid, host), so that the leftover of a
+killed run is told apart from the stage of a running one. Removed before the swap."""
 
 FORECAST_FILES = frozenset(
     {"forecast.csv", "forecast_percentiles.csv", "breakeven.csv", "forecast_fan.png"}
@@ -215,7 +219,8 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
     if owner is None:
         raise _refuse(out, f"holds files realloc did not write ({_some(entries)})")
     if owner.files is not None:
-        foreign = [e for e in entries if e != MARKER and e not in owner.files]
+        known = owner.files | LEGACY.get(owner.kind, (frozenset(),))[0]
+        foreign = [e for e in entries if e != MARKER and e not in known]
         if foreign:
             raise _refuse(out, f"holds files realloc did not write ({_some(foreign)})")
     if spec.replace:
@@ -302,15 +307,14 @@ def staged_dir(
         raise OutputWriteError(out, e) from e
     try:
         os.chmod(stage, folder_mode())
-        (stage / MARKER).write_text(json.dumps({"staging": _process_id()}) + "\n")
+        (stage / STAGING).write_text(json.dumps(_process_id()) + "\n")
         if keep_current and out.is_dir():
-            _link_copy(out, stage, set(drop) | {MARKER})
+            _link_copy(out, stage, set(drop))
         yield stage
         check_output_folder(out, spec)  # still ours: nothing replaced it while we worked
-        if spec.marked:
+        (stage / STAGING).unlink()
+        if spec.marked and not (stage / MARKER).exists():  # unless the writer or copy has one
             write_marker(stage, spec, None if spec.kind in IN_PLACE_KINDS else os.listdir(stage))
-        else:
-            (stage / MARKER).unlink()
         with _signals_held():
             old = _swap_in(stage, out)
             _COMMITTED.append(out)
@@ -368,15 +372,15 @@ def remove_leftovers(out: Path) -> list[str]:
 
 
 def _abandoned(path: Path) -> bool:
-    """True for a leftover of realloc's whose writer is gone."""
+    """True for a leftover of realloc's whose writer is gone: a stage whose process on this
+    host has ended, or an output folder realloc wrote (the old one of an interrupted swap)."""
     try:
-        data = json.loads((path / MARKER).read_text(encoding="utf-8"))
+        writer = json.loads((path / STAGING).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return read_owner(path) is not None
-    writer = data.get("staging") if isinstance(data, dict) else None
     if isinstance(writer, dict) and writer.get("host") == socket.gethostname():
         return not _alive(int(writer.get("pid", 0)))
-    return isinstance(data, dict) and "kind" in data
+    return False
 
 
 def _alive(pid: int) -> bool:

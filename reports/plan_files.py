@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from reports.atomic import MARKER, OutputSpec, staged_dir
+from reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from reports.stochastic_report import expected_treasury, write_stochastic_files
 from reports.summary_md import summary_markdown
 
@@ -165,7 +165,8 @@ def write_plan(
     once the plan is in it (the board report), so both land in the same single swap.
     """
     out_dir = Path(out_dir)
-    with staged_dir(out_dir, spec or OutputSpec("plan", source)) as stage:
+    spec = spec or OutputSpec("plan", source)
+    with staged_dir(out_dir, spec) as stage:
         summary = summary_dict(result, analysis)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
@@ -202,8 +203,9 @@ def write_plan(
                     summary["stochastic"],
                 )
         (stage / "summary.md").write_text(summary_markdown(result, summary))
-        written = [f for f in sorted(stage.iterdir()) if f.is_file() and f.name != MARKER]
-        files = {f.name: f.read_bytes() for f in written}
+        names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
+        write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
+        files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
         manifest = run_manifest(result, files, source)
         (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if then is not None:

@@ -119,9 +119,8 @@ def test_an_empty_folder_is_used_and_marked(work) -> None:
     marker = json.loads((work / "empty" / atomic.MARKER).read_text())
     assert marker["kind"] == "plan" and marker["input"] == str(work / "tiny.yaml")
     assert set(marker["files"]) == {p.name for p in (work / "empty").iterdir()} - {atomic.MARKER}
-    assert (
-        atomic.MARKER not in json.loads((work / "empty" / "run.json").read_text())["files_sha256"]
-    )
+    vouched = json.loads((work / "empty" / "run.json").read_text())["files_sha256"]
+    assert set(vouched) == set(marker["files"]) - {"run.json"} | {atomic.MARKER}
 
 
 def test_bare_plan_does_not_replace_another_portfolios_plan(work) -> None:
@@ -286,6 +285,7 @@ def test_report_into_its_plan_folder_is_staged_too(work, monkeypatch) -> None:
     assert run("report", "out", "--format", "html").exit_code == 0
     after = snapshot(work / "out")
     assert after["report.xlsx"] == before["report.xlsx"]  # kept: only html was rebuilt
+    assert after[atomic.MARKER] == before[atomic.MARKER]  # run.json still vouches for it
     assert leftovers(work) == []
 
 
@@ -347,12 +347,12 @@ def test_leftovers_are_cleaned_only_when_realloc_made_them(work) -> None:
                           capture_output=True, text=True)  # fmt: skip
     stale = work / ".out.tmp-dead"
     stale.mkdir()
-    writer = {"staging": {"pid": int(dead.stdout), "host": os.uname().nodename}}
-    (stale / atomic.MARKER).write_text(json.dumps(writer))
+    writer = {"pid": int(dead.stdout), "host": os.uname().nodename}
+    (stale / atomic.STAGING).write_text(json.dumps(writer))
     live = work / ".out.tmp-live"
     live.mkdir()
-    writer = {"staging": {"pid": os.getpid(), "host": os.uname().nodename}}
-    (live / atomic.MARKER).write_text(json.dumps(writer))
+    writer = {"pid": os.getpid(), "host": os.uname().nodename}
+    (live / atomic.STAGING).write_text(json.dumps(writer))
     foreign = work / ".out.tmp-mine"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("mine")
