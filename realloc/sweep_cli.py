@@ -365,7 +365,12 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
             f"{sweep_dir} first",
             sweep_dir,
         )
-    files = write_comparison(sweep_dir, out_dir)
+    from reports.sweep_store import StoreBusy
+
+    try:
+        files = write_comparison(sweep_dir, out_dir)
+    except StoreBusy as e:  # a sweep is still writing the folder the comparison goes into
+        raise InputError(str(e)) from None
     click.echo(
         f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir or sweep_dir}"
     )

@@ -546,3 +546,18 @@ def test_plan_report_whose_pdf_fails_still_writes_the_plan(work, monkeypatch) ->
     assert "error: chromium exited 1; the plan, report.html and report.xlsx" in result.output
     assert "Traceback" not in result.output and "internal error" not in result.output
     assert {"plan.csv", "report.html", "report.xlsx"} <= {p.name for p in (work / "out").iterdir()}
+
+
+def test_compare_into_a_sweep_being_written_is_refused(work) -> None:
+    assert (
+        run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1").exit_code == 0
+    )
+    before = snapshot(work / "sw")
+    with open(work / "sw" / ".lock") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a sweep is resuming into it
+        result = run("compare", "sw")
+    assert result.exit_code == 2 and "another sweep" in result.output, result.output
+    assert snapshot(work / "sw") == before
+    result = run("compare", "sw")
+    assert result.exit_code == 0, result.output
+    assert (work / "sw" / "comparison.csv").is_file() and leftovers(work) == []
