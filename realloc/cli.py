@@ -20,6 +20,14 @@ from pathlib import Path
 
 import click
 
+from realloc.output_cli import (
+    plan_output_spec,
+    replace_option,
+    staged_report,
+    what_was_left,
+    write_plan_and_report,
+)
+
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
 EXIT_WRITE_FAILED = 4
@@ -66,7 +74,7 @@ def handle_errors(fn):
             sys.exit(EXIT_WRITE_FAILED)
         except KeyboardInterrupt as e:
             signum = getattr(e, "signum", signal.SIGINT)
-            _say(f"interrupted ({signal.Signals(signum).name}): {_what_was_left(committed)}")
+            _say(f"interrupted ({signal.Signals(signum).name}): {what_was_left(committed)}")
             sys.exit(128 + signum)
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself (usage errors exit 2)
@@ -83,28 +91,6 @@ def handle_errors(fn):
                 signal.signal(sig, handler)
 
     return wrapper
-
-
-def _what_was_left(committed_before: int) -> str:
-    """The truth about the output folders after an interrupt (swaps are atomic: see
-    reports/atomic.py), from how many this command had swapped in."""
-    from reports.atomic import committed_count
-
-    if committed_count() > committed_before:
-        return "the new output folder was complete and in place before the interrupt"
-    return (
-        "no partial output was left; the previous output folder, if any, is intact (an output "
-        "folder is replaced only once complete)"
-    )
-
-
-def _replace_option(f):
-    return click.option(
-        "--replace",
-        is_flag=True,
-        help="Replace --out even when it holds another realloc output (another portfolio's "
-        "plan, another kind). A folder realloc did not write is never replaced.",
-    )(f)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -128,7 +114,7 @@ def main() -> None:
     help="Folder for the plan's files (replaced atomically; only a folder realloc wrote, "
     "and by default only a plan of the same portfolio).",
 )
-@_replace_option
+@replace_option
 @click.option(
     "--solver",
     type=click.Choice(["highs", "cbc"]),
@@ -234,7 +220,7 @@ def plan(
     path = portfolio or example_path()
     _say(f"loading {path}")
     p = load_portfolio(path)
-    spec = _plan_output_spec(out_dir, path, replace)
+    spec = plan_output_spec(out_dir, path, replace)
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
@@ -250,7 +236,7 @@ def plan(
             time_limit,
             mip_gap,
         )
-        printed = _write_plan(result, out_dir, path, spec, report, analysis)
+        printed = write_plan_and_report(result, out_dir, path, spec, report, analysis)
         _finish(result, out_dir, started, printed)
         return
     if forecast_spec is not None:
@@ -269,49 +255,8 @@ def plan(
         relax=relax,
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
-    printed = _write_plan(result, out_dir, path, spec, report)
+    printed = write_plan_and_report(result, out_dir, path, spec, report)
     _finish(result, out_dir, started, printed)
-
-
-def _plan_output_spec(out_dir: Path, source: Path, replace: bool):
-    """What --out may hold, checked before solving so a refusal costs nothing. The default
-    ``out`` is shared by every bare run, so there only a plan of the same portfolio is
-    replaced; an --out given explicitly may hold any realloc plan."""
-    from reports.atomic import OutputSpec, check_output_folder
-
-    ctx = click.get_current_context()
-    implicit = ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT
-    spec = OutputSpec("plan", source, same_input=implicit, replace=replace)
-    check_output_folder(out_dir, spec)
-    return spec
-
-
-def _write_plan(result, out_dir: Path, source: Path, spec, report: bool, analysis=None) -> bool:
-    """The plan's files and, with --report, the board report, staged together and swapped in
-    at once: an interrupt never leaves a plan without its report. False when Chromium failed
-    to print the PDF (the plan and the report's other formats are still written)."""
-    from reports.plan_files import write_plan
-
-    then, pdf_failed = None, []
-    if report:
-        from reports.board import PdfPrintError, build_report, choose_formats
-
-        formats, warning = choose_formats(None)
-        if warning:
-            _say(f"warning: {warning}")
-
-        def then(stage: Path) -> None:
-            try:
-                files = build_report(stage, stage, formats)
-            except PdfPrintError as e:
-                pdf_failed.append(e)
-                return
-            _say(f"board report: {', '.join(str(out_dir / f.name) for f in files.values())}")
-
-    write_plan(result, out_dir, source=source, analysis=analysis, spec=spec, then=then)
-    for e in pdf_failed:
-        _say(f"error: {e}; the plan, report.html and report.xlsx were written")
-    return not pdf_failed
 
 
 def _finish(result, out_dir: Path, started: float, report_ok: bool = True) -> None:
@@ -439,7 +384,7 @@ def _plan_stochastic(
     default=None,
     help="Portfolio whose fleet groups get breakeven tables (default: the example).",
 )
-@_replace_option
+@replace_option
 @handle_errors
 def forecast(spec: Path, out_dir: Path, portfolio: Path | None, replace: bool) -> None:
     """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
@@ -531,7 +476,7 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
     if warning:
         _say(f"warning: {warning}")
     try:
-        files = _staged_report(run_dir, out_dir, chosen, paper.lower())
+        files = staged_report(run_dir, out_dir, chosen, paper.lower())
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
@@ -539,29 +484,6 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
         _say(f"error: {e}; the other formats asked for were written")
         sys.exit(1)
     click.echo(f"wrote {', '.join(str(f) for f in files.values())}")
-
-
-def _staged_report(run_dir: Path, out_dir: Path | None, formats, paper: str) -> dict[str, Path]:
-    """Build the report in a staged folder swapped in at once: into RUN_DIR, a copy of the plan
-    folder plus the report (the plan folder must be realloc's); into --out DIR, a report
-    folder. Either way the old folder stays whole until the new one is."""
-    from reports.atomic import OutputSpec, check_output_folder, staged_dir
-    from reports.board import build_report
-    from reports.board.data import load_run
-
-    load_run(run_dir)  # NotARunFolder (exit 2, with its own hint) before anything is staged
-    in_place = out_dir is None or (out_dir.exists() and out_dir.resolve() == run_dir.resolve())
-    target = run_dir if in_place else out_dir
-    if in_place:
-        owner = check_output_folder(run_dir, OutputSpec("plan"))
-        source = Path(owner.source) if owner is not None and owner.source else None
-        spec = OutputSpec("plan", source)
-    else:
-        spec = OutputSpec("report", run_dir)
-    rebuilt = {f"report.{f}" for f in formats} | ({"report.html"} if "pdf" in formats else set())
-    with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
-        files = build_report(run_dir, stage, formats, paper=paper)
-    return {k: target / f.name for k, f in files.items()}
 
 
 @main.command()
