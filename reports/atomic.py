@@ -281,7 +281,8 @@ def write_marker(folder: Path, spec: OutputSpec, files: Iterable[str] | None) ->
         "input": spec.source_text,
         "files": None if files is None else sorted(f for f in files if f != MARKER),
     }
-    (folder / MARKER).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    text = json.dumps(data, indent=2) + "\n"  # renamed in whole: a reader never sees half
+    replace_file(folder / MARKER, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 @contextlib.contextmanager

@@ -469,8 +469,12 @@ def test_two_sweeps_started_together_one_runs_one_is_refused(work) -> None:
     procs = [subprocess.Popen(cmd, cwd=work, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = sorted((p.wait(timeout=120), p.stderr.read()) for p in procs)
     (ok, _), (busy, err) = results
+    assert "Traceback" not in results[0][1] + err
+    if busy == 0:  # on a loaded machine the second may start after the first has finished
+        assert any("24 already stored" in e and "solving 0" in e for _, e in results), results
+        return
     assert (ok, busy) == (0, 2), results
-    assert "another sweep (process" in err and "Traceback" not in err
+    assert "another sweep (process" in err
 
 
 def test_a_dead_sweeps_lock_is_taken_over_and_a_live_one_refuses(work) -> None:
