@@ -77,6 +77,9 @@ LEGACY = {
 one (a killed sweep may have left only ``parts`` and ``.lock``).
 Folders of older versions are recognised by these alone (see the module docstring)."""
 
+KINDS_WITH_REPLACE = ("plan", "forecast")
+"""The commands that offer ``--replace`` (named in refusals only where it exists)."""
+
 IN_PLACE_KINDS = ("sweep",)
 """Kinds updated in place (a sweep store resumes): files added by the user are left alone."""
 
@@ -226,10 +229,10 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
     if spec.replace:
         return owner
     if owner.kind != spec.kind:
+        flag = ", or --replace to replace it" if spec.kind in KINDS_WITH_REPLACE else ""
         raise _refuse(
-            out, f"holds a realloc {owner.kind}, not a {spec.kind}", "give another --out, or "
-            "--replace to replace it",
-        )  # fmt: skip
+            out, f"holds a realloc {owner.kind}, not a {spec.kind}", f"give another --out{flag}"
+        )
     if spec.same_input and owner.source != spec.source_text:
         raise _refuse(
             out,

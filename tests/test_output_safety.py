@@ -190,7 +190,9 @@ def test_report_and_compare_refuse_other_kinds(work) -> None:
     assert run("plan", "tiny.yaml", "--out", "a").exit_code == 0
     assert run("plan", "tiny.yaml", "--out", "b").exit_code == 0
     before = snapshot(work / "b")
-    refused(run("report", "a", "--format", "html", "--out", "b"), "not a report")
+    result = run("report", "a", "--format", "html", "--out", "b")
+    refused(result, "not a report")
+    assert "--replace" not in result.output, "report has no --replace"
     assert snapshot(work / "b") == before
     result = run("report", "a", "--format", "html", "--out", "rep")
     assert result.exit_code == 0, result.output
