@@ -205,10 +205,10 @@ def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
     if not out.is_dir():
         raise _refuse(out, "exists and is not a folder")
     here = out.resolve()
-    cwd = Path.cwd().resolve()
-    if here == cwd or here in cwd.parents:
+    cwd = _known_folder(Path.cwd)
+    if cwd is not None and (here == cwd or here in cwd.parents):
         raise _refuse(out, "is the current folder or holds it")
-    if here.parent == here or here == Path.home().resolve():
+    if here.parent == here or here == _known_folder(Path.home):
         raise _refuse(out, "is the root or home folder")
     if spec.source is not None and here in Path(spec.source).resolve().parents:
         raise _refuse(out, f"holds the input {spec.source}")
@@ -270,6 +270,15 @@ def replace_file(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _known_folder(where: Callable[[], Path]) -> Path | None:
+    """The current or home folder, resolved; None when the system cannot say (a deleted
+    current folder, no HOME and no password entry), so there is nothing to protect."""
+    try:
+        return where().resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _some(names: list[str], shown: int = 5) -> str:
