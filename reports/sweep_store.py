@@ -13,7 +13,7 @@ Layout of ``DIR``::
 
 Each scenario's part is written into a temporary folder and renamed into place, so a part is
 either complete or absent, whatever moment the sweep is killed at. The consolidated files are
-rebuilt from the parts (atomically, file by file) at the end of every run, after an interrupt
+rebuilt from the parts (as one set, swapped in at once) at the end of every run, after an interrupt
 and on every rerun; a rerun solves only the scenarios whose key has no part yet (and retries
 those whose part records an ``error``). Parts are named by content key, not scenario id, so an
 edited scenario is solved again and renaming a scenario is free.
@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.atomic import folder_mode
+from reports.atomic import OutputSpec, folder_mode, staged_dir
 
 TABLES = ("plan", "treasury", "conversions", "contracts")
 PARTS = "parts"
@@ -211,19 +211,26 @@ class SweepStore:
         frame["reason"] = frame["reason"].fillna("").astype(str)
         frame["first_conversion_month"] = frame["first_conversion_month"].astype("string")
         frame["key"] = frame["key"].astype("string")
-        self.root.mkdir(parents=True, exist_ok=True)
-        files = {"scenarios": self.root / "scenarios.parquet"}
-        _write_parquet(frame, files["scenarios"])
-        for name in TABLES:
-            files[name] = self.root / f"{name}.parquet"
-            _write_parquet(self._long_table(name, scenarios, rows), files[name])
         counts = frame["status"].value_counts().to_dict()
         manifest = manifest | {"scenarios": len(frame), "status_counts": counts}
-        files["manifest"] = self.root / "sweep.json"
-        tmp = self.root / ".sweep.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        os.replace(tmp, files["manifest"])
-        return files
+        return self._write_set(frame, scenarios, rows, manifest)
+
+    def _write_set(
+        self, frame: pd.DataFrame, scenarios: list[StoredScenario], rows: dict, manifest: dict
+    ) -> dict[str, Path]:
+        """Write scenarios.parquet, the long tables and sweep.json as one set: into a linked
+        copy of the folder swapped in at once (reports/atomic.py), so a reader or a kill sees
+        the previous set or the new one, never a mix. The caller holds the store's lock."""
+        consolidated = {"scenarios.parquet", "sweep.json", *(f"{n}.parquet" for n in TABLES)}
+        with staged_dir(self.root, OutputSpec("sweep"), True, consolidated) as stage:
+            _write_parquet(frame, stage / "scenarios.parquet")
+            for name in TABLES:  # one long table in memory at a time
+                _write_parquet(self._long_table(name, scenarios, rows), stage / f"{name}.parquet")
+            text = json.dumps(manifest, indent=2, default=str) + "\n"
+            (stage / "sweep.json").write_text(text)
+        files = {"scenarios": self.root / "scenarios.parquet"}
+        files |= {name: self.root / f"{name}.parquet" for name in TABLES}
+        return files | {"manifest": self.root / "sweep.json"}
 
     def _long_table(
         self, name: str, scenarios: Iterable[StoredScenario], rows: dict[str, dict]

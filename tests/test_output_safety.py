@@ -567,3 +567,27 @@ def test_compare_into_a_sweep_being_written_is_refused(work) -> None:
     result = run("compare", "sw")
     assert result.exit_code == 0, result.output
     assert (work / "sw" / "comparison.csv").is_file() and leftovers(work) == []
+
+
+def test_a_sweeps_consolidated_files_change_as_one_set(work, monkeypatch) -> None:
+    """A failure halfway through rebuilding scenarios.parquet, the long tables and sweep.json
+    leaves the previous set whole (the parts solved meanwhile are kept for the rerun)."""
+    import reports.sweep_store as sweep_store
+
+    args = ("sweep", "tiny.yaml", _scenarios(work, 2), "--out", "sw", "--workers", "1")
+    assert run(*args).exit_code == 0
+    consolidated = ["scenarios.parquet", "plan.parquet", "treasury.parquet", "sweep.json"]
+    before = {n: (work / "sw" / n).read_bytes() for n in consolidated}
+    real, calls = sweep_store._write_parquet, []
+
+    def fails_third(frame, path):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        real(frame, path)
+
+    monkeypatch.setattr(sweep_store, "_write_parquet", fails_third)
+    result = run("sweep", "tiny.yaml", _scenarios(work, 3), "--out", "sw", "--workers", "1")
+    assert result.exit_code == 4 and "(ENOSPC)" in result.output, result.output
+    assert {n: (work / "sw" / n).read_bytes() for n in consolidated} == before
+    assert len(list((work / "sw" / "parts").iterdir())) == 3 and leftovers(work) == []
