@@ -1,9 +1,10 @@
 """The ``realloc`` command line: thin commands over the library API.
 
-Exit codes: 0 done, 2 bad input, 3 plan unfunded or infeasible (the diagnosis is still written),
-4 the time limit struck before any plan was found, 1 internal error, 130 interrupted by Ctrl-C
-(SIGINT), 143 stopped by SIGTERM. Tracebacks never
-reach the user (set REALLOC_DEBUG=1 to see them).
+Exit codes: 0 done, 2 bad input (or an --out realloc must not replace), 3 plan unfunded or
+infeasible (the diagnosis is still written), 4 the time limit struck before any plan was found,
+5 the output could not be written (disk full, permission, read-only: the message names the path;
+the old output is intact), 1 internal error, 130 interrupted by Ctrl-C (SIGINT), 143 stopped by
+SIGTERM. Tracebacks never reach the user (set REALLOC_DEBUG=1 to see them).
 """
 
 from __future__ import annotations
@@ -28,10 +29,18 @@ from realloc.options import (
     data_root_option,
     frontier_weights,
 )
+from realloc.output_cli import (
+    plan_output_spec,
+    replace_option,
+    staged_report,
+    what_was_left,
+    write_plan_and_report,
+)
 
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
 EXIT_NO_PLAN_IN_TIME = 4
+EXIT_WRITE_FAILED = 5
 
 
 def _say(msg: str) -> None:
@@ -58,22 +67,24 @@ def handle_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         from inputs import InputError
+        from reports.atomic import OutputRefused, OutputWriteError, committed_count
 
         previous = {}
+        committed = committed_count()
         if threading.current_thread() is threading.main_thread():
             for sig in (signal.SIGINT, signal.SIGTERM):
                 previous[sig] = signal.signal(sig, _on_signal)
         try:
             return fn(*args, **kwargs)
-        except InputError as e:
+        except (InputError, OutputRefused) as e:
             _say(f"error: {e}")
             sys.exit(EXIT_BAD_INPUT)
+        except OutputWriteError as e:
+            _say(f"error: {e}")
+            sys.exit(EXIT_WRITE_FAILED)
         except KeyboardInterrupt as e:
             signum = getattr(e, "signum", signal.SIGINT)
-            _say(
-                f"interrupted ({signal.Signals(signum).name}): no partial output was left "
-                "(an output folder is replaced only once complete)"
-            )
+            _say(f"interrupted ({signal.Signals(signum).name}): {what_was_left(committed)}")
             sys.exit(128 + signum)
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself (usage errors exit 2)
@@ -110,8 +121,10 @@ def main() -> None:
     type=click.Path(path_type=Path),
     default=Path("out"),
     show_default=True,
-    help="Folder for the plan's files (replaced atomically).",
+    help="Folder for the plan's files (replaced atomically; only a folder realloc wrote, "
+    "and by default only a plan of the same portfolio).",
 )
+@replace_option
 @click.option(
     "--solver",
     type=click.Choice(["highs", "cbc"]),
@@ -207,6 +220,7 @@ def plan(
     risk_weight: float,
     frontier: tuple[float, ...],
     data_root: Path | None,
+    replace: bool,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -228,6 +242,7 @@ def plan(
     p = load_portfolio(path, data_root)
     for note in p.unservable_contracts():
         _say(f"note: {note}")
+    spec = plan_output_spec(out_dir, path, replace)
     if stochastic or scenarios_file is not None:
         result, analysis = _plan_stochastic(
             p,
@@ -244,10 +259,8 @@ def plan(
             mip_gap,
             data_root,
         )
-        from reports.plan_files import write_plan
-
-        write_plan(result, out_dir, source=path, analysis=analysis)
-        _finish(result, out_dir, report, started)
+        printed = write_plan_and_report(result, out_dir, path, spec, report, analysis)
+        _finish(result, out_dir, started, printed)
         return
     if forecast_spec is not None:
         from inputs.market_forecast import market_from_spec_file
@@ -258,7 +271,6 @@ def plan(
         f"{p.months} months ({solver})"
     )
     from optimizer import SolverOptions, plan_portfolio
-    from reports.plan_files import write_plan
 
     result = plan_portfolio(
         p,
@@ -266,8 +278,8 @@ def plan(
         relax=relax,
         options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
     )
-    write_plan(result, out_dir, source=path)
-    _finish(result, out_dir, report, started)
+    printed = write_plan_and_report(result, out_dir, path, spec, report)
+    _finish(result, out_dir, started, printed)
 
 
 STOCHASTIC_ONLY = {
@@ -308,16 +320,8 @@ def _check_stochastic_options(ctx: click.Context, stochastic: bool, scenarios_fi
             )
 
 
-def _finish(result, out_dir: Path, report: bool, started: float) -> None:
-    """Board report when asked, the one-line outcome, the diagnosis, and the exit code."""
-    if report:
-        from reports.board import build_report, choose_formats
-
-        formats, warning = choose_formats(None)
-        if warning:
-            _say(f"warning: {warning}")
-        files = build_report(out_dir, out_dir, formats)
-        _say(f"board report: {', '.join(str(f) for f in files.values())}")
+def _finish(result, out_dir: Path, started: float, report_ok: bool = True) -> None:
+    """The one-line outcome, the diagnosis, and the exit code (1 when the PDF failed)."""
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
         from reports.summary_md import money
@@ -341,6 +345,8 @@ def _finish(result, out_dir: Path, report: bool, started: float) -> None:
         sys.exit(EXIT_UNFUNDED)
     if result.tables is None:  # the time limit struck before the solver found any plan
         sys.exit(EXIT_NO_PLAN_IN_TIME)
+    if not report_ok:
+        sys.exit(1)
 
 
 def _plan_stochastic(
@@ -416,7 +422,8 @@ def _plan_stochastic(
     type=click.Path(path_type=Path),
     default=Path("forecast"),
     show_default=True,
-    help="Folder for forecast.csv, percentiles and the fan chart.",
+    help="Folder for forecast.csv, percentiles and the fan chart (replaced atomically; only a "
+    "forecast folder realloc wrote).",
 )
 @click.option(
     "--portfolio",
@@ -425,8 +432,11 @@ def _plan_stochastic(
     help="Portfolio whose fleet groups get breakeven tables (default: the example).",
 )
 @data_root_option
+@replace_option
 @handle_errors
-def forecast(spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path | None) -> None:
+def forecast(
+    spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path | None, replace: bool
+) -> None:
     """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
 
     Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
@@ -445,8 +455,11 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path 
         halving_months,
         unpriced_months,
     )
+    from reports.atomic import OutputSpec, check_output_folder
     from reports.forecast_report import write_forecast
 
+    output = OutputSpec("forecast", spec, replace=replace)
+    check_output_folder(out_dir, output)
     s = load_forecast_spec(spec)
     _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
@@ -465,7 +478,7 @@ def forecast(spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path 
             f"prices {' and '.join(h for h in held if h)} (give --portfolio one covering the "
             "forecast's months for month-by-month prices)"
         )
-    files = write_forecast(frame, out_dir, groups)
+    files = write_forecast(frame, out_dir, groups, output)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
     halvings = halving_months(frame)
     if halvings:
@@ -517,7 +530,6 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
         REPORT_FORMATS,
         NotARunFolder,
         PdfPrintError,
-        build_report,
         choose_formats,
     )
 
@@ -535,7 +547,7 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
     if warning:
         _say(f"warning: {warning}")
     try:
-        files = build_report(run_dir, out_dir or run_dir, chosen, paper=paper.lower())
+        files = staged_report(run_dir, out_dir, chosen, paper.lower())
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
@@ -575,13 +587,19 @@ def example(directory: Path) -> None:
     Example: realloc example my_portfolio && realloc plan my_portfolio/gigawatt_miner.yaml
     """
     from inputs.examples import example_dir
+    from reports.atomic import OutputRefused, OutputSpec, staged_dir
 
-    directory.mkdir(parents=True, exist_ok=True)
+    if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
+        raise OutputRefused(
+            f"{directory} is not empty; realloc example writes only into a new or empty folder, "
+            "so that no file of yours is overwritten (give another DIRECTORY)"
+        )
     written = []
-    for f in sorted(example_dir().iterdir()):
-        if f.suffix in (".yaml", ".csv"):
-            shutil.copyfile(f, directory / f.name)
-            written.append(f.name)
+    with staged_dir(directory, OutputSpec("example", marked=False)) as stage:
+        for f in sorted(example_dir().iterdir()):
+            if f.suffix in (".yaml", ".csv"):
+                shutil.copyfile(f, stage / f.name)
+                written.append(f.name)
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 

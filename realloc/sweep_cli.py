@@ -139,7 +139,7 @@ def _solver_options(f):
     "out_dir",
     type=click.Path(path_type=Path),
     required=True,
-    help="Results folder (created; a rerun into it resumes).",
+    help="Results folder (created; a rerun into it resumes; must be new, empty or a sweep's).",
 )
 @click.option(
     "--workers",
@@ -255,9 +255,14 @@ def sweep(
         "param_columns": scenario_set.param_columns,
         "param_base": {c: base_level(data, c) for c in scenario_set.param_columns},
     }
+    from reports.atomic import OutputSpec, check_output_folder, write_marker
+
+    output = OutputSpec("sweep", portfolio)
+    check_output_folder(out_dir, output)  # a sweep store, or new, or empty: never user files
     store = SweepStore(out_dir)
     try:
         with store.lock():
+            write_marker(store.root, output, None)
             files, solved_now, interrupted = _run(
                 store, tasks, stored, manifest, executor, workers, scheduler, settings, progress
             )
@@ -265,6 +270,11 @@ def sweep(
         from inputs import InputError
 
         raise InputError(str(e)) from None
+    except OSError as e:  # disk full, permission, read-only: name it, keep what is stored
+        from reports.atomic import OutputWriteError
+
+        kept = "every scenario stored before it is kept; rerun the same command to resume"
+        raise OutputWriteError(out_dir, e, kept) from e
     manifest_seconds = time.perf_counter() - started
     import pandas as pd
 
@@ -371,7 +381,12 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
             f"{sweep_dir} first",
             sweep_dir,
         )
-    files = write_comparison(sweep_dir, out_dir)
+    from reports.sweep_store import StoreBusy
+
+    try:
+        files = write_comparison(sweep_dir, out_dir)
+    except StoreBusy as e:  # a sweep is still writing the folder the comparison goes into
+        raise InputError(str(e)) from None
     click.echo(
         f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir or sweep_dir}"
     )
@@ -494,6 +509,10 @@ def breakeven(
             raise InputError(f"--param {path} at {what} gives an invalid portfolio: {e}") from None
 
     what = f"{path} ×" if scale else path
+    if out_csv is not None:
+        from reports.atomic import check_output_file
+
+        check_output_file(out_csv, PROBE_HEADER)  # before any solve: a refusal costs nothing
     _say(f"bisecting {what} in [{lo:g}, {hi:g}] to ±{tol:g} for {site} ({solver})")
     try:
         result = find_breakeven(
@@ -517,26 +536,7 @@ def breakeven(
         _say(f"no breakeven: {e}")
         sys.exit(EXIT_NO_PLAN)
     if out_csv is not None:
-        import pandas as pd
-
-        from reports.safe_text import write_csv
-
-        out_csv.parent.mkdir(parents=True, exist_ok=True)
-        frame = pd.DataFrame(
-            [
-                {
-                    "param": path,
-                    "mode": op,
-                    "value": p.value,
-                    "converted_it_mw": p.converted_mw,
-                    "converts": p.converts(threshold_mw),
-                    "status": p.status,
-                    "value_usd": p.value_usd,
-                }
-                for p in result.probes
-            ]
-        )
-        write_csv(frame, out_csv)
+        _write_probes(out_csv, path, op, threshold_mw, result.probes)
     below = "converts" if result.converts_at_lo else "does not convert"
     above = "converts" if result.converts_at_hi else "does not convert"
     click.echo(
@@ -545,3 +545,35 @@ def breakeven(
         f"{site} {below} at {result.lo:.6g} and {above} at {result.hi:.6g} "
         f"({len(result.probes)} plans, {result.seconds:.1f} s)"
     )
+
+
+PROBE_HEADER = "param,mode,value,converted_it_mw,converts,status,value_usd"
+"""First line of breakeven's --out CSV: an existing file is replaced only when it starts so."""
+
+
+def _write_probes(out_csv: Path, path: str, op: str, threshold_mw: float, probes) -> None:
+    """breakeven --out: every probe as CSV, replaced in one rename (old file or new, never half)."""
+    import pandas as pd
+
+    from reports.atomic import OutputWriteError, replace_file
+    from reports.safe_text import write_csv
+
+    frame = pd.DataFrame(
+        [
+            {
+                "param": path,
+                "mode": op,
+                "value": p.value,
+                "converted_it_mw": p.converted_mw,
+                "converts": p.converts(threshold_mw),
+                "status": p.status,
+                "value_usd": p.value_usd,
+            }
+            for p in probes
+        ]
+    )
+    try:
+        out_csv.parent.mkdir(parents=True, exist_ok=True)
+        replace_file(out_csv, lambda tmp: write_csv(frame, tmp))
+    except OSError as e:
+        raise OutputWriteError(out_csv, e, f"{out_csv} was left as it was") from e

@@ -29,9 +29,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from reports.atomic import COMPARISON_FILES, OutputSpec, check_output_folder, staged_dir
 from reports.safe_text import md_text, write_csv
 from reports.summary_md import money
-from reports.sweep_store import read_manifest, read_scenarios
+from reports.sweep_store import SweepStore, read_manifest, read_scenarios
 
 SOLVED = ("optimal", "unfunded")
 """Statuses with a plan (and so a value)."""
@@ -396,15 +397,33 @@ def scenario_bars_chart(c: Comparison, path: Path) -> None:
 
 
 def write_comparison(root: Path | str, out_dir: Path | str | None = None) -> dict[str, Path]:
-    """Write the comparison table and charts of the sweep in ``root``; return files by name."""
+    """Write the comparison table and charts of the sweep in ``root``; return files by name.
+
+    All at once: into the sweep folder (the default) as a linked copy of the store plus the new
+    comparison, swapped in while the store's lock is held; into ``out_dir`` as a comparison
+    folder (only over one realloc wrote). Either way the old folder stays whole until then.
+    """
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and out.resolve() == root.resolve():
+        store = SweepStore(root)
+        owner = check_output_folder(root, OutputSpec("sweep"))
+        source = Path(owner.source) if owner is not None and owner.source else None
+        with (
+            store.lock(),
+            staged_dir(root, OutputSpec("sweep", source), True, COMPARISON_FILES) as stage,
+        ):
+            files = _write_comparison_files(root, stage)
+    else:
+        with staged_dir(out, OutputSpec("comparison", root)) as stage:
+            files = _write_comparison_files(root, stage)
+    return {k: out / f.name for k, f in files.items()}
+
+
+def _write_comparison_files(root: Path, out: Path) -> dict[str, Path]:
     c = Comparison(read_scenarios(root), read_manifest(root))
     files: dict[str, Path] = {}
     charts: list[str] = []
-    for stale in ("tornado.png", "heatmap.png", "value_histogram.png", "scenario_values.png"):
-        (out / stale).unlink(missing_ok=True)
     swings = c.swings() if len(c.grid) >= 2 else []
     if swings:
         files["tornado"] = out / "tornado.png"

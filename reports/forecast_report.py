@@ -20,6 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from models.forecast import COLUMNS, BreakevenGroup, breakeven_frame, halving_months, percentiles
+from reports.atomic import OutputSpec, staged_dir
 from reports.safe_text import write_csv
 
 PERCENTILE_COLUMNS = [
@@ -33,11 +34,23 @@ PERCENTILE_COLUMNS = [
 
 
 def write_forecast(
-    frame: pd.DataFrame, out_dir: Path | str, fleet_groups: Sequence[BreakevenGroup] | None = None
+    frame: pd.DataFrame,
+    out_dir: Path | str,
+    fleet_groups: Sequence[BreakevenGroup] | None = None,
+    spec: OutputSpec | None = None,
 ) -> dict[str, Path]:
-    """Write the forecast files into ``out_dir`` (created if needed); return them by name."""
+    """Write the forecast files into the folder ``out_dir``, all at once (a staged folder
+    swapped in; only over a forecast folder realloc wrote, or as ``spec`` allows); return them
+    by name."""
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    with staged_dir(out, spec or OutputSpec("forecast")) as stage:
+        files = _write_files(frame, stage, fleet_groups)
+    return {name: out / name for name in files}
+
+
+def _write_files(
+    frame: pd.DataFrame, out: Path, fleet_groups: Sequence[BreakevenGroup] | None
+) -> dict[str, Path]:
     files = {
         name: out / name
         for name in ("forecast.csv", "forecast_percentiles.csv", "forecast_fan.png")

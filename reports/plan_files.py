@@ -14,13 +14,14 @@ import json
 import platform
 import socket
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 
 from optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from reports.atomic import staged_dir
+from reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from reports.safe_text import write_csv
 from reports.stochastic_report import expected_treasury, write_stochastic_files
 from reports.summary_md import summary_markdown
@@ -147,14 +148,20 @@ def write_plan(
     out_dir: Path | str,
     source: Path | None = None,
     analysis: StochasticAnalysis | None = None,
+    spec: OutputSpec | None = None,
+    then: Callable[[Path], object] | None = None,
 ) -> Path:
-    """Write every output file of ``result`` into ``out_dir`` (atomically); return the folder.
+    """Write every output file of ``result`` into ``out_dir`` (atomically, and only over a
+    plan folder realloc wrote: reports/atomic.py); return the folder.
 
     ``source`` (the portfolio file) is hashed into run.json when given; ``analysis`` (a
-    stochastic plan's frontier, VSS and EVPI) adds its files.
+    stochastic plan's frontier, VSS and EVPI) adds its files. ``spec`` says which existing
+    folder may be replaced (default: a plan folder). ``then`` is called with the staged folder
+    once the plan is in it (the board report), so both land in the same single swap.
     """
     out_dir = Path(out_dir)
-    with staged_dir(out_dir) as stage:
+    spec = spec or OutputSpec("plan", source)
+    with staged_dir(out_dir, spec) as stage:
         summary = summary_dict(result, analysis)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
@@ -189,7 +196,11 @@ def write_plan(
                     summary["stochastic"],
                 )
         (stage / "summary.md").write_text(summary_markdown(result, summary))
-        files = {f.name: f.read_bytes() for f in sorted(stage.iterdir()) if f.is_file()}
+        names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
+        write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
+        files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
         manifest = run_manifest(result, files, source)
         (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        if then is not None:
+            then(stage)
     return out_dir

@@ -13,7 +13,7 @@ Layout of ``DIR``::
 
 Each scenario's part is written into a temporary folder and renamed into place, so a part is
 either complete or absent, whatever moment the sweep is killed at. The consolidated files are
-rebuilt from the parts (atomically, file by file) at the end of every run, after an interrupt
+rebuilt from the parts (as one set, swapped in at once) at the end of every run, after an interrupt
 and on every rerun; a rerun solves only the scenarios whose key has no part yet (and retries
 those whose part records an ``error``). Parts are named by content key, not scenario id, so an
 edited scenario is solved again and renaming a scenario is free.
@@ -22,10 +22,13 @@ edited scenario is solved again and renaming a scenario is free.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
+import socket
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -33,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from reports.atomic import OutputSpec, folder_mode, staged_dir
 
 TABLES = ("plan", "treasury", "conversions", "contracts")
 PARTS = "parts"
@@ -79,16 +84,6 @@ class StoreBusy(RuntimeError):
     """Another live sweep holds the folder's lock."""
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _write_parquet(frame: pd.DataFrame, path: Path) -> None:
     """Write ``frame`` to ``path`` via a temporary file in the same folder, then rename."""
     tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
@@ -122,26 +117,29 @@ class SweepStore:
 
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold ``DIR/.lock`` while sweeping: two sweeps must not write one folder at once."""
+        """Hold an exclusive ``flock`` on ``DIR/.lock`` while sweeping: two sweeps must not
+        write one folder at once. Taking the lock is one atomic step, and the kernel drops it
+        when its process ends however it ends, so a killed sweep never leaves a lock behind.
+        The file itself stays (deleting it would let a waiting sweep lock a file no newer one
+        sees); what it says (process, host, start) only names the holder in the message."""
         self.root.mkdir(parents=True, exist_ok=True)
-        path = self.root / ".lock"
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            holder = path.read_text().strip()
-            if holder.isdigit() and _alive(int(holder)):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(fd, 200, 0).decode(errors="replace").strip()
                 raise StoreBusy(
-                    f"another sweep (process {holder}) is writing {self.root}; wait for it "
-                    "or give another --out"
+                    f"another sweep ({holder or 'a running process'}) is writing {self.root}; "
+                    "wait for it or give another --out"
                 ) from None
-            path.unlink(missing_ok=True)  # left by a sweep that was killed
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        try:
+            os.ftruncate(fd, 0)
+            started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            os.pwrite(fd, f"process {os.getpid()} on {socket.gethostname()} since {started}\n"
+                      .encode(), 0)  # fmt: skip
             yield
         finally:
-            path.unlink(missing_ok=True)
+            os.close(fd)
 
     def done_keys(self) -> set[str]:
         """Keys of the scenarios with a complete part."""
@@ -162,6 +160,7 @@ class SweepStore:
         self.parts.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=self.parts))
         try:
+            os.chmod(stage, folder_mode())  # mkdtemp's 0700 widened as the umask allows
             pd.DataFrame([{**row, "key": key}]).to_parquet(stage / ROW_FILE, index=False)
             for name, frame in tables.items():
                 frame.to_parquet(stage / f"{name}.parquet", index=False)
@@ -212,19 +211,26 @@ class SweepStore:
         frame["reason"] = frame["reason"].fillna("").astype(str)
         frame["first_conversion_month"] = frame["first_conversion_month"].astype("string")
         frame["key"] = frame["key"].astype("string")
-        self.root.mkdir(parents=True, exist_ok=True)
-        files = {"scenarios": self.root / "scenarios.parquet"}
-        _write_parquet(frame, files["scenarios"])
-        for name in TABLES:
-            files[name] = self.root / f"{name}.parquet"
-            _write_parquet(self._long_table(name, scenarios, rows), files[name])
         counts = frame["status"].value_counts().to_dict()
         manifest = manifest | {"scenarios": len(frame), "status_counts": counts}
-        files["manifest"] = self.root / "sweep.json"
-        tmp = self.root / ".sweep.json.tmp"
-        tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n")
-        os.replace(tmp, files["manifest"])
-        return files
+        return self._write_set(frame, scenarios, rows, manifest)
+
+    def _write_set(
+        self, frame: pd.DataFrame, scenarios: list[StoredScenario], rows: dict, manifest: dict
+    ) -> dict[str, Path]:
+        """Write scenarios.parquet, the long tables and sweep.json as one set: into a linked
+        copy of the folder swapped in at once (reports/atomic.py), so a reader or a kill sees
+        the previous set or the new one, never a mix. The caller holds the store's lock."""
+        consolidated = {"scenarios.parquet", "sweep.json", *(f"{n}.parquet" for n in TABLES)}
+        with staged_dir(self.root, OutputSpec("sweep"), True, consolidated) as stage:
+            _write_parquet(frame, stage / "scenarios.parquet")
+            for name in TABLES:  # one long table in memory at a time
+                _write_parquet(self._long_table(name, scenarios, rows), stage / f"{name}.parquet")
+            text = json.dumps(manifest, indent=2, default=str) + "\n"
+            (stage / "sweep.json").write_text(text)
+        files = {"scenarios": self.root / "scenarios.parquet"}
+        files |= {name: self.root / f"{name}.parquet" for name in TABLES}
+        return files | {"manifest": self.root / "sweep.json"}
 
     def _long_table(
         self, name: str, scenarios: Iterable[StoredScenario], rows: dict[str, dict]

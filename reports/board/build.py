@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from reports.atomic import replace_file
 from reports.board.charts import charts
 from reports.board.data import UNDATED, load_run
 from reports.board.html import render_html
@@ -40,18 +40,6 @@ def choose_formats(wanted: Sequence[str] | None) -> tuple[tuple[str, ...], str |
     if "html" not in kept:
         kept = ("html", *kept)
     return kept, f"PDF not written: {PdfEngineMissing()}; report.html prints from any browser"
-
-
-def _atomic_write(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.tmp-", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _print_stamped(source: Path, pdf: Path, engine: Path, created: dt.datetime) -> None:
@@ -90,11 +78,11 @@ def build_report(
     if "html" in formats or "pdf" in formats:
         path = out / "report.html"
         text = render_html(run, pngs)
-        _atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
+        replace_file(path, lambda p: p.write_text(text, encoding="utf-8"))
         written["html"] = path
     if "xlsx" in formats:
         path = out / "report.xlsx"
-        _atomic_write(path, lambda p: render_xlsx(run, p))
+        replace_file(path, lambda p: render_xlsx(run, p))
         written["xlsx"] = path
     if "pdf" in formats:
         # the same page with its paper size fixed (report.html leaves it to the reader's printer)
@@ -103,6 +91,6 @@ def build_report(
             source = Path(tmp) / "report.html"
             source.write_text(printable, encoding="utf-8")
             path = out / "report.pdf"
-            _atomic_write(path, lambda p: _print_stamped(source, p, engine, run.created or UNDATED))
+            replace_file(path, lambda p: _print_stamped(source, p, engine, run.created or UNDATED))
         written["pdf"] = path
     return written
