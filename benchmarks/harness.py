@@ -25,15 +25,15 @@ import numpy as np
 
 from benchmarks.raw import peak_rss_mb
 from benchmarks.synthetic import synthetic_portfolio
-from optimizer.build import build_model
-from optimizer.diagnose import structural_problems
-from optimizer.extract import extract, value_terms
-from optimizer.index import build_index
-from optimizer.matrix import MatrixForm, to_matrix
-from optimizer.pipeline import PlanResult, verify_plan
-from optimizer.solve import solve_plan
-from optimizer.solvers import make_backend
-from reports.plan_files import write_plan
+from realloc.optimizer.build import build_model
+from realloc.optimizer.diagnose import structural_problems
+from realloc.optimizer.extract import extract, value_terms
+from realloc.optimizer.index import build_index
+from realloc.optimizer.matrix import MatrixForm, to_matrix
+from realloc.optimizer.pipeline import PlanResult, verify_plan
+from realloc.optimizer.solve import solve_plan
+from realloc.optimizer.solvers import make_backend
+from realloc.reports.plan_files import write_plan
 
 STAGES = ("load", "build", "to_matrix", "solve", "baseline", "extract", "verify", "write")
 

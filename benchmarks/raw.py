@@ -16,7 +16,7 @@ from pathlib import Path
 
 import highspy
 
-from optimizer.solvers import new_highs
+from realloc.optimizer.solvers import new_highs
 
 
 def peak_rss_mb() -> float:

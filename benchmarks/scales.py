@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from models import Portfolio
-from models.scenarios import RiskSpec
-from optimizer.index import Scenario
+from realloc.models import Portfolio
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.index import Scenario
 
 
 def random_portfolio(seed: int) -> Portfolio:
@@ -164,8 +164,8 @@ TABLES = ("plan", "treasury", "conversions", "contracts", "rig_sales")
 def verify_written(p: Portfolio, result, folder: Path, solver: str = "highs"):
     """Write the plan to ``folder`` and verify it again from the CSV files alone (as a user's
     script would read them): what the files say must pass, not only what was in memory."""
-    from optimizer.verify import relative_tolerance, verify
-    from reports.plan_files import write_plan
+    from realloc.optimizer.verify import relative_tolerance, verify
+    from realloc.reports.plan_files import write_plan
 
     write_plan(result, folder)
     read = {name: pd.read_csv(folder / f"{name}.csv") for name in TABLES}
@@ -182,7 +182,7 @@ def verify_written(p: Portfolio, result, folder: Path, solver: str = "highs"):
 
 def plan_one(seed: int, stochastic: bool = False, solver: str = "highs"):
     """Plan ``random_portfolio(seed)`` (two-stage with a CVaR weight when ``stochastic``)."""
-    from optimizer import plan_portfolio
+    from realloc.optimizer import plan_portfolio
 
     p = random_portfolio(seed)
     if not stochastic:

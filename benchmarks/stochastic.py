@@ -15,11 +15,11 @@ import argparse
 import time
 
 from benchmarks.harness import peak_rss_mb
-from inputs import load_portfolio
-from inputs.examples import example_dir, example_path
-from inputs.market_scenarios import scenarios_from_forecast
-from models.scenarios import RiskSpec
-from optimizer import plan_portfolio
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_dir, example_path
+from realloc.inputs.market_scenarios import scenarios_from_forecast
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer import plan_portfolio
 
 
 def measure(n: int) -> dict:

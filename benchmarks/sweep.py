@@ -43,13 +43,13 @@ LABELS = {
 
 def scenario_file(n: int | None, folder: Path) -> Path:
     """The bundled grid, or its first ``n`` points written as named scenarios."""
-    from inputs.examples import example_path
+    from realloc.inputs.examples import example_path
 
     grid = example_path("sweep_grid.yaml")
     if n is None:
         return grid
-    from inputs import load_portfolio
-    from inputs.scenario_sets import load_scenario_set
+    from realloc.inputs import load_portfolio
+    from realloc.inputs.scenario_sets import load_scenario_set
 
     s = load_scenario_set(grid, load_portfolio(example_path()))
     named = {
@@ -62,7 +62,7 @@ def scenario_file(n: int | None, folder: Path) -> Path:
 
 
 def run_config(name: str, scenarios: Path, folder: Path) -> dict:
-    from inputs.examples import example_path
+    from realloc.inputs.examples import example_path
 
     out = folder / name
     realloc = Path(sys.executable).parent / "realloc"

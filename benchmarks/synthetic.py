@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from models import Portfolio
+from realloc.models import Portfolio
 
 START_MONTH = "2026-03"
 EFFICIENCIES_J_PER_TH = (13.5, 17.5, 21.5, 29.5)

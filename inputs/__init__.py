@@ -6,10 +6,10 @@ portfolio names only from its own folder tree (or the folder ``--data-root`` all
 
 from pathlib import Path
 
-from inputs.errors import InputError
-from inputs.files import cut
-from inputs.yaml_loader import load_yaml
-from models import Portfolio
+from realloc.inputs.errors import InputError
+from realloc.inputs.files import cut
+from realloc.inputs.yaml_loader import load_yaml
+from realloc.models import Portfolio
 
 PORTFOLIO_SUFFIXES = (".yaml", ".yml", ".xlsx")
 
@@ -27,7 +27,7 @@ def load_portfolio(path: Path | str, data_root: Path | str | None = None) -> Por
     if suffix in (".yaml", ".yml"):
         return load_yaml(path, data_root)
     if suffix == ".xlsx":
-        from inputs.excel_loader import load_excel
+        from realloc.inputs.excel_loader import load_excel
 
         return load_excel(path)
     raise InputError(

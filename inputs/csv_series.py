@@ -22,9 +22,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inputs.errors import InputError
-from inputs.files import cut_list, decode_utf8, read_input_bytes, shown
-from models.base import MONTH_PATTERN, month_label
+from realloc.inputs.errors import InputError
+from realloc.inputs.files import cut_list, decode_utf8, read_input_bytes, shown
+from realloc.models.base import MONTH_PATTERN, month_label
 
 MAX_CSV_ROWS = 100_000
 """Most data rows a series CSV may have: 600 months is the longest horizon, and a shared market

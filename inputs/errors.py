@@ -13,7 +13,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from models.base import FieldError
+from realloc.models.base import FieldError
 
 
 class InputError(Exception):

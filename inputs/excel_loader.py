@@ -35,10 +35,10 @@ import openpyxl
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error, short_repr
-from inputs.files import MAX_INPUT_BYTES, cut, read_input_bytes
-from models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
-from models.base import MONTH_PATTERN, month_label, number_from_text
+from realloc.inputs.errors import InputError, from_validation_error, short_repr
+from realloc.inputs.files import MAX_INPUT_BYTES, cut, read_input_bytes
+from realloc.models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
+from realloc.models.base import MONTH_PATTERN, month_label, number_from_text
 
 PORTFOLIO_FIELDS = [
     f for f in Portfolio.model_fields if f not in ("sites", "contracts", "market", "treasury")

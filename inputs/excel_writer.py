@@ -9,7 +9,7 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
-from inputs.excel_loader import (
+from realloc.inputs.excel_loader import (
     CONTRACT_COLUMNS,
     CONVERSION_COLUMNS,
     FLEET_COLUMNS,
@@ -19,9 +19,9 @@ from inputs.excel_loader import (
     SITE_COLUMNS,
     TREASURY_FIELDS,
 )
-from models import Portfolio
-from models.base import month_label
-from reports.safe_text import xlsx_text
+from realloc.models import Portfolio
+from realloc.models.base import month_label
+from realloc.reports.safe_text import xlsx_text
 
 
 def _check_name(kind: str, name: str, forbidden: str) -> None:

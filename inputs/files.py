@@ -22,7 +22,7 @@ import stat
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from inputs.errors import InputError
+from realloc.inputs.errors import InputError
 
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 """Largest portfolio, series or forecast file read (10 MiB). A 200-site, 600-month portfolio with

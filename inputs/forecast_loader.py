@@ -6,9 +6,9 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error
-from inputs.yaml_loader import _node_line, parse_yaml
-from models.forecast import ForecastSpec
+from realloc.inputs.errors import InputError, from_validation_error
+from realloc.inputs.yaml_loader import _node_line, parse_yaml
+from realloc.models.forecast import ForecastSpec
 
 
 def load_forecast_spec(path: Path | str) -> ForecastSpec:

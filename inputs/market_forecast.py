@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error
-from inputs.files import resolve_reference
-from inputs.forecast_loader import load_forecast_spec
-from models import Market, month_index, month_label
-from models.forecast import ForecastSpec, generate
+from realloc.inputs.errors import InputError, from_validation_error
+from realloc.inputs.files import resolve_reference
+from realloc.inputs.forecast_loader import load_forecast_spec
+from realloc.models import Market, month_index, month_label
+from realloc.models.forecast import ForecastSpec, generate
 
 
 def load_spec(ref: Any, path: Path, roots: Sequence[Path]) -> ForecastSpec:

@@ -20,14 +20,14 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from inputs.errors import InputError, from_validation_error
-from inputs.files import allowed_roots
-from inputs.forecast_loader import load_forecast_spec
-from inputs.market_forecast import forecast_window, load_spec
-from inputs.yaml_loader import _node_line, parse_yaml
-from models import Portfolio
-from models.forecast import ForecastSpec, generate, markets
-from models.scenarios import MarketScenario, MarketScenarioSet
+from realloc.inputs.errors import InputError, from_validation_error
+from realloc.inputs.files import allowed_roots
+from realloc.inputs.forecast_loader import load_forecast_spec
+from realloc.inputs.market_forecast import forecast_window, load_spec
+from realloc.inputs.yaml_loader import _node_line, parse_yaml
+from realloc.models import Portfolio
+from realloc.models.forecast import ForecastSpec, generate, markets
+from realloc.models.scenarios import MarketScenario, MarketScenarioSet
 
 
 def portfolio_forecast_spec(

@@ -25,8 +25,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from inputs.errors import from_validation_error
-from models import Portfolio
+from realloc.inputs.errors import from_validation_error
+from realloc.models import Portfolio
 
 OPS = ("scale", "add")
 """Arithmetic overrides; any other value replaces the field."""

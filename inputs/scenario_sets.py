@@ -35,10 +35,10 @@ from typing import Any
 
 import yaml
 
-from inputs.csv_series import CsvReads, Horizon
-from inputs.errors import InputError
-from inputs.files import allowed_roots
-from inputs.overrides import (
+from realloc.inputs.csv_series import CsvReads, Horizon
+from realloc.inputs.errors import InputError
+from realloc.inputs.files import allowed_roots
+from realloc.inputs.overrides import (
     Override,
     OverrideError,
     apply_overrides,
@@ -47,8 +47,8 @@ from inputs.overrides import (
     portfolio_data,
     validate_portfolio,
 )
-from inputs.yaml_loader import parse_yaml, resolve_csv_series
-from models import Portfolio
+from realloc.inputs.yaml_loader import parse_yaml, resolve_csv_series
+from realloc.models import Portfolio
 
 MAX_SCENARIOS = 100_000
 """A grid larger than this is almost certainly a mistake (and would take days)."""

@@ -15,9 +15,9 @@ from typing import Any, ClassVar
 import yaml
 from pydantic import ValidationError
 
-from inputs.csv_series import CsvReads, CsvSeries, Horizon, read_csv_series
-from inputs.errors import InputError, describe_loc, from_validation_error
-from inputs.files import (
+from realloc.inputs.csv_series import CsvReads, CsvSeries, Horizon, read_csv_series
+from realloc.inputs.errors import InputError, describe_loc, from_validation_error
+from realloc.inputs.files import (
     MAX_INPUT_BYTES,  # noqa: F401 (re-exported: the limit's old home)
     allowed_roots,
     cut,
@@ -26,7 +26,7 @@ from inputs.files import (
     resolve_reference,
     shown,
 )
-from models import Portfolio
+from realloc.models import Portfolio
 
 MAX_YAML_NODES = 2_000_000
 """Most values aliases (``*name``) may add to a YAML document beyond the values written in it; a
@@ -482,7 +482,7 @@ def load_yaml(path: Path | str, data_root: Path | str | None = None) -> Portfoli
         data = resolve_csv_series(
             data, path, roots=roots, horizon=_horizon(data), node=node, sources=sources
         )
-        from inputs.market_forecast import resolve_market_forecast
+        from realloc.inputs.market_forecast import resolve_market_forecast
 
         data = resolve_market_forecast(data, path, roots)
         return Portfolio.model_validate(data)

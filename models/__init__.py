@@ -1,7 +1,15 @@
 """Pydantic domain models: the portfolio and its parts, and market scenarios."""
 
-from models.base import Month, Series, month_index, month_label
-from models.portfolio import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
+from realloc.models.base import Month, Series, month_index, month_label
+from realloc.models.portfolio import (
+    Contract,
+    Conversion,
+    FleetGroup,
+    Market,
+    Portfolio,
+    Site,
+    Treasury,
+)
 
 __all__ = [
     "Contract",

@@ -31,8 +31,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, model_validator
 
-from models.base import Frozen, Month, Series, month_index, month_label
-from models.portfolio import Market, Portfolio
+from realloc.models.base import Frozen, Month, Series, month_index, month_label
+from realloc.models.portfolio import Market, Portfolio
 
 HALVING_INTERVAL_BLOCKS = 210_000
 """Blocks between subsidy halvings (consensus ``nSubsidyHalvingInterval``)."""

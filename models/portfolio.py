@@ -10,7 +10,7 @@ import difflib
 
 from pydantic import Field, model_validator
 
-from models.base import FieldError, Frozen, Month, Name, month_index, series
+from realloc.models.base import FieldError, Frozen, Month, Name, month_index, series
 
 PowerPrice = series(10_000)
 """$/MWh: monthly averages above $10,000/MWh (twice ERCOT's price cap) are unit mistakes."""

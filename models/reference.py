@@ -1,6 +1,6 @@
 """The README's input reference, generated from the models' field docstrings.
 
-``python -m models.reference`` prints it; a test keeps README.md in step with the models.
+``python -m realloc.models.reference`` prints it; a test keeps README.md in step with the models.
 """
 
 from __future__ import annotations
@@ -8,7 +8,15 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from models.portfolio import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
+from realloc.models.portfolio import (
+    Contract,
+    Conversion,
+    FleetGroup,
+    Market,
+    Portfolio,
+    Site,
+    Treasury,
+)
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("portfolio (top level)", Portfolio),

@@ -12,8 +12,8 @@ import math
 
 from pydantic import Field, model_validator
 
-from models.base import FieldError, Frozen, Name
-from models.portfolio import Market
+from realloc.models.base import FieldError, Frozen, Name
+from realloc.models.portfolio import Market
 
 PROBABILITY_TOLERANCE = 1e-6
 """How far the scenario probabilities may sum from 1 (rounding in hand-typed files)."""

@@ -3,12 +3,12 @@
 Public entry point: :func:`plan_portfolio`, returning a :class:`PlanResult`.
 """
 
-from optimizer.build import CONSTRAINT_FAMILIES, OBJECTIVE_TERMS
-from optimizer.extract import PlanTables
-from optimizer.index import Scenario
-from optimizer.pipeline import PlanResult, PlanVerificationError, plan_portfolio
-from optimizer.solvers import SolverOptions
-from optimizer.stochastic import StochasticAnalysis, analyse
+from realloc.optimizer.build import CONSTRAINT_FAMILIES, OBJECTIVE_TERMS
+from realloc.optimizer.extract import PlanTables
+from realloc.optimizer.index import Scenario
+from realloc.optimizer.pipeline import PlanResult, PlanVerificationError, plan_portfolio
+from realloc.optimizer.solvers import SolverOptions
+from realloc.optimizer.stochastic import StochasticAnalysis, analyse
 
 __all__ = [
     "CONSTRAINT_FAMILIES",

@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from models import Portfolio
-from optimizer.pipeline import PlanResult, plan_portfolio
-from optimizer.solvers import SolverOptions
-from optimizer.warm import WarmHighsBackend
+from realloc.models import Portfolio
+from realloc.optimizer.pipeline import PlanResult, plan_portfolio
+from realloc.optimizer.solvers import SolverOptions
+from realloc.optimizer.warm import WarmHighsBackend
 
 
 @dataclass

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pulp
 
-from models.scenarios import RiskSpec
-from optimizer.index import USD_PER_MUSD, ModelIndex
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 
 INF = float("inf")
 

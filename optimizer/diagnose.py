@@ -22,7 +22,7 @@ import calendar
 import numpy as np
 import pandas as pd
 
-from models import Portfolio, month_index, month_label
+from realloc.models import Portfolio, month_index, month_label
 
 GAP_USD = 0.005
 """Funding gaps below half a cent in a month are rounding, not shortfalls (tables are in cents:

@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models import month_label
-from optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
-from optimizer.index import USD_PER_MUSD, ModelIndex
-from optimizer.solve import Outcome
-from optimizer.written import BTC, EPS, MW, USD
+from realloc.models import month_label
+from realloc.optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
+from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
+from realloc.optimizer.solve import Outcome
+from realloc.optimizer.written import BTC, EPS, MW, USD
 
 
 @dataclass

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from models import Market, Portfolio, month_index, month_label
+from realloc.models import Market, Portfolio, month_index, month_label
 
 USD_PER_MUSD = 1e6
 """The LP counts money in $M so that HiGHS sees well-scaled coefficients."""

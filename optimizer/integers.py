@@ -24,8 +24,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from optimizer.matrix import MatrixForm
-from optimizer.solvers import Phase, Solution
+from realloc.optimizer.matrix import MatrixForm
+from realloc.optimizer.solvers import Phase, Solution
 
 INTEGRALITY_TOLERANCE = 1e-6
 """A relaxed integer column this close to an integer counts as integral (HiGHS's default)."""

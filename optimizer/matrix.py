@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from optimizer.build import Model
+from realloc.optimizer.build import Model
 
 
 @dataclass(frozen=True)

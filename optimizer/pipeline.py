@@ -8,17 +8,23 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from models import Portfolio
-from models.scenarios import RiskSpec
-from optimizer.build import build_model
-from optimizer.diagnose import funding_gap_text, no_plan_text, structural_problems
-from optimizer.extract import PlanTables, cashflow_table, extract, scenario_values, value_terms
-from optimizer.index import Scenario, build_index
-from optimizer.matrix import to_matrix
-from optimizer.risk import ValueDistribution, distribution
-from optimizer.solve import solve_plan
-from optimizer.solvers import SolverOptions, make_backend
-from optimizer.verify import ABS, REL, Check, Verification, relative_tolerance, verify
+from realloc.models import Portfolio
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.build import build_model
+from realloc.optimizer.diagnose import funding_gap_text, no_plan_text, structural_problems
+from realloc.optimizer.extract import (
+    PlanTables,
+    cashflow_table,
+    extract,
+    scenario_values,
+    value_terms,
+)
+from realloc.optimizer.index import Scenario, build_index
+from realloc.optimizer.matrix import to_matrix
+from realloc.optimizer.risk import ValueDistribution, distribution
+from realloc.optimizer.solve import solve_plan
+from realloc.optimizer.solvers import SolverOptions, make_backend
+from realloc.optimizer.verify import ABS, REL, Check, Verification, relative_tolerance, verify
 
 
 @dataclass

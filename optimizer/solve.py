@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from optimizer.build import Model
-from optimizer.integers import solve_with_integers
-from optimizer.matrix import MatrixForm
-from optimizer.solvers import ExtraRow, Phase, Solution
+from realloc.optimizer.build import Model
+from realloc.optimizer.integers import solve_with_integers
+from realloc.optimizer.matrix import MatrixForm
+from realloc.optimizer.solvers import ExtraRow, Phase, Solution
 
 VALUE_TOLERANCE = 1e-9
 """Relative slack on the optimal value allowed to the lexicographic BTC phase ..."""

@@ -15,7 +15,7 @@ import highspy
 import numpy as np
 import pulp
 
-from optimizer.matrix import MatrixForm
+from realloc.optimizer.matrix import MatrixForm
 
 
 @dataclass

@@ -23,16 +23,16 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from models import Market, Portfolio
-from models.scenarios import RiskSpec
-from optimizer.build import Model, build_model, objective_coefficients
-from optimizer.extract import scenario_values
-from optimizer.index import ModelIndex, Scenario, build_index
-from optimizer.matrix import to_matrix
-from optimizer.pipeline import PlanResult, plan_portfolio
-from optimizer.risk import distribution
-from optimizer.solve import Outcome, solve_outcome
-from optimizer.solvers import SolverOptions, make_backend
+from realloc.models import Market, Portfolio
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.build import Model, build_model, objective_coefficients
+from realloc.optimizer.extract import scenario_values
+from realloc.optimizer.index import ModelIndex, Scenario, build_index
+from realloc.optimizer.matrix import to_matrix
+from realloc.optimizer.pipeline import PlanResult, plan_portfolio
+from realloc.optimizer.risk import distribution
+from realloc.optimizer.solve import Outcome, solve_outcome
+from realloc.optimizer.solvers import SolverOptions, make_backend
 
 DEFAULT_FRONTIER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 """CVaR weights λ of the efficient frontier (the plan's own λ is added)."""

@@ -28,10 +28,10 @@ from dataclasses import asdict, dataclass, field
 
 import pandas as pd
 
-from models import Portfolio
-from optimizer.pipeline import PlanResult, plan_portfolio
-from optimizer.solvers import SolverOptions
-from optimizer.warm import WarmHighsBackend
+from realloc.models import Portfolio
+from realloc.optimizer.pipeline import PlanResult, plan_portfolio
+from realloc.optimizer.solvers import SolverOptions
+from realloc.optimizer.warm import WarmHighsBackend
 
 LONG_TABLES = ("plan", "treasury", "conversions", "contracts")
 """Tables of each plan kept by a sweep (keyed by scenario in the store)."""

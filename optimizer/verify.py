@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from models import Market, Portfolio, month_index, month_label
-from optimizer.written import EPS, U_BTC, U_MW, U_USD
+from realloc.models import Market, Portfolio, month_index, month_label
+from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD
 
 REL = 1e-7
 """Relative part of every tolerance, times the sum of the magnitudes entering the row: floating

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 
-from optimizer import solvers
-from optimizer.matrix import MatrixForm
-from optimizer.solvers import (
+from realloc.optimizer import solvers
+from realloc.optimizer.matrix import MatrixForm
+from realloc.optimizer.solvers import (
     HighsBackend,
     Phase,
     Solution,

@@ -1,0 +1,15 @@
+"""realloc: plan how much of each Bitcoin-mining site's power keeps mining and how much converts
+to AI hosting, how to fund it, and what it is worth.
+
+One import namespace: the design card's top-level folders are installed as ``realloc.models``,
+``realloc.inputs``, ``realloc.optimizer`` and ``realloc.reports`` (setuptools' package-dir
+mapping in pyproject.toml), so a user's own ``models.py`` or ``reports/`` changes nothing.
+"""
+
+from pathlib import Path as _Path
+
+_CHECKOUT = _Path(__file__).resolve().parent.parent
+if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "optimizer" / "pipeline.py").is_file():
+    # A source checkout (tests, benchmarks, ``python -m realloc.cli`` from the project root):
+    # the subpackages are the folders beside this one, as the installed mapping makes them.
+    __path__.append(str(_CHECKOUT))

@@ -66,8 +66,8 @@ def handle_errors(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from inputs import InputError
-        from reports.atomic import OutputRefused, OutputWriteError, committed_count
+        from realloc.inputs import InputError
+        from realloc.reports.atomic import OutputRefused, OutputWriteError, committed_count
 
         previous = {}
         committed = committed_count()
@@ -232,8 +232,8 @@ def plan(
 
     Example: realloc plan --stochastic --paths 50 --cvar-alpha 0.95 --risk-weight 0.3 --out out
     """
-    from inputs import load_portfolio
-    from inputs.examples import example_path
+    from realloc.inputs import load_portfolio
+    from realloc.inputs.examples import example_path
 
     _check_stochastic_options(click.get_current_context(), stochastic, scenarios_file)
     started = time.perf_counter()
@@ -263,14 +263,14 @@ def plan(
         _finish(result, out_dir, started, printed)
         return
     if forecast_spec is not None:
-        from inputs.market_forecast import market_from_spec_file
+        from realloc.inputs.market_forecast import market_from_spec_file
 
         p = p.model_copy(update={"market": market_from_spec_file(forecast_spec, p)})
     _say(
         f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
         f"{p.months} months ({solver})"
     )
-    from optimizer import SolverOptions, plan_portfolio
+    from realloc.optimizer import SolverOptions, plan_portfolio
 
     result = plan_portfolio(
         p,
@@ -324,14 +324,14 @@ def _finish(result, out_dir: Path, started: float, report_ok: bool = True) -> No
     """The one-line outcome, the diagnosis, and the exit code (1 when the PDF failed)."""
     _say(f"status {result.status}; wrote {out_dir}/ in {time.perf_counter() - started:.1f} s")
     if result.value_usd is not None:
-        from reports.summary_md import money
+        from realloc.reports.summary_md import money
 
         _say(
             f"value {money(result.value_usd)} vs status quo {money(result.baseline_value_usd)} "
             f"(uplift {money(result.uplift_usd)})"
         )
     if result.distribution is not None and result.scenario_values is not None:
-        from reports.summary_md import money
+        from realloc.reports.summary_md import money
 
         d = result.distribution
         _say(
@@ -365,14 +365,14 @@ def _plan_stochastic(
     data_root: Path | None = None,
 ):
     """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
-    from inputs.examples import example_dir
-    from inputs.market_scenarios import (
+    from realloc.inputs.examples import example_dir
+    from realloc.inputs.market_scenarios import (
         load_market_scenarios,
         portfolio_forecast_spec,
         scenarios_from_forecast,
     )
-    from models.scenarios import RiskSpec
-    from optimizer import SolverOptions, analyse, plan_portfolio
+    from realloc.models.scenarios import RiskSpec
+    from realloc.optimizer import SolverOptions, analyse, plan_portfolio
 
     weights = frontier
     if scenarios_file is not None:
@@ -406,7 +406,7 @@ def _plan_stochastic(
         progress=lambda msg: _say(f"  {msg}"),
     )
     if analysis.vss_usd is not None:
-        from reports.summary_md import money
+        from realloc.reports.summary_md import money
 
         _say(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
     for note in analysis.notes:
@@ -444,19 +444,19 @@ def forecast(
 
     Example: realloc forecast inputs/examples/forecast_base.yaml --out forecast
     """
-    from inputs import load_portfolio
-    from inputs.examples import example_path
-    from inputs.forecast_loader import load_forecast_spec
-    from models.base import month_label
-    from models.forecast import (
+    from realloc.inputs import load_portfolio
+    from realloc.inputs.examples import example_path
+    from realloc.inputs.forecast_loader import load_forecast_spec
+    from realloc.models.base import month_label
+    from realloc.models.forecast import (
         fleet_groups,
         generate,
         group_breakeven,
         halving_months,
         unpriced_months,
     )
-    from reports.atomic import OutputSpec, check_output_folder
-    from reports.forecast_report import write_forecast
+    from realloc.reports.atomic import OutputSpec, check_output_folder
+    from realloc.reports.forecast_report import write_forecast
 
     output = OutputSpec("forecast", spec, replace=replace)
     check_output_folder(out_dir, output)
@@ -526,7 +526,7 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
 
     Example: realloc plan --out out && realloc report out --format html,xlsx,pdf --paper letter
     """
-    from reports.board import (
+    from realloc.reports.board import (
         REPORT_FORMATS,
         NotARunFolder,
         PdfPrintError,
@@ -566,7 +566,7 @@ def validate(portfolio: Path, data_root: Path | None) -> None:
 
     Example: realloc validate my_portfolio.yaml
     """
-    from inputs import load_portfolio
+    from realloc.inputs import load_portfolio
 
     p = load_portfolio(portfolio, data_root)
     for note in p.unservable_contracts():
@@ -586,8 +586,8 @@ def example(directory: Path) -> None:
 
     Example: realloc example my_portfolio && realloc plan my_portfolio/gigawatt_miner.yaml
     """
-    from inputs.examples import example_dir
-    from reports.atomic import OutputRefused, OutputSpec, staged_dir
+    from realloc.inputs.examples import example_dir
+    from realloc.reports.atomic import OutputRefused, OutputSpec, staged_dir
 
     if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
         raise OutputRefused(

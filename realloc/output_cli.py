@@ -19,7 +19,7 @@ def say(msg: str) -> None:
 def what_was_left(committed_before: int) -> str:
     """The truth about the output folders after an interrupt (swaps are atomic: see
     reports/atomic.py), from how many this command had swapped in."""
-    from reports.atomic import committed_count
+    from realloc.reports.atomic import committed_count
 
     if committed_count() > committed_before:
         return "the new output folder was complete and in place before the interrupt"
@@ -43,7 +43,7 @@ def plan_output_spec(out_dir: Path, source: Path, replace: bool):
     """What --out may hold, checked before solving so a refusal costs nothing. The default
     ``out`` is shared by every bare run, so there only a plan of the same portfolio is
     replaced; an --out given explicitly may hold any realloc plan."""
-    from reports.atomic import OutputSpec, check_output_folder
+    from realloc.reports.atomic import OutputSpec, check_output_folder
 
     ctx = click.get_current_context()
     implicit = ctx.get_parameter_source("out_dir") is click.core.ParameterSource.DEFAULT
@@ -58,11 +58,11 @@ def write_plan_and_report(
     """The plan's files and, with --report, the board report, staged together and swapped in
     at once: an interrupt never leaves a plan without its report. False when Chromium failed
     to print the PDF (the plan and the report's other formats are still written)."""
-    from reports.plan_files import write_plan
+    from realloc.reports.plan_files import write_plan
 
     then, pdf_failed = None, []
     if report:
-        from reports.board import PdfPrintError, build_report, choose_formats
+        from realloc.reports.board import PdfPrintError, build_report, choose_formats
 
         formats, warning = choose_formats(None)
         if warning:
@@ -86,9 +86,9 @@ def staged_report(run_dir: Path, out_dir: Path | None, formats, paper: str) -> d
     """Build the report in a staged folder swapped in at once: into RUN_DIR, a copy of the plan
     folder plus the report (the plan folder must be realloc's); into --out DIR, a report
     folder. Either way the old folder stays whole until the new one is."""
-    from reports.atomic import OutputSpec, check_output_folder, staged_dir
-    from reports.board import build_report
-    from reports.board.data import load_run
+    from realloc.reports.atomic import OutputSpec, check_output_folder, staged_dir
+    from realloc.reports.board import build_report
+    from realloc.reports.board.data import load_run
 
     load_run(run_dir)  # NotARunFolder (exit 2, with its own hint) before anything is staged
     in_place = out_dir is None or (out_dir.exists() and out_dir.resolve() == run_dir.resolve())

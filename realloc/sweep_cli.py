@@ -200,11 +200,11 @@ def sweep(
 
     Example: realloc sweep ex/gigawatt_miner.yaml ex/sweep_grid.yaml --out sweep --workers 2
     """
-    from inputs import load_portfolio
-    from inputs.overrides import base_level, portfolio_data
-    from inputs.scenario_sets import load_scenario_set, materialize
-    from optimizer.sweep import SweepSettings, SweepTask, task_key
-    from reports.sweep_store import StoreBusy, StoredScenario, SweepStore
+    from realloc.inputs import load_portfolio
+    from realloc.inputs.overrides import base_level, portfolio_data
+    from realloc.inputs.scenario_sets import load_scenario_set, materialize
+    from realloc.optimizer.sweep import SweepSettings, SweepTask, task_key
+    from realloc.reports.sweep_store import StoreBusy, StoredScenario, SweepStore
 
     if executor is None:
         executor = "dask" if scheduler else "local"
@@ -255,7 +255,7 @@ def sweep(
         "param_columns": scenario_set.param_columns,
         "param_base": {c: base_level(data, c) for c in scenario_set.param_columns},
     }
-    from reports.atomic import OutputSpec, check_output_folder, write_marker
+    from realloc.reports.atomic import OutputSpec, check_output_folder, write_marker
 
     output = OutputSpec("sweep", portfolio)
     check_output_folder(out_dir, output)  # a sweep store, or new, or empty: never user files
@@ -267,11 +267,11 @@ def sweep(
                 store, tasks, stored, manifest, executor, workers, scheduler, settings, progress
             )
     except (StoreBusy, NotADirectoryError) as e:
-        from inputs import InputError
+        from realloc.inputs import InputError
 
         raise InputError(str(e)) from None
     except OSError as e:  # disk full, permission, read-only: name it, keep what is stored
-        from reports.atomic import OutputWriteError
+        from realloc.reports.atomic import OutputWriteError
 
         kept = "every scenario stored before it is kept; rerun the same command to resume"
         raise OutputWriteError(out_dir, e, kept) from e
@@ -301,7 +301,7 @@ def _run(store, tasks, stored, manifest, executor, workers, scheduler, settings,
     run was interrupted."""
     from tqdm import tqdm
 
-    from optimizer.sweep import make_executor
+    from realloc.optimizer.sweep import make_executor
 
     started = time.perf_counter()
     store.prepare()
@@ -372,8 +372,8 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
 
     Example: realloc compare sweep
     """
-    from inputs import InputError
-    from reports.compare import write_comparison
+    from realloc.inputs import InputError
+    from realloc.reports.compare import write_comparison
 
     if not (sweep_dir / "scenarios.parquet").is_file():
         raise InputError(
@@ -381,7 +381,7 @@ def compare(sweep_dir: Path, out_dir: Path | None) -> None:
             f"{sweep_dir} first",
             sweep_dir,
         )
-    from reports.sweep_store import StoreBusy
+    from realloc.reports.sweep_store import StoreBusy
 
     try:
         files = write_comparison(sweep_dir, out_dir)
@@ -455,10 +455,16 @@ def breakeven(
 
     Example: realloc breakeven ex/gigawatt_miner.yaml --param market.hashprice_usd_per_ph_day --site "Jamestown ND"
     """  # noqa: E501
-    from inputs import InputError, load_portfolio
-    from inputs.overrides import Override, OverrideError, check_override, overridden, values_at
-    from optimizer import SolverOptions
-    from optimizer.breakeven import NoFlip, ProbeFailed, find_breakeven
+    from realloc.inputs import InputError, load_portfolio
+    from realloc.inputs.overrides import (
+        Override,
+        OverrideError,
+        check_override,
+        overridden,
+        values_at,
+    )
+    from realloc.optimizer import SolverOptions
+    from realloc.optimizer.breakeven import NoFlip, ProbeFailed, find_breakeven
 
     base = load_portfolio(portfolio, data_root)
     names = [s.name for s in base.sites if s.conversion is not None]
@@ -467,7 +473,7 @@ def breakeven(
             f"--site {site!r} is not a site with a conversion section "
             f"(convertible: {', '.join(names) or 'none'})"
         )
-    from inputs.overrides import portfolio_data
+    from realloc.inputs.overrides import portfolio_data
 
     data = portfolio_data(base)
     try:
@@ -510,7 +516,7 @@ def breakeven(
 
     what = f"{path} ×" if scale else path
     if out_csv is not None:
-        from reports.atomic import check_output_file
+        from realloc.reports.atomic import check_output_file
 
         check_output_file(out_csv, PROBE_HEADER)  # before any solve: a refusal costs nothing
     _say(f"bisecting {what} in [{lo:g}, {hi:g}] to ±{tol:g} for {site} ({solver})")
@@ -555,8 +561,8 @@ def _write_probes(out_csv: Path, path: str, op: str, threshold_mw: float, probes
     """breakeven --out: every probe as CSV, replaced in one rename (old file or new, never half)."""
     import pandas as pd
 
-    from reports.atomic import OutputWriteError, replace_file
-    from reports.safe_text import write_csv
+    from realloc.reports.atomic import OutputWriteError, replace_file
+    from realloc.reports.safe_text import write_csv
 
     frame = pd.DataFrame(
         [

@@ -29,10 +29,10 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from reports.atomic import COMPARISON_FILES, OutputSpec, check_output_folder, staged_dir
-from reports.safe_text import md_text, write_csv
-from reports.summary_md import money
-from reports.sweep_store import SweepStore, read_manifest, read_scenarios
+from realloc.reports.atomic import COMPARISON_FILES, OutputSpec, check_output_folder, staged_dir
+from realloc.reports.safe_text import md_text, write_csv
+from realloc.reports.summary_md import money
+from realloc.reports.sweep_store import SweepStore, read_manifest, read_scenarios
 
 SOLVED = ("optimal", "unfunded")
 """Statuses with a plan (and so a value)."""

@@ -19,9 +19,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from models.forecast import COLUMNS, BreakevenGroup, breakeven_frame, halving_months, percentiles
-from reports.atomic import OutputSpec, staged_dir
-from reports.safe_text import write_csv
+from realloc.models.forecast import (
+    COLUMNS,
+    BreakevenGroup,
+    breakeven_frame,
+    halving_months,
+    percentiles,
+)
+from realloc.reports.atomic import OutputSpec, staged_dir
+from realloc.reports.safe_text import write_csv
 
 PERCENTILE_COLUMNS = [
     "subsidy_btc",

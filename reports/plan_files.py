@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
-from reports.safe_text import write_csv
-from reports.stochastic_report import expected_treasury, write_stochastic_files
-from reports.summary_md import summary_markdown
+from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
+from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
+from realloc.reports.safe_text import write_csv
+from realloc.reports.stochastic_report import expected_treasury, write_stochastic_files
+from realloc.reports.summary_md import summary_markdown
 
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
 TREASURY_COLUMNS = [

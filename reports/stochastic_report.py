@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from reports.safe_text import write_csv
+from realloc.reports.safe_text import write_csv
 
 if TYPE_CHECKING:  # matplotlib is imported when a chart is drawn (0.3 s a deterministic plan
     from matplotlib.figure import Figure  # and every CLI start would otherwise pay)

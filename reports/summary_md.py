@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from reports.safe_text import md_text
-from reports.stochastic_report import expected_treasury
+from realloc.reports.safe_text import md_text
+from realloc.reports.stochastic_report import expected_treasury
 
 if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
-    from optimizer import PlanResult
+    from realloc.optimizer import PlanResult
 
 TERM_LABELS = {
     "mining_revenue_usd": "Mining revenue (BTC mined × price)",

@@ -37,7 +37,7 @@ from typing import Any
 
 import pandas as pd
 
-from reports.atomic import OutputSpec, folder_mode, staged_dir
+from realloc.reports.atomic import OutputSpec, folder_mode, staged_dir
 
 TABLES = ("plan", "treasury", "conversions", "contracts")
 PARTS = "parts"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models import Portfolio
+from realloc.models import Portfolio
 
 
 def tiny(**overrides: Any) -> Portfolio:

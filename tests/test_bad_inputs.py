@@ -19,9 +19,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from inputs.yaml_loader import MAX_INPUT_BYTES
 from realloc.cli import main
-from reports.safe_text import read_csv_text
+from realloc.inputs.yaml_loader import MAX_INPUT_BYTES
+from realloc.reports.safe_text import read_csv_text
 from tests.bad_inputs import make_cases
 
 CORPUS = Path(__file__).resolve().parent / "bad_inputs"
@@ -98,7 +98,7 @@ def test_awkward_but_valid_input_loads_and_plans(case: dict, tmp_path: Path) -> 
     code, output = _run(["plan", str(path), "--out", str(out)])
     assert code == 0, output
     assert "Traceback" not in output
-    from inputs import load_portfolio
+    from realloc.inputs import load_portfolio
 
     p = load_portfolio(path)
     names = {s.name for s in p.sites} | {g.name for s in p.sites for g in s.fleets}
@@ -113,8 +113,8 @@ def test_awkward_but_valid_input_loads_and_plans(case: dict, tmp_path: Path) -> 
 def test_formula_text_names_never_become_excel_formulas(tmp_path: Path) -> None:
     """A name like ``=cmd|' /C calc'!A0`` is valid text; every workbook realloc writes keeps it
     as text (a formula would run when the board opens the file)."""
-    from inputs import load_portfolio
-    from inputs.excel_writer import write_excel
+    from realloc.inputs import load_portfolio
+    from realloc.inputs.excel_writer import write_excel
 
     case = next(c for c in VALID if "formula" in c["file"] and c["file"].endswith(".yaml"))
     p = load_portfolio(CORPUS / case["file"])

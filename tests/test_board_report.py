@@ -24,18 +24,18 @@ import yaml
 from click.testing import CliRunner
 from matplotlib import image as mpimage
 
-from inputs import load_portfolio
-from inputs.examples import example_path
-from optimizer import plan_portfolio
 from realloc.cli import main
-from reports.board import Run, build_report, load_run, payback, payback_month, pdf_engine
-from reports.board.figures import btc_by_quarter, treasury_fan
-from reports.board.html import render_html
-from reports.board.inputs_appendix import number
-from reports.board.pdf import chromium_command
-from reports.board.risk_section import musd, planning_value_sentences
-from reports.plan_files import write_plan
-from reports.summary_md import money
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.optimizer import plan_portfolio
+from realloc.reports.board import Run, build_report, load_run, payback, payback_month, pdf_engine
+from realloc.reports.board.figures import btc_by_quarter, treasury_fan
+from realloc.reports.board.html import render_html
+from realloc.reports.board.inputs_appendix import number
+from realloc.reports.board.pdf import chromium_command
+from realloc.reports.board.risk_section import musd, planning_value_sentences
+from realloc.reports.plan_files import write_plan
+from realloc.reports.summary_md import money
 from tests.test_cli import tiny_portfolio, write
 from tests.test_stochastic_cli import SCENARIOS
 

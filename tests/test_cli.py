@@ -9,10 +9,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from inputs import load_portfolio
-from inputs.examples import example_path
-from inputs.excel_writer import write_excel
 from realloc.cli import main
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.inputs.excel_writer import write_excel
 
 PLAN_FILES = [
     "summary.json",

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from optimizer import SolverOptions, plan_portfolio
+from realloc.optimizer import SolverOptions, plan_portfolio
 from tests.helpers import tiny
 
 SIGNED = {"contracts__0__signed_it_mw": {"A": 50}}  # 50 MW × $1M/MW capex, all in 2026-01

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from models.reference import input_reference_markdown
-from models.scenarios import RiskSpec
-from optimizer import CONSTRAINT_FAMILIES
-from optimizer.build import Model, build_model
-from optimizer.index import build_index
+from realloc.models.reference import input_reference_markdown
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer import CONSTRAINT_FAMILIES
+from realloc.optimizer.build import Model, build_model
+from realloc.optimizer.index import build_index
 from tests.helpers import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,5 +57,5 @@ def test_readme_input_reference_is_generated_from_the_models():
     block = text.split("<!-- input-reference:start")[1].split("-->", 1)[1]
     block = block.split("<!-- input-reference:end -->")[0]
     assert block.strip() == input_reference_markdown().strip(), (
-        "README input reference is stale: regenerate with `python -m models.reference`"
+        "README input reference is stale: regenerate with `python -m realloc.models.reference`"
     )

@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import inputs.examples
-from inputs.errors import InputError
-from inputs.forecast_loader import load_forecast_spec
-from models.forecast import (
+from realloc import inputs
+from realloc.inputs.errors import InputError
+from realloc.inputs.forecast_loader import load_forecast_spec
+from realloc.models.forecast import (
     COLUMNS,
     BreakevenGroup,
     CurvePoint,
@@ -33,7 +33,7 @@ from models.forecast import (
     percentiles,
     subsidy_btc,
 )
-from reports.forecast_report import write_forecast
+from realloc.reports.forecast_report import write_forecast
 
 EXAMPLE = Path(inputs.examples.__file__).parent / "forecast_base.yaml"
 

@@ -10,10 +10,10 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from inputs import load_portfolio
-from inputs.examples import example_dir, example_path
-from optimizer import plan_portfolio
 from realloc.cli import main
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_dir, example_path
+from realloc.optimizer import plan_portfolio
 
 
 @pytest.fixture()

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from inputs.errors import InputError
-from inputs.yaml_loader import MAX_YAML_DEPTH, parse_yaml
-from optimizer.pipeline import plan_portfolio
-from optimizer.solvers import HighsBackend, new_highs
+from realloc.inputs.errors import InputError
+from realloc.inputs.yaml_loader import MAX_YAML_DEPTH, parse_yaml
+from realloc.optimizer.pipeline import plan_portfolio
+from realloc.optimizer.solvers import HighsBackend, new_highs
 from tests.helpers import tiny
 
 ROOT = Path(__file__).resolve().parent.parent

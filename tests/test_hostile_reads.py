@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from inputs import load_portfolio
-from inputs.errors import InputError
-from inputs.files import read_input_bytes
-from models import month_label
 from realloc.cli import main
+from realloc.inputs import load_portfolio
+from realloc.inputs.errors import InputError
+from realloc.inputs.files import read_input_bytes
+from realloc.models import month_label
 from tests.bad_inputs import make_cases
 
 BTC_LINE = "  btc_price_usd: 70000"
@@ -166,7 +166,7 @@ def test_sweep_override_csv_must_lie_in_the_scenario_or_portfolio_tree(tmp_path:
 
 
 def test_sweep_override_csv_beside_the_scenario_file_is_read(tmp_path: Path) -> None:
-    from inputs.scenario_sets import load_scenario_set
+    from realloc.inputs.scenario_sets import load_scenario_set
 
     base = load_portfolio(Path(make_cases.HERE) / make_cases.SCENARIO_BASE)
     months = [month_label(base.start_month, i) for i in range(base.months)]
@@ -254,7 +254,7 @@ def test_xlsx_not_a_zip_and_too_many_rows(tmp_path: Path) -> None:
 
     import openpyxl
 
-    from inputs.excel_loader import MAX_XLSX_ROWS
+    from realloc.inputs.excel_loader import MAX_XLSX_ROWS
 
     wb = openpyxl.load_workbook(io.BytesIO(_workbook_bytes()))
     ws = wb["market"]
@@ -306,7 +306,7 @@ def test_csv_longer_than_the_horizon(tmp_path: Path) -> None:
 
 
 def test_csv_row_limit(tmp_path: Path) -> None:
-    from inputs.csv_series import MAX_CSV_ROWS
+    from realloc.inputs.csv_series import MAX_CSV_ROWS
 
     folder = tmp_path / "p"
     folder.mkdir()
@@ -385,7 +385,7 @@ def test_a_flat_4mb_list_is_not_an_alias_bomb_and_is_quick(tmp_path: Path) -> No
 
 
 def test_aliases_are_counted_only_for_what_they_add(tmp_path: Path) -> None:
-    from inputs.yaml_loader import MAX_YAML_NODES, parse_yaml
+    from realloc.inputs.yaml_loader import MAX_YAML_NODES, parse_yaml
 
     path = tmp_path / "a.yaml"
     path.write_text("a: &x [1, 2, 3]\nb: *x\nc: *x\n", "utf-8")
@@ -413,7 +413,7 @@ def test_unusable_csv_names_are_refused_cleanly(tmp_path: Path, ref: str) -> Non
 
 
 def test_one_csv_named_thousands_of_times_is_read_once_and_capped(tmp_path: Path) -> None:
-    from inputs.csv_series import MAX_CSV_SERIES
+    from realloc.inputs.csv_series import MAX_CSV_SERIES
 
     folder = tmp_path / "p"
     folder.mkdir()

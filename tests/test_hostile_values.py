@@ -238,7 +238,7 @@ def test_a_leading_zero_is_decimal_not_octal(tmp_path: Path) -> None:
 
 
 def test_sexagesimal_stays_text_in_forecast_and_scenario_files(tmp_path: Path) -> None:
-    from inputs.examples import example_dir
+    from realloc.inputs.examples import example_dir
 
     spec = (example_dir() / "forecast_base.yaml").read_text(encoding="utf-8")
     bad = tmp_path / "spec.yaml"
@@ -356,7 +356,7 @@ def test_forecast_longer_than_the_portfolios_power_prices(tmp_path: Path) -> Non
     price (and before the start, the first's), and says so."""
     import pandas as pd
 
-    from inputs.examples import example_dir
+    from realloc.inputs.examples import example_dir
 
     spec = yaml.safe_load((example_dir() / "forecast_base.yaml").read_text(encoding="utf-8"))
     spec.update(start_month="2026-01", months=72, paths=3)  # the example runs 2026-03 + 60
@@ -391,9 +391,9 @@ def test_a_sweep_variant_renaming_the_portfolio_is_stored(tmp_path: Path) -> Non
 
 
 def test_no_portfolio_field_collides_with_a_scenario_table_column() -> None:
-    from inputs.overrides import Override
-    from models import Portfolio
-    from reports.sweep_store import META_COLUMNS, RESULT_COLUMNS, TAIL_COLUMNS
+    from realloc.inputs.overrides import Override
+    from realloc.models import Portfolio
+    from realloc.reports.sweep_store import META_COLUMNS, RESULT_COLUMNS, TAIL_COLUMNS
 
     own = set(META_COLUMNS + RESULT_COLUMNS + TAIL_COLUMNS)
     for field in Portfolio.model_fields:
@@ -416,7 +416,7 @@ def test_a_month_selector_in_non_ascii_digits_is_refused(tmp_path: Path, selecto
 def test_excel_cells_in_non_ascii_digits_are_refused(tmp_path: Path, cell, text) -> None:
     import openpyxl
 
-    from inputs.excel_writer import write_excel
+    from realloc.inputs.excel_writer import write_excel
 
     path = tmp_path / "p.xlsx"
     write_excel(tiny(), path)

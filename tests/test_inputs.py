@@ -18,11 +18,11 @@ import openpyxl
 import pytest
 import yaml
 
-from inputs import InputError, load_portfolio
-from inputs.examples import example_path
-from inputs.excel_loader import load_excel
-from inputs.excel_writer import write_excel
-from models import Portfolio
+from realloc.inputs import InputError, load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.inputs.excel_loader import load_excel
+from realloc.inputs.excel_writer import write_excel
+from realloc.models import Portfolio
 
 CSV_NAME = "gigawatt_miner_market.csv"
 PECOS = "Pecos TX (ERCOT West)"

@@ -9,13 +9,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from optimizer import plan_portfolio
-from optimizer.build import build_model
-from optimizer.index import build_index
-from optimizer.integers import relative_gap, round_integers, solve_with_integers
-from optimizer.matrix import MatrixForm, to_matrix
-from optimizer.solve import solve_plan
-from optimizer.solvers import Phase, SolverOptions, make_backend
+from realloc.optimizer import plan_portfolio
+from realloc.optimizer.build import build_model
+from realloc.optimizer.index import build_index
+from realloc.optimizer.integers import relative_gap, round_integers, solve_with_integers
+from realloc.optimizer.matrix import MatrixForm, to_matrix
+from realloc.optimizer.solve import solve_plan
+from realloc.optimizer.solvers import Phase, SolverOptions, make_backend
 from tests.helpers import tiny
 
 

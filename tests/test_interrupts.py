@@ -81,7 +81,7 @@ def test_signal_mid_solve_leaves_previous_output_intact(sig, slow_portfolio, tmp
 
 def test_sigterm_while_writing_removes_the_staged_folder(tmp_path, monkeypatch) -> None:
     """SIGTERM arrives after summary.json and two tables are already in the staging folder."""
-    import reports.plan_files as plan_files
+    import realloc.reports.plan_files as plan_files
 
     out = _previous_output(tmp_path)
     before = _snapshot(out)

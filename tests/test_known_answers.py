@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from optimizer import plan_portfolio
+from realloc.optimizer import plan_portfolio
 from tests.helpers import MARGIN_USD_PER_MW_DAY, MARGIN_USD_PER_MW_YEAR, tiny
 
 

@@ -11,13 +11,13 @@ import pulp
 import pytest
 
 from benchmarks.synthetic import synthetic_portfolio
-from inputs import load_portfolio
-from inputs.examples import example_path
-from models import Market
-from models.scenarios import RiskSpec
-from optimizer.build import build_model
-from optimizer.index import Scenario, build_index
-from optimizer.matrix import from_pulp, to_matrix
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.models import Market
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.build import build_model
+from realloc.optimizer.index import Scenario, build_index
+from realloc.optimizer.matrix import from_pulp, to_matrix
 from tests.helpers import tiny
 
 

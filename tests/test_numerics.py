@@ -10,11 +10,11 @@ import highspy
 import numpy as np
 import pytest
 
-import optimizer.solvers as solvers
+import realloc.optimizer.solvers as solvers
 from benchmarks.synthetic import synthetic_portfolio
-from inputs import load_portfolio
-from inputs.examples import example_path
-from optimizer import CONSTRAINT_FAMILIES, plan_portfolio
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.optimizer import CONSTRAINT_FAMILIES, plan_portfolio
 from tests.helpers import tiny
 
 

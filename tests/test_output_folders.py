@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 
 from realloc.cli import main
-from reports import atomic
+from realloc.reports import atomic
 from tests.helpers import tiny
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -249,7 +249,7 @@ def test_signal_during_the_swap_lands_after_it_and_says_the_new_output_is_in(wor
 
 
 def _previous_plan_with_report(work: Path, monkeypatch) -> dict[str, bytes]:
-    import reports.board.build as board_build
+    import realloc.reports.board.build as board_build
 
     monkeypatch.setattr(board_build, "pdf_engine", lambda: None)  # fast: no Chromium
     result = run("plan", "tiny.yaml", "--out", "out", "--report")
@@ -259,7 +259,7 @@ def _previous_plan_with_report(work: Path, monkeypatch) -> dict[str, bytes]:
 
 
 def test_plan_report_interrupted_while_the_report_is_built_keeps_the_old_pair(work, monkeypatch):
-    import reports.board.build as board_build
+    import realloc.reports.board.build as board_build
 
     before = _previous_plan_with_report(work, monkeypatch)
 
@@ -275,7 +275,7 @@ def test_plan_report_interrupted_while_the_report_is_built_keeps_the_old_pair(wo
 
 
 def test_report_into_its_plan_folder_is_staged_too(work, monkeypatch) -> None:
-    import reports.board.build as board_build
+    import realloc.reports.board.build as board_build
 
     before = _previous_plan_with_report(work, monkeypatch)
     monkeypatch.setattr(board_build, "render_xlsx", lambda run_, path: os.kill(os.getpid(), 15))
@@ -367,7 +367,7 @@ def test_leftovers_are_cleaned_only_when_realloc_made_them(work) -> None:
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EACCES, errno.EROFS, errno.EDQUOT])
 def test_write_errors_name_the_path_and_keep_the_old_output(work, monkeypatch, code) -> None:
-    import reports.plan_files as plan_files
+    import realloc.reports.plan_files as plan_files
 
     assert run("plan", "tiny.yaml", "--out", "out").exit_code == 0
     before = snapshot(work / "out")
@@ -385,7 +385,7 @@ def test_write_errors_name_the_path_and_keep_the_old_output(work, monkeypatch, c
 
 
 def test_forecast_write_error_names_the_file(work, monkeypatch) -> None:
-    import reports.forecast_report as forecast_report
+    import realloc.reports.forecast_report as forecast_report
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), "fc/forecast_fan.png")
@@ -432,7 +432,7 @@ def _scenarios(work: Path, n: int = 2) -> Path:
 
 LOCKER = """
 import sys, time
-from reports.sweep_store import SweepStore, StoreBusy
+from realloc.reports.sweep_store import SweepStore, StoreBusy
 start = float(sys.argv[2])
 while time.time() < start:
     pass
@@ -525,7 +525,7 @@ def test_out_under_a_file_is_refused(work) -> None:
 
 
 def test_sweep_write_error_names_it_and_keeps_what_is_stored(work, monkeypatch) -> None:
-    from reports.sweep_store import SweepStore
+    from realloc.reports.sweep_store import SweepStore
 
     def full(self, key, row, tables):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.parts / key))
@@ -539,8 +539,8 @@ def test_sweep_write_error_names_it_and_keeps_what_is_stored(work, monkeypatch) 
 
 
 def test_plan_report_whose_pdf_fails_still_writes_the_plan(work, monkeypatch) -> None:
-    import reports.board.build as board_build
-    from reports.board.pdf import PdfPrintError
+    import realloc.reports.board.build as board_build
+    from realloc.reports.board.pdf import PdfPrintError
 
     def failing(source, path, engine):
         raise PdfPrintError("chromium exited 1")
@@ -572,7 +572,7 @@ def test_compare_into_a_sweep_being_written_is_refused(work) -> None:
 def test_a_sweeps_consolidated_files_change_as_one_set(work, monkeypatch) -> None:
     """A failure halfway through rebuilding scenarios.parquet, the long tables and sweep.json
     leaves the previous set whole (the parts solved meanwhile are kept for the rerun)."""
-    import reports.sweep_store as sweep_store
+    import realloc.reports.sweep_store as sweep_store
 
     args = ("sweep", "tiny.yaml", _scenarios(work, 2), "--out", "sw", "--workers", "1")
     assert run(*args).exit_code == 0

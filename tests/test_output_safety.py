@@ -23,17 +23,17 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from inputs import load_portfolio
-from inputs.excel_writer import write_excel
-from models import Portfolio
-from optimizer import plan_portfolio
 from realloc.cli import main
-from reports.board import build_report, load_run, pdf_engine
-from reports.board.xlsx import render_xlsx
-from reports.compare import write_comparison
-from reports.forecast_report import write_forecast
-from reports.plan_files import write_plan
-from reports.safe_text import (
+from realloc.inputs import load_portfolio
+from realloc.inputs.excel_writer import write_excel
+from realloc.models import Portfolio
+from realloc.optimizer import plan_portfolio
+from realloc.reports.board import build_report, load_run, pdf_engine
+from realloc.reports.board.xlsx import render_xlsx
+from realloc.reports.compare import write_comparison
+from realloc.reports.forecast_report import write_forecast
+from realloc.reports.plan_files import write_plan
+from realloc.reports.safe_text import (
     FORMULA_START,
     csv_text,
     csv_text_back,
@@ -178,7 +178,7 @@ def test_every_csv_writer_goes_through_write_csv() -> None:
 
 
 def test_forecast_breakeven_csv_quotes_fleet_names(tmp_path: Path) -> None:
-    from models.forecast import BreakevenGroup
+    from realloc.models.forecast import BreakevenGroup
 
     months = pd.period_range("2026-01", periods=3, freq="M").astype(str)
     frame = pd.DataFrame(

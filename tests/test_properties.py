@@ -10,11 +10,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.scales import plan_one, random_portfolio, verify_written
-from inputs import load_portfolio
-from inputs.examples import example_path
-from models import Portfolio
-from optimizer.verify import verify
-from reports.plan_files import write_plan
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.models import Portfolio
+from realloc.optimizer.verify import verify
+from realloc.reports.plan_files import write_plan
 from tests.violations import plan_portfolio  # records every verification
 
 

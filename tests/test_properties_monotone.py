@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from models import Portfolio
+from realloc.models import Portfolio
 from tests.test_properties import SETTINGS, portfolios
 from tests.violations import plan_portfolio, report
 
@@ -94,7 +94,7 @@ def scale_money(p: Portfolio, k: float) -> Portfolio:
 
 
 def test_money_fields_are_every_dollar_field_of_the_model():
-    from models.portfolio import Contract, Conversion, FleetGroup, Market, Site, Treasury
+    from realloc.models.portfolio import Contract, Conversion, FleetGroup, Market, Site, Treasury
 
     models = {
         "sites": Site,
@@ -107,7 +107,7 @@ def test_money_fields_are_every_dollar_field_of_the_model():
     for kind, model in models.items():
         dollars = {f for f in model.model_fields if "usd" in f}
         assert dollars == set(MONEY[kind]), kind
-    from models.portfolio import Portfolio as P
+    from realloc.models.portfolio import Portfolio as P
 
     assert not [f for f in P.model_fields if "usd" in f]
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from inputs import InputError, load_portfolio
-from inputs.examples import example_path
-from inputs.overrides import Override, OverrideError, base_level, overridden, portfolio_data
-from inputs.scenario_sets import load_scenario_set, materialize
+from realloc.inputs import InputError, load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.inputs.overrides import Override, OverrideError, base_level, overridden, portfolio_data
+from realloc.inputs.scenario_sets import load_scenario_set, materialize
 from tests.helpers import tiny
 
 PECOS = "Pecos TX (ERCOT West)"

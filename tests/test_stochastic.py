@@ -16,11 +16,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models import Market
-from models.scenarios import RiskSpec
-from optimizer import Scenario, plan_portfolio
-from optimizer.risk import cvar_usd
-from optimizer.stochastic import analyse
+from realloc.models import Market
+from realloc.models.scenarios import RiskSpec
+from realloc.optimizer import Scenario, plan_portfolio
+from realloc.optimizer.risk import cvar_usd
+from realloc.optimizer.stochastic import analyse
 from tests.helpers import MARGIN_USD_PER_MW_YEAR, tiny
 
 BOOM_USD_PER_MW_YEAR = (1000 / 30 * 60 - 24 * 40) * 365  # 379,600

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from inputs.examples import example_dir
 from realloc.cli import main
+from realloc.inputs.examples import example_dir
 from tests.test_cli import tiny_portfolio, write
 
 SCENARIOS = {

@@ -18,15 +18,15 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from inputs import load_portfolio
-from inputs.examples import example_path
-from inputs.overrides import Override, overridden
-from inputs.scenario_sets import load_scenario_set, materialize
-from optimizer import plan_portfolio
-from optimizer.breakeven import converted_it_mw, find_breakeven
-from optimizer.sweep import SweepSettings, SweepTask, solve_scenario, task_key
-from optimizer.warm import WarmHighsBackend
 from realloc.cli import main
+from realloc.inputs import load_portfolio
+from realloc.inputs.examples import example_path
+from realloc.inputs.overrides import Override, overridden
+from realloc.inputs.scenario_sets import load_scenario_set, materialize
+from realloc.optimizer import plan_portfolio
+from realloc.optimizer.breakeven import converted_it_mw, find_breakeven
+from realloc.optimizer.sweep import SweepSettings, SweepTask, solve_scenario, task_key
+from realloc.optimizer.warm import WarmHighsBackend
 from tests.helpers import MARGIN_USD_PER_MW_YEAR, tiny
 
 TIMING = ["seconds", "cpu_seconds", "solve_seconds", "reused_phases"]

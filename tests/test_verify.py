@@ -13,8 +13,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from optimizer import plan_portfolio
-from optimizer.verify import verify
+from realloc.optimizer import plan_portfolio
+from realloc.optimizer.verify import verify
 from tests.helpers import tiny
 
 

@@ -7,7 +7,7 @@ note reports it).
 
 from __future__ import annotations
 
-from optimizer import plan_portfolio as _plan_portfolio
+from realloc.optimizer import plan_portfolio as _plan_portfolio
 
 LARGEST: dict[str, tuple[float, float, str, str]] = {}
 """family -> (largest violation, its tolerance, unit, where) over every plan verified so far."""

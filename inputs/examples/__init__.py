@@ -6,7 +6,7 @@ from pathlib import Path
 
 def example_dir() -> Path:
     """Folder holding the bundled example portfolio files."""
-    return Path(str(resources.files("inputs.examples")))
+    return Path(str(resources.files("realloc.inputs.examples")))
 
 
 def example_path(name: str = "gigawatt_miner.yaml") -> Path:

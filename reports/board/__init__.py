@@ -22,10 +22,10 @@ workbook's inputs sheet), ``xlsx`` the workbook, ``pdf`` prints the page with he
 Chromium, ``build`` ties them together.
 """
 
-from reports.board.build import REPORT_FORMATS, build_report, choose_formats
-from reports.board.data import NotARunFolder, Run, SweepFolder, load_run
-from reports.board.figures import payback, payback_month
-from reports.board.pdf import PdfEngineMissing, PdfPrintError, pdf_engine
+from realloc.reports.board.build import REPORT_FORMATS, build_report, choose_formats
+from realloc.reports.board.data import NotARunFolder, Run, SweepFolder, load_run
+from realloc.reports.board.figures import payback, payback_month
+from realloc.reports.board.pdf import PdfEngineMissing, PdfPrintError, pdf_engine
 
 __all__ = [
     "REPORT_FORMATS",

@@ -7,18 +7,18 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from reports.atomic import replace_file
-from reports.board.charts import charts
-from reports.board.data import UNDATED, load_run
-from reports.board.html import render_html
-from reports.board.pdf import (
+from realloc.reports.atomic import replace_file
+from realloc.reports.board.charts import charts
+from realloc.reports.board.data import UNDATED, load_run
+from realloc.reports.board.html import render_html
+from realloc.reports.board.pdf import (
     PAPER_SIZES,
     PdfEngineMissing,
     pdf_engine,
     print_pdf,
     stamp_pdf_dates,
 )
-from reports.board.xlsx import render_xlsx
+from realloc.reports.board.xlsx import render_xlsx
 
 REPORT_FORMATS = ("html", "xlsx", "pdf")
 """Formats :func:`build_report` can write: ``report.html``, ``report.xlsx``, ``report.pdf``."""

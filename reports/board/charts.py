@@ -13,8 +13,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from reports.board.data import Run
-from reports.board.figures import (
+from realloc.reports.board.data import Run
+from realloc.reports.board.figures import (
     Payback,
     bridge_frame,
     cash_floor,
@@ -23,7 +23,7 @@ from reports.board.figures import (
     treasury_fan,
     weighted_quantile,
 )
-from reports.summary_md import money
+from realloc.reports.summary_md import money
 
 USE_ORDER = ("mining", "hosting", "constructing", "ready_idle", "unused")
 USE_LABELS = {

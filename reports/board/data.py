@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.safe_text import read_csv_text
+from realloc.reports.safe_text import read_csv_text
 
 RUN_TABLES = (
     "plan",

@@ -11,8 +11,8 @@ from importlib import metadata
 import numpy as np
 import pandas as pd
 
-from reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
-from reports.summary_md import TERM_LABELS, money, quarter
+from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
+from realloc.reports.summary_md import TERM_LABELS, money, quarter
 
 # --------------------------------------------------------------------------- figures derived
 

@@ -3,9 +3,9 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 
 from __future__ import annotations
 
-from reports.board.charts import charts
-from reports.board.data import Run
-from reports.board.figures import (
+from realloc.reports.board.charts import charts
+from realloc.reports.board.data import Run
+from realloc.reports.board.figures import (
     bridge_frame,
     btc_by_quarter,
     cash_floor,
@@ -17,10 +17,10 @@ from reports.board.figures import (
     source_files,
     verification_frame,
 )
-from reports.board.inputs_appendix import inputs_sections
-from reports.board.markup import esc, html_table, img, kv_table, yes_no
-from reports.board.risk_section import risk_section
-from reports.summary_md import binding_constraints, money
+from realloc.reports.board.inputs_appendix import inputs_sections
+from realloc.reports.board.markup import esc, html_table, img, kv_table, yes_no
+from realloc.reports.board.risk_section import risk_section
+from realloc.reports.summary_md import binding_constraints, money
 
 # --------------------------------------------------------------------------- HTML
 

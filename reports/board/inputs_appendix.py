@@ -14,8 +14,8 @@ import math
 
 import pandas as pd
 
-from reports.board.data import Run
-from reports.board.markup import esc, html_table, kv_table
+from realloc.reports.board.data import Run
+from realloc.reports.board.markup import esc, html_table, kv_table
 
 LABELS = {
     # portfolio

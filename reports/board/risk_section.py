@@ -5,10 +5,10 @@ scenario_values.csv / frontier.csv, as written by ``realloc plan --stochastic``.
 
 from __future__ import annotations
 
-from reports.board.data import Run
-from reports.board.figures import frontier_frame, paths_ahead
-from reports.board.markup import esc, html_table, img, kv_table
-from reports.summary_md import money
+from realloc.reports.board.data import Run
+from realloc.reports.board.figures import frontier_frame, paths_ahead
+from realloc.reports.board.markup import esc, html_table, img, kv_table
+from realloc.reports.summary_md import money
 
 
 def musd(v: float | None) -> str:

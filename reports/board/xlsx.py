@@ -12,16 +12,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from reports.board.data import UNDATED, Run
-from reports.board.figures import (
+from realloc.reports.board.data import UNDATED, Run
+from realloc.reports.board.figures import (
     bridge_frame,
     frontier_frame,
     funding_gap,
     payback_month,
     verification_frame,
 )
-from reports.board.inputs_appendix import inputs_long_frame
-from reports.safe_text import xlsx_text
+from realloc.reports.board.inputs_appendix import inputs_long_frame
+from realloc.reports.safe_text import xlsx_text
 
 XLSX_SHEETS = (
     "summary",

@@ -1537,8 +1537,8 @@ def _workbook(names: dict[str, str] | None = None):
     """The BASE portfolio as a workbook (write_excel's layout), as an openpyxl Workbook."""
     import tempfile
 
-    from inputs.excel_writer import write_excel
-    from models import Portfolio
+    from realloc.inputs.excel_writer import write_excel
+    from realloc.models import Portfolio
 
     p = Portfolio.model_validate(yaml.safe_load(renamed(names or {})))
     with tempfile.TemporaryDirectory() as tmp:
