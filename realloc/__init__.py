@@ -13,3 +13,26 @@ if (_CHECKOUT / "pyproject.toml").is_file() and (_CHECKOUT / "optimizer" / "pipe
     # A source checkout (tests, benchmarks, ``python -m realloc.cli`` from the project root):
     # the subpackages are the folders beside this one, as the installed mapping makes them.
     __path__.append(str(_CHECKOUT))
+
+_API = {
+    "load": "realloc.api",
+    "plan": "realloc.api",
+    "forecast": "realloc.api",
+    "build_report": "realloc.api",
+    "Plan": "realloc.api",
+    "Forecast": "realloc.api",
+    "Portfolio": "realloc.api",
+    "InputError": "realloc.inputs",
+}
+"""The library API (see realloc/api.py), imported on first use: the command line imports this
+package too, and must not pay for pandas and the solver before it parses its options."""
+
+__all__ = sorted(_API)
+
+
+def __getattr__(name: str):
+    if name in _API:
+        import importlib
+
+        return getattr(importlib.import_module(_API[name]), name)
+    raise AttributeError(f"module 'realloc' has no attribute {name!r}")

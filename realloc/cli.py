@@ -32,7 +32,6 @@ from realloc.options import (
 from realloc.output_cli import (
     plan_output_spec,
     replace_option,
-    staged_report,
     what_was_left,
     write_plan_and_report,
 )
@@ -232,54 +231,31 @@ def plan(
 
     Example: realloc plan --stochastic --paths 50 --cvar-alpha 0.95 --risk-weight 0.3 --out out
     """
-    from realloc.inputs import load_portfolio
+    from realloc import api
     from realloc.inputs.examples import example_path
 
     _check_stochastic_options(click.get_current_context(), stochastic, scenarios_file)
     started = time.perf_counter()
     path = portfolio or example_path()
-    _say(f"loading {path}")
-    p = load_portfolio(path, data_root)
-    for note in p.unservable_contracts():
-        _say(f"note: {note}")
-    spec = plan_output_spec(out_dir, path, replace)
-    if stochastic or scenarios_file is not None:
-        result, analysis = _plan_stochastic(
-            p,
-            path,
-            forecast_spec,
-            scenarios_file,
-            paths,
-            cvar_alpha,
-            risk_weight,
-            frontier,
-            solver,
-            relax,
-            time_limit,
-            mip_gap,
-            data_root,
-        )
-        printed = write_plan_and_report(result, out_dir, path, spec, report, analysis)
-        _finish(result, out_dir, started, printed)
-        return
-    if forecast_spec is not None:
-        from realloc.inputs.market_forecast import market_from_spec_file
-
-        p = p.model_copy(update={"market": market_from_spec_file(forecast_spec, p)})
-    _say(
-        f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
-        f"{p.months} months ({solver})"
-    )
-    from realloc.optimizer import SolverOptions, plan_portfolio
-
-    result = plan_portfolio(
-        p,
+    spec = plan_output_spec(out_dir, path, replace)  # a refusal costs nothing: before solving
+    made = api.plan(
+        path,
         solver=solver,
         relax=relax,
-        options=SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap),
+        time_limit_s=time_limit,
+        mip_gap=mip_gap,
+        forecast=forecast_spec,
+        stochastic=stochastic,
+        paths=paths,
+        scenarios=scenarios_file,
+        cvar_alpha=cvar_alpha,
+        risk_weight=risk_weight,
+        frontier=frontier,
+        data_root=data_root,
+        progress=_say,
     )
-    printed = write_plan_and_report(result, out_dir, path, spec, report)
-    _finish(result, out_dir, started, printed)
+    printed = write_plan_and_report(made, out_dir, spec, report)
+    _finish(made.result, out_dir, started, printed)
 
 
 STOCHASTIC_ONLY = {
@@ -349,73 +325,8 @@ def _finish(result, out_dir: Path, started: float, report_ok: bool = True) -> No
         sys.exit(1)
 
 
-def _plan_stochastic(
-    p,
-    source: Path,
-    forecast_spec: Path | None,
-    scenarios_file: Path | None,
-    paths: int,
-    cvar_alpha: float,
-    risk_weight: float,
-    frontier: tuple[float, ...],
-    solver: str,
-    relax: bool,
-    time_limit: float | None,
-    mip_gap: float,
-    data_root: Path | None = None,
-):
-    """The stochastic plan and, unless --frontier none, its frontier, VSS and EVPI."""
-    from realloc.inputs.examples import example_dir
-    from realloc.inputs.market_scenarios import (
-        load_market_scenarios,
-        portfolio_forecast_spec,
-        scenarios_from_forecast,
-    )
-    from realloc.models.scenarios import RiskSpec
-    from realloc.optimizer import SolverOptions, analyse, plan_portfolio
-
-    weights = frontier
-    if scenarios_file is not None:
-        scenarios = load_market_scenarios(scenarios_file, p)
-        _say(f"{len(scenarios)} market scenarios from {scenarios_file}")
-    else:
-        own = portfolio_forecast_spec(source, data_root) if forecast_spec is None else None
-        spec = forecast_spec or own or example_dir() / "forecast_base.yaml"
-        named = "the portfolio's market.forecast" if own is not None else spec
-        _say(f"drawing {paths} market paths from {named}")
-        scenarios = scenarios_from_forecast(spec, p, paths)
-    risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
-    options = SolverOptions(time_limit_s=time_limit, mip_rel_gap=mip_gap)
-    _say(
-        f"planning {p.name} over {len(scenarios)} paths: {len(p.sites)} sites, "
-        f"{len(p.contracts)} contracts, {p.months} months, CVaR {cvar_alpha:g}, λ {risk_weight:g}"
-    )
-    if not weights:
-        result = plan_portfolio(
-            p, solver=solver, relax=relax, options=options, scenarios=scenarios, risk=risk
-        )
-        return result, None
-    analysis = analyse(
-        p,
-        scenarios,
-        risk,
-        solver=solver,
-        relax=relax,
-        options=options,
-        frontier_weights=weights,
-        progress=lambda msg: _say(f"  {msg}"),
-    )
-    if analysis.vss_usd is not None:
-        from realloc.reports.summary_md import money
-
-        _say(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
-    for note in analysis.notes:
-        _say(f"note: {note}")
-    return analysis.plan, analysis
-
-
 @main.command()
-@click.argument("spec", type=click.Path(path_type=Path))
+@click.argument("spec", required=False, type=click.Path(path_type=Path))
 @click.option(
     "--out",
     "out_dir",
@@ -435,60 +346,35 @@ def _plan_stochastic(
 @replace_option
 @handle_errors
 def forecast(
-    spec: Path, out_dir: Path, portfolio: Path | None, data_root: Path | None, replace: bool
+    spec: Path | None, out_dir: Path, portfolio: Path | None, data_root: Path | None, replace: bool
 ) -> None:
-    """Build hashprice paths from protocol economics (halvings, hashrate, fees, BTC price).
+    """Build hashprice paths of SPEC (the bundled forecast_base.yaml when omitted) from protocol
+    economics (halvings, hashrate, fees, BTC price).
 
     Writes forecast.csv (one row per scenario and month), forecast_percentiles.csv,
     breakeven.csv (hashcost and breakeven power price per fleet group) and forecast_fan.png.
 
-    Example: realloc forecast inputs/examples/forecast_base.yaml --out forecast
-    """
-    from realloc.inputs import load_portfolio
-    from realloc.inputs.examples import example_path
-    from realloc.inputs.forecast_loader import load_forecast_spec
-    from realloc.models.base import month_label
-    from realloc.models.forecast import (
-        fleet_groups,
-        generate,
-        group_breakeven,
-        halving_months,
-        unpriced_months,
-    )
-    from realloc.reports.atomic import OutputSpec, check_output_folder
-    from realloc.reports.forecast_report import write_forecast
+    Example: realloc forecast --out forecast
 
-    output = OutputSpec("forecast", spec, replace=replace)
-    check_output_folder(out_dir, output)
-    s = load_forecast_spec(spec)
-    _say(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
-    frame = generate(s)
-    source = portfolio or example_path()
-    p = load_portfolio(source, data_root)
-    groups = fleet_groups(p, s.start_month, s.months)
-    before, after = unpriced_months(p, s.start_month, s.months)
-    if groups and (before or after):
-        first, last = p.start_month, month_label(p.start_month, p.months - 1)
-        held = [
-            f"the {before} month(s) before at the first month's price ({first})" if before else "",
-            f"the {after} month(s) after at the last month's price ({last})" if after else "",
-        ]
-        _say(
-            f"note: the monthly power prices of {source} run {first} to {last}; breakeven.csv "
-            f"prices {' and '.join(h for h in held if h)} (give --portfolio one covering the "
-            "forecast's months for month-by-month prices)"
-        )
-    files = write_forecast(frame, out_dir, groups, output)
+    Example: realloc example ex && realloc forecast ex/forecast_base.yaml --out forecast
+    """
+    from realloc import api
+    from realloc.inputs.examples import example_dir
+    from realloc.reports.atomic import OutputSpec, check_output_folder
+
+    spec = spec or example_dir() / "forecast_base.yaml"
+    check_output_folder(out_dir, OutputSpec("forecast", spec, replace=replace))  # before work
+    made = api.forecast(spec, portfolio=portfolio, data_root=data_root, progress=_say)
+    files = made.write(out_dir, replace=replace)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
-    halvings = halving_months(frame)
-    if halvings:
-        click.echo(f"halving in {', '.join(halvings)}")
-    median = frame.groupby("month", sort=False)["hashprice_usd_per_ph_day"].median()
+    if made.halvings:
+        click.echo(f"halving in {', '.join(made.halvings)}")
+    median = made.median_hashprice
     click.echo(
         f"median hashprice ${median.iloc[0]:,.2f}/PH/day in {median.index[0]}, "
         f"${median.iloc[-1]:,.2f} in {median.index[-1]}"
     )
-    for b in group_breakeven(groups, median.to_numpy(), s.start_month):
+    for b in made.breakeven():
         turn = b.first_negative_month or "never in the horizon"
         click.echo(f"  {b.name}: margin turns negative {turn}")
 
@@ -526,12 +412,8 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
 
     Example: realloc plan --out out && realloc report out --format html,xlsx,pdf --paper letter
     """
-    from realloc.reports.board import (
-        REPORT_FORMATS,
-        NotARunFolder,
-        PdfPrintError,
-        choose_formats,
-    )
+    from realloc import api
+    from realloc.reports.board import REPORT_FORMATS, NotARunFolder, PdfPrintError
 
     wanted = None
     if formats is not None:
@@ -543,11 +425,8 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
                 f"choose from {', '.join(REPORT_FORMATS)}",
                 param_hint="--format",
             )
-    chosen, warning = choose_formats(wanted)
-    if warning:
-        _say(f"warning: {warning}")
     try:
-        files = staged_report(run_dir, out_dir, chosen, paper.lower())
+        files = api.build_report(run_dir, out_dir, formats=wanted, paper=paper, progress=_say)
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
@@ -580,11 +459,21 @@ def validate(portfolio: Path, data_root: Path | None) -> None:
 
 @main.command()
 @click.argument("directory", type=click.Path(path_type=Path))
+@click.option(
+    "--xlsx",
+    is_flag=True,
+    help="Also write the portfolio as an Excel template (gigawatt_miner.xlsx: one sheet per "
+    "table, the layout README's Inputs section describes).",
+)
 @handle_errors
-def example(directory: Path) -> None:
-    """Write the bundled example portfolio (YAML and its CSV series) into DIRECTORY for editing.
+def example(directory: Path, xlsx: bool) -> None:
+    """Write the bundled example into DIRECTORY for editing: the portfolio (YAML and its CSV
+    series), the forecast spec, the variant sets of a sweep, named market scenarios, and the
+    public reference figures its comments cite (reference_figures.csv, the ref: rows).
 
     Example: realloc example my_portfolio && realloc plan my_portfolio/gigawatt_miner.yaml
+
+    Example: realloc example ex --xlsx && realloc plan ex/gigawatt_miner.xlsx --out out
     """
     from realloc.inputs.examples import example_dir
     from realloc.reports.atomic import OutputRefused, OutputSpec, staged_dir
@@ -600,6 +489,12 @@ def example(directory: Path) -> None:
             if f.suffix in (".yaml", ".csv"):
                 shutil.copyfile(f, stage / f.name)
                 written.append(f.name)
+        if xlsx:
+            from realloc.api import load
+            from realloc.inputs.excel_writer import write_excel
+
+            write_excel(load(), stage / "gigawatt_miner.xlsx")
+            written.append("gigawatt_miner.xlsx")
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 

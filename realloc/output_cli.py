@@ -52,54 +52,17 @@ def plan_output_spec(out_dir: Path, source: Path, replace: bool):
     return spec
 
 
-def write_plan_and_report(
-    result, out_dir: Path, source: Path, spec, report: bool, analysis=None
-) -> bool:
-    """The plan's files and, with --report, the board report, staged together and swapped in
-    at once: an interrupt never leaves a plan without its report. False when Chromium failed
-    to print the PDF (the plan and the report's other formats are still written)."""
-    from realloc.reports.plan_files import write_plan
+def write_plan_and_report(made, out_dir: Path, spec, report: bool) -> bool:
+    """The plan's files and, with --report, the board report, swapped in at once (the
+    library's :meth:`realloc.api.Plan.write`). False when Chromium failed to print the PDF
+    (the plan and the report's other formats are still written)."""
+    from realloc.reports.board import PdfPrintError
 
-    then, pdf_failed = None, []
-    if report:
-        from realloc.reports.board import PdfPrintError, build_report, choose_formats
-
-        formats, warning = choose_formats(None)
-        if warning:
-            say(f"warning: {warning}")
-
-        def then(stage: Path) -> None:
-            try:
-                files = build_report(stage, stage, formats)
-            except PdfPrintError as e:
-                pdf_failed.append(e)
-                return
-            say(f"board report: {', '.join(str(out_dir / f.name) for f in files.values())}")
-
-    write_plan(result, out_dir, source=source, analysis=analysis, spec=spec, then=then)
-    for e in pdf_failed:
+    try:
+        made.write(
+            out_dir, replace=spec.replace, report=report, same_input=spec.same_input, progress=say
+        )
+    except PdfPrintError as e:
         say(f"error: {e}; the plan, report.html and report.xlsx were written")
-    return not pdf_failed
-
-
-def staged_report(run_dir: Path, out_dir: Path | None, formats, paper: str) -> dict[str, Path]:
-    """Build the report in a staged folder swapped in at once: into RUN_DIR, a copy of the plan
-    folder plus the report (the plan folder must be realloc's); into --out DIR, a report
-    folder. Either way the old folder stays whole until the new one is."""
-    from realloc.reports.atomic import OutputSpec, check_output_folder, staged_dir
-    from realloc.reports.board import build_report
-    from realloc.reports.board.data import load_run
-
-    load_run(run_dir)  # NotARunFolder (exit 2, with its own hint) before anything is staged
-    in_place = out_dir is None or (out_dir.exists() and out_dir.resolve() == run_dir.resolve())
-    target = run_dir if in_place else out_dir
-    if in_place:
-        owner = check_output_folder(run_dir, OutputSpec("plan"))
-        source = Path(owner.source) if owner is not None and owner.source else None
-        spec = OutputSpec("plan", source)
-    else:
-        spec = OutputSpec("report", run_dir)
-    rebuilt = {f"report.{f}" for f in formats} | ({"report.html"} if "pdf" in formats else set())
-    with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
-        files = build_report(run_dir, stage, formats, paper=paper)
-    return {k: target / f.name for k, f in files.items()}
+        return False
+    return True

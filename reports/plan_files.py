@@ -122,9 +122,18 @@ def _version(dist: str) -> str:
         return "not installed"
 
 
-def run_manifest(result: PlanResult, files: dict[str, bytes], source: Path | None) -> dict:
+def run_manifest(
+    result: PlanResult,
+    files: dict[str, bytes],
+    source: Path | None,
+    source_sha256: str | None = None,
+) -> dict:
     """The content of run.json: when, where and with what the plan was made, how long each stage
-    took, and the SHA-256 of the inputs and of every other file written."""
+    took, and the SHA-256 of the inputs and of every other file written.
+
+    ``source_sha256`` is the hash of the portfolio file's bytes, taken by the caller when it
+    read them with realloc's bounded reader (the file is not read again here: it may have
+    become a FIFO or grown since)."""
     manifest: dict = {
         "created_utc": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "host": socket.gethostname(),
@@ -136,9 +145,10 @@ def run_manifest(result: PlanResult, files: dict[str, bytes], source: Path | Non
         "seconds": {k: round(v, 4) for k, v in result.seconds.items()},
         "inputs_sha256": portfolio_sha256(result),
     }
-    if source is not None and Path(source).is_file():
+    if source is not None:
         manifest["input_file"] = str(source)
-        manifest["input_file_sha256"] = hashlib.sha256(Path(source).read_bytes()).hexdigest()
+        if source_sha256 is not None:
+            manifest["input_file_sha256"] = source_sha256
     manifest["files_sha256"] = {n: hashlib.sha256(b).hexdigest() for n, b in sorted(files.items())}
     return manifest
 
@@ -150,11 +160,13 @@ def write_plan(
     analysis: StochasticAnalysis | None = None,
     spec: OutputSpec | None = None,
     then: Callable[[Path], object] | None = None,
+    source_sha256: str | None = None,
 ) -> Path:
     """Write every output file of ``result`` into ``out_dir`` (atomically, and only over a
     plan folder realloc wrote: reports/atomic.py); return the folder.
 
-    ``source`` (the portfolio file) is hashed into run.json when given; ``analysis`` (a
+    ``source`` (the portfolio file) and ``source_sha256`` (its bytes' hash) go into run.json
+    when given; ``analysis`` (a
     stochastic plan's frontier, VSS and EVPI) adds its files. ``spec`` says which existing
     folder may be replaced (default: a plan folder). ``then`` is called with the staged folder
     once the plan is in it (the board report), so both land in the same single swap.
@@ -199,7 +211,7 @@ def write_plan(
         names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
         write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
         files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
-        manifest = run_manifest(result, files, source)
+        manifest = run_manifest(result, files, source, source_sha256)
         (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if then is not None:
             then(stage)

@@ -1,0 +1,471 @@
+"""realloc as a library: the calls behind the commands, for notebooks and other code.
+
+Every orchestration decision a command makes lives here (which market paths a stochastic plan
+draws, what a plan folder may replace, when the board report is staged with the plan), so the
+command line and a Python caller get the same plan from the same inputs. Example::
+
+    import realloc
+
+    portfolio = realloc.load("my_portfolio/gigawatt_miner.yaml")
+    base = realloc.plan(portfolio)
+    bear = realloc.plan(portfolio.with_changes({"market.btc_price_usd": {"scale": 0.8}}))
+    print(base.value_usd - bear.value_usd)
+    base.tables["conversions"]          # pandas DataFrames, as the CSV files
+    base.write("out", report=True)      # the same folder `realloc plan --report` writes
+
+Errors in the inputs raise :class:`realloc.InputError` (its message names the file, line and
+field, and the fix), exactly as the command line prints them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from realloc.inputs import InputError, load_portfolio
+from realloc.inputs.examples import example_dir, example_path
+from realloc.models import Portfolio as _BasePortfolio
+from realloc.optimizer import PlanResult, SolverOptions, StochasticAnalysis
+
+Progress = Callable[[str], object]
+"""Called with one line of progress at a time (the CLI prints it on stderr)."""
+
+DEFAULT_FRONTIER = (0.0, 0.25, 0.5, 0.75, 1.0)
+
+
+def _quiet(_: str) -> None:
+    """The default progress: say nothing (a library call prints nothing unless asked)."""
+
+
+class Portfolio(_BasePortfolio):
+    """A validated portfolio (:class:`realloc.models.Portfolio`) that makes what-if copies.
+
+    What-ifs are copies with changes, never mutation: the portfolio is frozen.
+    """
+
+    def with_changes(self, changes: Mapping[str, Any]) -> Portfolio:
+        """A copy with ``changes`` applied, in the path and override language of variant files.
+
+        ``changes`` maps a dotted path to a new value or an operation: ``{"market.btc_price_usd":
+        {"scale": 0.8}, "contracts[Anvil Labs (15 yr, min 80 MW)].rate_usd_per_kw_month": 150,
+        "sites[*].grid_mw": {"add": 10}}``. The copy is validated like a loaded portfolio; a bad
+        path or value raises :class:`InputError` naming it (with a "did you mean").
+        """
+        from realloc.inputs.overrides import (
+            OverrideError,
+            apply_overrides,
+            parse_override,
+            portfolio_data,
+            validate_portfolio,
+        )
+
+        try:
+            overrides = [parse_override(str(path), raw) for path, raw in changes.items()]
+            changed = validate_portfolio(apply_overrides(portfolio_data(self), overrides))
+        except OverrideError as e:
+            raise InputError(f"with_changes: {e}") from None
+        return _as_api_portfolio(changed)
+
+
+def _as_api_portfolio(portfolio: _BasePortfolio) -> Portfolio:
+    """The same validated portfolio as a :class:`Portfolio` (no second validation)."""
+    if isinstance(portfolio, Portfolio):
+        return portfolio
+    return Portfolio.model_construct(**dict(portfolio))
+
+
+def load(path: Path | str | None = None, *, data_root: Path | str | None = None) -> Portfolio:
+    """Load and validate a portfolio (YAML or Excel); the bundled example when ``path`` is None.
+
+    ``data_root``: one more folder whose files the portfolio may name (CSV series, a forecast
+    spec); without it only files inside the portfolio's own folder tree are read.
+    """
+    source = Path(path) if path is not None else example_path()
+    root = Path(data_root) if data_root is not None else None
+    return _as_api_portfolio(load_portfolio(source, root))
+
+
+@dataclass
+class Plan:
+    """A solved, verified plan: its status, value, summary, tables, and how to write it."""
+
+    result: PlanResult
+    """Everything the optimizer returned (tables, verification, solver facts)."""
+    analysis: StochasticAnalysis | None = None
+    """A stochastic plan's frontier, VSS and EVPI (None otherwise, or with no frontier)."""
+    source: Path | None = None
+    """The portfolio file the plan came from (named in run.json), when there was one."""
+    source_sha256: str | None = None
+    """SHA-256 of that file's bytes, read once with realloc's bounded reader."""
+    _summary: dict | None = field(default=None, repr=False)
+
+    @property
+    def status(self) -> str:
+        """optimal | unfunded | infeasible | time_limit."""
+        return self.result.status
+
+    @property
+    def value_usd(self) -> float | None:
+        """The plan's value (expected over market paths for a stochastic plan)."""
+        return self.result.value_usd
+
+    @property
+    def baseline_value_usd(self) -> float | None:
+        """The status quo's value on the same market."""
+        return self.result.baseline_value_usd
+
+    @property
+    def uplift_usd(self) -> float | None:
+        return self.result.uplift_usd
+
+    @property
+    def summary(self) -> dict:
+        """The content of summary.json."""
+        if self._summary is None:
+            from realloc.reports.plan_files import summary_dict
+
+            self._summary = summary_dict(self.result, self.analysis)
+        return self._summary
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The plan's tables by file name without ``.csv`` (empty when no plan was found)."""
+        t = self.result.tables
+        if t is None:
+            return {}
+        tables = {
+            "plan": t.plan,
+            "treasury": t.treasury,
+            "conversions": t.conversions,
+            "contracts": t.contracts,
+            "rig_sales": t.rig_sales,
+            "cashflows": t.cashflows,
+            "shadow_prices": t.shadow_prices,
+            "verification": pd.DataFrame(self.result.verification.as_records()),
+        }
+        if self.result.baseline_cashflows is not None:
+            tables["baseline_cashflows"] = self.result.baseline_cashflows
+        if self.result.status == "unfunded":
+            tables["funding_gap"] = t.funding_gap
+        if self.result.scenario_values is not None:
+            tables["scenario_values"] = self.result.scenario_values
+        return tables
+
+    def write(
+        self,
+        out_dir: Path | str,
+        *,
+        replace: bool = False,
+        report: bool = False,
+        same_input: bool = False,
+        progress: Progress = _quiet,
+    ) -> Path:
+        """Write the plan folder (the files of ``realloc plan``) and, with ``report``, the board
+        report inside it, swapped in at once.
+
+        ``out_dir`` may be new, empty, or a plan folder realloc wrote; ``replace`` also allows
+        another kind of realloc output; ``same_input`` allows only a plan of the same portfolio
+        (the CLI's default ``out``). A folder realloc did not write is never replaced
+        (:class:`InputError`). Raises ``PdfPrintError`` after writing everything else when
+        Chromium fails to print the PDF.
+        """
+        from realloc.reports.atomic import OutputSpec, check_output_folder
+        from realloc.reports.plan_files import write_plan
+
+        out = Path(out_dir)
+        spec = OutputSpec("plan", self.source, same_input=same_input, replace=replace)
+        check_output_folder(out, spec)
+        failed: list[Exception] = []
+        then = _report_into_stage(out, progress, failed) if report else None
+        write_plan(
+            self.result, out, source=self.source, analysis=self.analysis, spec=spec, then=then,
+            source_sha256=self.source_sha256,
+        )  # fmt: skip
+        if failed:
+            raise failed[0]
+        return out
+
+    def report(
+        self,
+        out_dir: Path | str,
+        *,
+        formats: Sequence[str] | None = None,
+        paper: str = "a4",
+    ) -> dict[str, Path]:
+        """Write the plan into ``out_dir`` (as :meth:`write`) and its board report beside it;
+        return the report files by format. ``formats``: html, xlsx, pdf (default: every format
+        this machine can write)."""
+        out = self.write(out_dir)
+        return build_report(out, formats=formats, paper=paper)
+
+
+def _report_into_stage(out: Path, progress: Progress, failed: list[Exception]):
+    """The board report built into the staged plan folder (one swap for both); a PDF that
+    Chromium fails to print is kept in ``failed`` so the plan and other formats still land."""
+    from realloc.reports.board import PdfPrintError, choose_formats
+    from realloc.reports.board import build_report as build
+
+    formats, warning = choose_formats(None)
+    if warning:
+        progress(f"warning: {warning}")
+
+    def then(stage: Path) -> None:
+        try:
+            files = build(stage, stage, formats)
+        except PdfPrintError as e:
+            failed.append(e)
+            return
+        progress(f"board report: {', '.join(str(out / f.name) for f in files.values())}")
+
+    return then
+
+
+def build_report(
+    run_dir: Path | str,
+    out_dir: Path | str | None = None,
+    *,
+    formats: Sequence[str] | None = None,
+    paper: str = "a4",
+    progress: Progress = _quiet,
+) -> dict[str, Path]:
+    """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
+    folder itself; returns the files by format. Either way it is staged and swapped in at
+    once, so the old folder stays whole until the new one is."""
+    from realloc.reports.atomic import OutputSpec, check_output_folder, staged_dir
+    from realloc.reports.board import build_report as build
+    from realloc.reports.board import choose_formats
+    from realloc.reports.board.data import load_run
+
+    chosen, warning = choose_formats(tuple(formats) if formats is not None else None)
+    if warning:
+        progress(f"warning: {warning}")
+    run_dir = Path(run_dir)
+    load_run(run_dir)  # NotARunFolder (with its own hint) before anything is staged
+    out = Path(out_dir) if out_dir is not None else None
+    in_place = out is None or (out.exists() and out.resolve() == run_dir.resolve())
+    target = run_dir if in_place else out
+    if in_place:  # a copy of the plan folder plus the report; the folder must be realloc's
+        owner = check_output_folder(run_dir, OutputSpec("plan"))
+        source = Path(owner.source) if owner is not None and owner.source else None
+        spec = OutputSpec("plan", source)
+    else:
+        spec = OutputSpec("report", run_dir)
+    rebuilt = {f"report.{f}" for f in chosen} | ({"report.html"} if "pdf" in chosen else set())
+    with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
+        files = build(run_dir, stage, chosen, paper=paper.lower())
+    return {k: target / f.name for k, f in files.items()}
+
+
+def _resolve_portfolio(
+    portfolio: _BasePortfolio | Path | str | None, data_root: Path | str | None, progress: Progress
+) -> tuple[_BasePortfolio, Path | None]:
+    """The portfolio and its file (None for an object); notes on what the plan will decline."""
+    if isinstance(portfolio, _BasePortfolio):
+        p, source = portfolio, None
+    else:
+        source = Path(portfolio) if portfolio is not None else example_path()
+        progress(f"loading {source}")
+        p = load(source, data_root=data_root)
+    for note in p.unservable_contracts():
+        progress(f"note: {note}")
+    return p, source
+
+
+def plan(
+    portfolio: _BasePortfolio | Path | str | None = None,
+    *,
+    solver: str = "highs",
+    relax: bool = False,
+    time_limit_s: float | None = None,
+    mip_gap: float = 1e-4,
+    forecast: Path | str | None = None,
+    stochastic: bool = False,
+    paths: int = 50,
+    scenarios: Path | str | None = None,
+    cvar_alpha: float = 0.95,
+    risk_weight: float = 0.0,
+    frontier: Sequence[float] = DEFAULT_FRONTIER,
+    data_root: Path | str | None = None,
+    progress: Progress = _quiet,
+) -> Plan:
+    """Plan a portfolio (an object, a file, or the bundled example when None).
+
+    Deterministic by default; ``forecast`` (a forecast spec file) replaces the market with the
+    mean of its paths. ``stochastic`` plans over ``paths`` market paths drawn from
+    ``forecast``, else the portfolio's own ``market.forecast``, else the bundled
+    ``forecast_base.yaml``; ``scenarios`` (a market-scenario file) gives named paths instead.
+    ``risk_weight`` λ weighs CVaR at ``cvar_alpha``; ``frontier`` lists the λ re-solved for the
+    efficient frontier, VSS and EVPI (empty: none of them).
+    """
+    from realloc.optimizer import plan_portfolio
+
+    p, source = _resolve_portfolio(portfolio, data_root, progress)
+    sha256 = _file_sha256(source)
+    options = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
+    if stochastic or scenarios is not None:
+        made = _plan_stochastic(
+            p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
+            risk_weight, tuple(frontier), data_root, progress,
+        )  # fmt: skip
+        made.source_sha256 = sha256
+        return made
+    if forecast is not None:
+        from realloc.inputs.market_forecast import market_from_spec_file
+
+        p = p.model_copy(update={"market": market_from_spec_file(Path(forecast), p)})
+    progress(
+        f"planning {p.name}: {len(p.sites)} sites, {len(p.contracts)} contracts, "
+        f"{p.months} months ({solver})"
+    )
+    result = plan_portfolio(p, solver=solver, relax=relax, options=options)
+    return Plan(result, None, source, sha256)
+
+
+def _file_sha256(source: Path | None) -> str | None:
+    """SHA-256 of the portfolio file, read with the same bounds as the loader (a regular file
+    of at most 10 MiB), for run.json."""
+    if source is None:
+        return None
+    import hashlib
+
+    from realloc.inputs.files import read_input_bytes
+
+    return hashlib.sha256(read_input_bytes(source)).hexdigest()
+
+
+def _market_paths(p, source, forecast, paths, scenarios, data_root, progress):
+    """The market paths of a stochastic plan, and where they came from."""
+    from realloc.inputs.market_scenarios import (
+        load_market_scenarios,
+        portfolio_forecast_spec,
+        scenarios_from_forecast,
+    )
+
+    if scenarios is not None:
+        found = load_market_scenarios(Path(scenarios), p)
+        progress(f"{len(found)} market scenarios from {scenarios}")
+        return found
+    own = portfolio_forecast_spec(source, data_root) if forecast is None and source else None
+    spec = Path(forecast) if forecast is not None else own or example_dir() / "forecast_base.yaml"
+    named = "the portfolio's market.forecast" if own is not None else spec
+    progress(f"drawing {paths} market paths from {named}")
+    return scenarios_from_forecast(spec, p, paths)
+
+
+def _plan_stochastic(
+    p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha, risk_weight,
+    frontier, data_root, progress,
+) -> Plan:  # fmt: skip
+    """The stochastic plan and, unless ``frontier`` is empty, its frontier, VSS and EVPI."""
+    from realloc.models.scenarios import RiskSpec
+    from realloc.optimizer import analyse, plan_portfolio
+
+    market = _market_paths(p, source, forecast, paths, scenarios, data_root, progress)
+    risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
+    progress(
+        f"planning {p.name} over {len(market)} paths: {len(p.sites)} sites, "
+        f"{len(p.contracts)} contracts, {p.months} months, CVaR {cvar_alpha:g}, λ {risk_weight:g}"
+    )
+    if not frontier:
+        result = plan_portfolio(
+            p, solver=solver, relax=relax, options=options, scenarios=market, risk=risk
+        )
+        return Plan(result, None, source)
+    analysis = analyse(
+        p, market, risk, solver=solver, relax=relax, options=options,
+        frontier_weights=frontier, progress=lambda msg: progress(f"  {msg}"),
+    )  # fmt: skip
+    if analysis.vss_usd is not None:
+        from realloc.reports.summary_md import money
+
+        progress(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
+    for note in analysis.notes:
+        progress(f"note: {note}")
+    return Plan(analysis.plan, analysis, source)
+
+
+@dataclass
+class Forecast:
+    """Hashprice paths from protocol economics, and breakeven per fleet group of a portfolio."""
+
+    spec_path: Path
+    paths: pd.DataFrame
+    """One row per path and month (the columns of forecast.csv)."""
+    groups: list
+    """Breakeven groups (efficiency, power price per month) of the portfolio's fleets."""
+
+    @property
+    def median_hashprice(self) -> pd.Series:
+        """Median hashprice per month over the paths, $/PH/day."""
+        return self.paths.groupby("month", sort=False)["hashprice_usd_per_ph_day"].median()
+
+    @property
+    def halvings(self) -> list[str]:
+        """Months in which the block subsidy halves."""
+        from realloc.models.forecast import halving_months
+
+        return halving_months(self.paths)
+
+    def breakeven(self) -> list:
+        """Per fleet group: hashcost, breakeven power price, month the margin turns negative."""
+        from realloc.models.forecast import group_breakeven
+
+        start = str(self.paths["month"].iloc[0])
+        return group_breakeven(self.groups, self.median_hashprice.to_numpy(), start)
+
+    def write(self, out_dir: Path | str, *, replace: bool = False) -> dict[str, Path]:
+        """forecast.csv, forecast_percentiles.csv, breakeven.csv and forecast_fan.png, swapped
+        in at once; only over a forecast folder realloc wrote (``replace``: any realloc
+        output)."""
+        from realloc.reports.atomic import OutputSpec, check_output_folder
+        from realloc.reports.forecast_report import write_forecast
+
+        spec = OutputSpec("forecast", self.spec_path, replace=replace)
+        check_output_folder(Path(out_dir), spec)
+        return write_forecast(self.paths, Path(out_dir), self.groups, spec)
+
+
+def forecast(
+    spec: Path | str | None = None,
+    *,
+    portfolio: _BasePortfolio | Path | str | None = None,
+    data_root: Path | str | None = None,
+    progress: Progress = _quiet,
+) -> Forecast:
+    """Generate the market paths of a forecast spec (the bundled ``forecast_base.yaml`` when
+    None), with the breakeven of ``portfolio``'s fleet groups (the bundled example when None).
+
+    The breakeven table needs a power price for every forecast month: months outside the
+    portfolio's horizon take its first or last month's price, and ``progress`` says so.
+    """
+    from realloc.inputs.forecast_loader import load_forecast_spec
+    from realloc.models.base import month_label
+    from realloc.models.forecast import fleet_groups, generate, unpriced_months
+
+    spec_path = Path(spec) if spec is not None else example_dir() / "forecast_base.yaml"
+    s = load_forecast_spec(spec_path)
+    progress(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
+    frame = generate(s)
+    if isinstance(portfolio, _BasePortfolio):
+        p, source = portfolio, "the portfolio"
+    else:
+        source = Path(portfolio) if portfolio is not None else example_path()
+        p = load(source, data_root=data_root)
+    groups = fleet_groups(p, s.start_month, s.months)
+    before, after = unpriced_months(p, s.start_month, s.months)
+    if groups and (before or after):
+        first, last = p.start_month, month_label(p.start_month, p.months - 1)
+        held = [
+            f"the {before} month(s) before at the first month's price ({first})" if before else "",
+            f"the {after} month(s) after at the last month's price ({last})" if after else "",
+        ]
+        progress(
+            f"note: the monthly power prices of {source} run {first} to {last}; breakeven.csv "
+            f"prices {' and '.join(h for h in held if h)} (give --portfolio one covering the "
+            "forecast's months for month-by-month prices)"
+        )
+    return Forecast(spec_path, frame, groups)
