@@ -101,6 +101,8 @@ class Plan:
     """The portfolio file the plan came from (named in run.json), when there was one."""
     source_sha256: str | None = None
     """SHA-256 of that file's bytes, read once with realloc's bounded reader."""
+    market_paths: list | None = None
+    """The market paths a stochastic plan was made over (None: the portfolio's own market)."""
     _summary: dict | None = field(default=None, repr=False)
 
     @property
@@ -154,6 +156,21 @@ class Plan:
         if self.result.scenario_values is not None:
             tables["scenario_values"] = self.result.scenario_values
         return tables
+
+    def to_pulp(self):
+        """The plan's model as a PuLP problem (maximize value) to inspect, export
+        (``.writeLP``, ``.writeMPS``) or extend and solve with any PuLP solver.
+
+        realloc builds its model as arrays and hands them to HiGHS in memory; PuLP is the CBC
+        path and this export. The problem is rebuilt from the portfolio with the plan's
+        settings: the same columns, rows and names the solve used. Money is in $M inside the
+        model (coefficients near 1 suit the solver), so the objective is the value in $M.
+        """
+        from realloc.optimizer.build import build_model
+        from realloc.optimizer.index import build_index
+
+        index = build_index(self.result.portfolio, self.market_paths)
+        return build_model(index, relax=self.result.relaxed, risk=self.result.risk).prob
 
     def write(
         self,
@@ -374,7 +391,7 @@ def _plan_stochastic(
         result = plan_portfolio(
             p, solver=solver, relax=relax, options=options, scenarios=market, risk=risk
         )
-        return Plan(result, None, source)
+        return Plan(result, None, source, market_paths=market)
     analysis = analyse(
         p, market, risk, solver=solver, relax=relax, options=options,
         frontier_weights=frontier, progress=lambda msg: progress(f"  {msg}"),
@@ -385,7 +402,7 @@ def _plan_stochastic(
         progress(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
     for note in analysis.notes:
         progress(f"note: {note}")
-    return Plan(analysis.plan, analysis, source)
+    return Plan(analysis.plan, analysis, source, market_paths=market)
 
 
 @dataclass

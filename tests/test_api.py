@@ -110,3 +110,18 @@ def test_import_realloc_is_light() -> None:
     code = "import sys, realloc, realloc.cli; print('pandas' in sys.modules)"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert run.stdout.strip() == "False", run.stderr
+
+
+@pytest.mark.filterwarnings("ignore:PULP_CBC_CMD is deprecated:DeprecationWarning")
+def test_to_pulp_is_the_solved_model() -> None:
+    """The PuLP problem has the columns and rows HiGHS solved, and CBC finds the same value on
+    tiny (the objective is the plan's value in $M)."""
+    import pulp
+
+    made = realloc.plan(tiny())
+    prob = made.to_pulp()
+    assert len(prob.variables()) == made.result.model_size["columns"]
+    assert prob.numConstraints() == made.result.model_size["rows"]
+    prob.solve(pulp.PULP_CBC_CMD(msg=False))
+    assert pulp.LpStatus[prob.status] == "Optimal"
+    assert pulp.value(prob.objective) * 1e6 == pytest.approx(made.value_usd, rel=1e-6)
