@@ -286,12 +286,12 @@ def test_comparison_md_and_csv_of_a_hostile_sweep(tmp_path: Path) -> None:
     scenarios = tmp_path / "s.yaml"
     rate = f"contracts[{TAKEN}].rate_usd_per_kw_month"
     named = {TAKEN: {}, "<script>alert(1)</script> | x": {rate: 1}}
-    scenarios.write_text(yaml.safe_dump({"scenarios": named}, sort_keys=False))
+    scenarios.write_text(yaml.safe_dump({"variants": named}, sort_keys=False))
     out = tmp_path / "sweep"
     args = ["sweep", str(portfolio), str(scenarios), "--out", str(out), "--workers", "1"]
     result = CliRunner().invoke(main, [*args, "--no-progress"])
     assert result.exit_code == 0, result.output
-    stored = pd.read_parquet(out / "scenarios.parquet")
+    stored = pd.read_parquet(out / "variants.parquet")
     assert list(stored["name"]) == [TAKEN, "<script>alert(1)</script> | x"]  # raw in parquet
     files = write_comparison(out)
     assert assert_no_formula_cells(out) == 1
