@@ -488,13 +488,14 @@ def breakeven(
         check_output_file(Path(out_csv), PROBE_HEADER)  # before any solve: a refusal costs nothing
     what = f"{param} ×" if scale else param
     _log(log, f"bisecting {what} in [{lo:g}, {hi:g}] to ±{tol:g} for {site} ({solver})")
+
+    def said(p) -> None:
+        _log(log, f"  {what} {p.value:.6g}: {p.converted_mw:,.2f} IT MW converted ({p.status})")
+
+    options = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
     result = find_breakeven(
-        portfolio_at, site, lo, hi, tol, threshold_mw, solver=solver, relax=relax,
-        options=SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap),
-        on_probe=lambda p: _log(
-            log, f"  {what} {p.value:.6g}: {p.converted_mw:,.2f} IT MW converted ({p.status})"
-        ),
-    )  # fmt: skip
+        portfolio_at, site, lo, hi, tol, threshold_mw, solver, relax, options, on_probe=said
+    )
     result = replace(result, param=param, mode=op)
     if out_csv is not None:
         write_probes(Path(out_csv), result)

@@ -50,7 +50,9 @@ def test_sweep_of_two_variants_returns_dataframes(swept: SweepResult) -> None:
 
 def test_a_rerun_solves_nothing_and_reports_progress(swept: SweepResult) -> None:
     calls: list[tuple[int, int]] = []
-    again = sweep(tiny(), TWO, out_dir=swept.out_dir, workers=1, progress=lambda *a: calls.append(a))
+    again = sweep(
+        tiny(), TWO, out_dir=swept.out_dir, workers=1, progress=lambda *a: calls.append(a)
+    )
     assert again.solved_now == 0 and calls == [(2, 2)]
     pd.testing.assert_frame_equal(
         again.variants.drop(columns=["seconds", "cpu_seconds", "solve_seconds"]),
@@ -73,7 +75,7 @@ def test_compare_returns_the_files_it_wrote(swept: SweepResult, tmp_path: Path) 
     table = pd.read_csv(files["csv"])
     assert list(table["id"]) == ["base", "cheap-rent"]
     assert "## Variants side by side" in files["md"].read_text()
-    with pytest.raises(InputError, match="no variants.parquet here"):
+    with pytest.raises(InputError, match=r"no variants\.parquet here"):
         compare(tmp_path)
 
 
