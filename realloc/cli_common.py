@@ -21,7 +21,7 @@ import threading
 
 import click
 
-from realloc.output_cli import what_was_left
+from realloc.output_cli import say, what_was_left
 
 EXIT_BAD_INPUT = 2
 EXIT_UNFUNDED = 3
@@ -29,11 +29,6 @@ EXIT_NO_PLAN = 3
 """A sweep where no variant produced a plan, or a breakeven search that found no flip."""
 EXIT_NO_PLAN_IN_TIME = 4
 EXIT_WRITE_FAILED = 5
-
-
-def say(msg: str) -> None:
-    """A progress or error line on stderr (stdout stays for results)."""
-    click.echo(msg, err=True)
 
 
 class Interrupted(KeyboardInterrupt):
