@@ -192,7 +192,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     f = c.frame
     m = c.manifest
     lines = [f"# Sweep comparison: {md_text(m.get('portfolio_name', ''))}".rstrip(": "), ""]
-    if m:
+    if m:  # a store written before the variant rename names its file scenario_set
         lines += [
             f"Portfolio {md_text(m.get('portfolio', '?'))}, variant set "
             f"{md_text(m.get('variant_set', m.get('scenario_set', '?')))}, "

@@ -237,7 +237,7 @@ def test_a_leading_zero_is_decimal_not_octal(tmp_path: Path) -> None:
     assert "12 months" in res.output  # YAML 1.1 would read 012 as 10
 
 
-def test_sexagesimal_stays_text_in_forecast_and_scenario_files(tmp_path: Path) -> None:
+def test_sexagesimal_stays_text_in_forecast_and_variant_files(tmp_path: Path) -> None:
     from realloc.inputs.examples import example_dir
 
     spec = (example_dir() / "forecast_base.yaml").read_text(encoding="utf-8")
@@ -248,7 +248,7 @@ def test_sexagesimal_stays_text_in_forecast_and_scenario_files(tmp_path: Path) -
     grid = tmp_path / "g.yaml"
     grid.write_text("variants:\n  slow:\n    sites[A].conversion.lead_months: 1:30\n")
     res = _run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), "--workers", "1"])
-    assert res.exit_code == 3, res.output  # the one scenario is invalid: nothing to plan
+    assert res.exit_code == 3, res.output  # the one variant is invalid: nothing to plan
     import pandas as pd
 
     row = pd.read_parquet(tmp_path / "s" / "variants.parquet").iloc[0]
@@ -390,7 +390,7 @@ def test_a_sweep_variant_renaming_the_portfolio_is_stored(tmp_path: Path) -> Non
     assert _run(["compare", str(out)]).exit_code == 0
 
 
-def test_no_portfolio_field_collides_with_a_scenario_table_column() -> None:
+def test_no_portfolio_field_collides_with_a_variant_table_column() -> None:
     from realloc.inputs.overrides import Override
     from realloc.models import Portfolio
     from realloc.reports.sweep_store import META_COLUMNS, RESULT_COLUMNS, TAIL_COLUMNS
