@@ -1,13 +1,13 @@
-"""``python -m benchmarks.sweep``: scenarios per minute of ``realloc sweep`` on the bundled example.
+"""``python -m benchmarks.sweep``: variants per minute of ``realloc sweep`` on the bundled example.
 
-Runs the bundled 200-scenario grid (inputs/examples/sweep_grid.yaml) on the bundled portfolio
+Runs the bundled 200-variant grid (inputs/examples/sweep_grid.yaml) on the bundled portfolio
 once per configuration, each as a fresh ``realloc sweep`` process into an empty folder, and
-reports wall-clock scenarios per minute (start-up, cluster start and the store included), the
-mean time per scenario inside a worker, and whether every configuration found the same values
+reports wall-clock variants per minute (start-up, cluster start and the store included), the
+mean time per variant inside a worker, and whether every configuration found the same values
 (to 1e-6 relative) as the first.
 
-    python -m benchmarks.sweep                       # all configurations, 200 scenarios
-    python -m benchmarks.sweep --scenarios 40        # the first 40 grid points
+    python -m benchmarks.sweep                       # all configurations, 200 variants
+    python -m benchmarks.sweep --variants 40        # the first 40 grid points
     python -m benchmarks.sweep --configs rebuild-1,reuse-1 --out sweep_bench.md
 """
 
@@ -41,32 +41,32 @@ LABELS = {
 }
 
 
-def scenario_file(n: int | None, folder: Path) -> Path:
-    """The bundled grid, or its first ``n`` points written as named scenarios."""
+def variant_file(n: int | None, folder: Path) -> Path:
+    """The bundled grid, or its first ``n`` points written as named variants."""
     from realloc.inputs.examples import example_path
 
     grid = example_path("sweep_grid.yaml")
     if n is None:
         return grid
     from realloc.inputs import load_portfolio
-    from realloc.inputs.scenario_sets import load_scenario_set
+    from realloc.inputs.variant_sets import load_variant_set
 
-    s = load_scenario_set(grid, load_portfolio(example_path()))
+    s = load_variant_set(grid, load_portfolio(example_path()))
     named = {
         spec.id: {o.path: (o.value if o.op == "set" else {o.op: o.value}) for o in spec.overrides}
-        for spec in s.scenarios[:n]
+        for spec in s.variants[:n]
     }
     path = folder / f"first_{n}.yaml"
-    path.write_text(yaml.safe_dump({"scenarios": named}, sort_keys=False))
+    path.write_text(yaml.safe_dump({"variants": named}, sort_keys=False))
     return path
 
 
-def run_config(name: str, scenarios: Path, folder: Path) -> dict:
+def run_config(name: str, variants: Path, folder: Path) -> dict:
     from realloc.inputs.examples import example_path
 
     out = folder / name
     realloc = Path(sys.executable).parent / "realloc"
-    cmd = [str(realloc), "sweep", str(example_path()), str(scenarios), "--out", str(out)]
+    cmd = [str(realloc), "sweep", str(example_path()), str(variants), "--out", str(out)]
     cmd += ["--no-progress", *CONFIGS[name]]
     started = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -74,14 +74,14 @@ def run_config(name: str, scenarios: Path, folder: Path) -> dict:
     if proc.returncode != 0:
         tail = " | ".join(proc.stderr.strip().splitlines()[-3:])
         return {"name": name, "error": f"exit {proc.returncode}: {tail}"}
-    frame = pd.read_parquet(out / "scenarios.parquet")
+    frame = pd.read_parquet(out / "variants.parquet")
     return {
         "name": name,
-        "scenarios": len(frame),
+        "variants": len(frame),
         "optimal": int((frame["status"] == "optimal").sum()),
         "wall_s": wall,
         "per_minute": 60 * len(frame) / wall,
-        "scenario_s": float(frame["seconds"].mean()),
+        "variant_s": float(frame["seconds"].mean()),
         "cpu_s": float(frame["cpu_seconds"].mean()),
         "solve_s": float(frame["solve_seconds"].mean()),
         "values": frame.set_index("id")["value_usd"],
@@ -92,7 +92,7 @@ def render(results: list[dict], n: int, repeat: int = 1) -> str:
     ok = [r for r in results if "error" not in r]
     ref = ok[0]["values"] if ok else None
     lines = [
-        "| configuration | scenarios/min | wall s | per scenario in a worker: wall s "
+        "| configuration | variants/min | wall s | per variant in a worker: wall s "
         "| CPU s | solve s | same values |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -104,11 +104,11 @@ def render(results: list[dict], n: int, repeat: int = 1) -> str:
         same = "yes" if diff <= 1e-6 else f"NO (max rel. diff {diff:.2g})"
         lines.append(
             f"| {LABELS[r['name']]} | {r['per_minute']:.0f} | {r['wall_s']:.1f} "
-            f"| {r['scenario_s']:.3f} | {r['cpu_s']:.3f} | {r['solve_s']:.3f} | {same} |"
+            f"| {r['variant_s']:.3f} | {r['cpu_s']:.3f} | {r['solve_s']:.3f} | {same} |"
         )
     lines += [
         "",
-        f"{n} scenarios of the bundled example (inputs/examples/sweep_grid.yaml), "
+        f"{n} variants of the bundled example (inputs/examples/sweep_grid.yaml), "
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; each configuration is one "
         "`realloc sweep` process into an empty folder, so wall time includes start-up, "
         "the Dask cluster's start and writing the store"
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.sweep", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--scenarios", type=int, default=None, help="first N grid points")
+    parser.add_argument("--variants", type=int, default=None, help="first N grid points")
     parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated")
     parser.add_argument("--out", type=Path, help="also write the Markdown table here")
     parser.add_argument(
@@ -136,17 +136,17 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown configuration(s) {', '.join(unknown)}; choose {', '.join(CONFIGS)}")
     with tempfile.TemporaryDirectory(prefix="realloc-sweep-bench-") as tmp:
         folder = Path(tmp)
-        scenarios = scenario_file(args.scenarios, folder)
+        variants = variant_file(args.variants, folder)
         best: dict[str, dict] = {}
         for i in range(args.repeat):
             for name in names:
                 print(f"run {i + 1}: {LABELS[name]} ...", file=sys.stderr, flush=True)
-                r = run_config(name, scenarios, folder)
+                r = run_config(name, variants, folder)
                 shutil.rmtree(folder / name, ignore_errors=True)
                 if name not in best or r.get("per_minute", 0) > best[name].get("per_minute", 0):
                     best[name] = r
         results = [best[name] for name in names]
-    n = next((r["scenarios"] for r in results if "scenarios" in r), args.scenarios or 200)
+    n = next((r["variants"] for r in results if "variants" in r), args.variants or 200)
     table = render(results, n, args.repeat)
     print(table, end="")
     if args.out:

@@ -1,5 +1,5 @@
 """One column of a CSV file as a monthly series (``{csv: FILE, column: NAME}`` in a portfolio or a
-scenario set).
+variant set).
 
 Read with the standard ``csv`` module rather than pandas so that every value keeps the line it
 came from (errors name file, line and column), the header is seen as written (a column given

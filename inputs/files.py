@@ -1,9 +1,9 @@
 """The one way realloc reads an input file: inside the allowed folders, regular files only, and
 never more than a fixed number of bytes.
 
-A portfolio names other files (CSV series, a forecast spec; a scenario set names CSVs). Those
+A portfolio names other files (CSV series, a forecast spec; a variant set names CSVs). Those
 references come from a file that may have been written by someone else, so they are only
-followed into the folder tree of the file that names them (and of the portfolio, for a scenario
+followed into the folder tree of the file that names them (and of the portfolio, for a variant
 set), or into a folder the user allows with ``--data-root DIR``. A path that resolves (symlinks
 included) outside those trees is refused before it is opened, so neither its contents nor
 whether it exists can leak through an error message. Files named on the command line are the

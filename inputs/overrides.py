@@ -1,4 +1,4 @@
-"""Overrides of portfolio fields by dotted path: the what-if language of scenario sets.
+"""Overrides of portfolio fields by dotted path: the what-if language of variant sets.
 
 A path walks the portfolio as users see it: field names joined by dots, list items picked by
 their ``name`` in brackets, ``[*]`` for every item, ``[N]`` for month N of a series::
@@ -39,9 +39,9 @@ class OverrideError(ValueError):
 
 
 TABLE_COLUMNS = frozenset({"id", "name", "group", "status", "reason", "key"})
-"""Columns of a sweep's scenario table that are not parameters. A variant that sets the
+"""Columns of a sweep's variant table that are not parameters. A variant that sets the
 portfolio's ``name`` would otherwise give a second ``name`` column, and the sweep solved every
-scenario only to fail writing the table (``Duplicate column names``); its column is
+variant only to fail writing the table (``Duplicate column names``); its column is
 ``name:set``."""
 
 

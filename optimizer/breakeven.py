@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from realloc.models import Portfolio
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
 from realloc.optimizer.solvers import SolverOptions
@@ -32,6 +34,10 @@ class Probe:
         return self.converted_mw > threshold_mw
 
 
+PROBE_COLUMNS = ["param", "mode", "value", "converted_it_mw", "converts", "status", "value_usd"]
+"""Columns of :meth:`Breakeven.probe_frame` (and of ``realloc breakeven --out``)."""
+
+
 @dataclass
 class Breakeven:
     """The final bracket: the decision at ``lo`` differs from the decision at ``hi``."""
@@ -45,11 +51,39 @@ class Breakeven:
     threshold_mw: float
     probes: list[Probe] = field(default_factory=list)
     seconds: float = 0.0
+    param: str = ""  # the field path bisected (set by realloc.batch.breakeven)
+    mode: str = ""  # "scale" (a multiplier of the field) or "set" (its value)
 
     @property
     def estimate(self) -> float:
         """Midpoint of the final bracket."""
         return (self.lo + self.hi) / 2
+
+    def probe_frame(self) -> pd.DataFrame:
+        """Every plan solved during the search, one row each, in the order solved."""
+        return pd.DataFrame(
+            [
+                {
+                    "param": self.param,
+                    "mode": self.mode,
+                    "value": p.value,
+                    "converted_it_mw": p.converted_mw,
+                    "converts": p.converts(self.threshold_mw),
+                    "status": p.status,
+                    "value_usd": p.value_usd,
+                }
+                for p in self.probes
+            ],
+            columns=[
+                "param",
+                "mode",
+                "value",
+                "converted_it_mw",
+                "converts",
+                "status",
+                "value_usd",
+            ],
+        )
 
 
 class NoFlip(ValueError):

@@ -1,15 +1,15 @@
 """Run many what-if plans: in this process, on a local process pool, or on a Dask cluster.
 
 The unit of work is a :class:`SweepTask`: a validated portfolio and the solver settings, named
-by a content key (a hash of both), so identical scenarios are solved once and a rerun can skip
-what is already stored. :func:`solve_scenario` runs one task and never raises: an unfunded or
+by a content key (a hash of both), so identical variants are solved once and a rerun can skip
+what is already stored. :func:`solve_variant` runs one task and never raises: an unfunded or
 infeasible plan, a verification failure or any other exception comes back as a
-:class:`ScenarioOutcome` with its status and reason. The executors yield outcomes as they
+:class:`VariantOutcome` with its status and reason. The executors yield outcomes as they
 complete, so the caller can store each one at once; leaving an executor's ``with`` block early
 (Ctrl-C, SIGTERM, an error) cancels the queued tasks and stops the worker processes.
 
 Each worker process keeps one :class:`~optimizer.warm.WarmHighsBackend` for its life when
-``reuse`` is on, so consecutive scenarios reuse and warm-start the solver's models.
+``reuse`` is on, so consecutive variants reuse and warm-start the solver's models.
 """
 
 from __future__ import annotations
@@ -34,20 +34,20 @@ from realloc.optimizer.solvers import SolverOptions
 from realloc.optimizer.warm import WarmHighsBackend
 
 LONG_TABLES = ("plan", "treasury", "conversions", "contracts")
-"""Tables of each plan kept by a sweep (keyed by scenario in the store)."""
+"""Tables of each plan kept by a sweep (keyed by variant in the store)."""
 FAILED = ("infeasible", "time_limit", "error")
-"""Statuses of scenarios that produced no plan (``invalid`` ones never reach a solver)."""
+"""Statuses of variants that produced no plan (``invalid`` ones never reach a solver)."""
 
 
 @dataclass(frozen=True)
 class SweepSettings:
-    """Solver settings shared by every scenario of a sweep."""
+    """Solver settings shared by every variant of a sweep."""
 
     solver: str = "highs"
     relax: bool = False
     time_limit_s: float | None = None
     mip_rel_gap: float = 1e-4
-    reuse: bool = True  # keep and warm-start solver models between scenarios (HiGHS only)
+    reuse: bool = True  # keep and warm-start solver models between variants (HiGHS only)
 
     def fingerprint(self) -> dict:
         """What changes results (``reuse`` changes only the time taken)."""
@@ -57,9 +57,9 @@ class SweepSettings:
 
 
 def task_key(portfolio: Portfolio, settings: SweepSettings) -> str:
-    """Content key of one scenario: a hash of its validated portfolio and the solver settings.
+    """Content key of one variant: a hash of its validated portfolio and the solver settings.
 
-    An edited scenario (or base portfolio, or solver setting) gets a new key and is solved
+    An edited variant (or base portfolio, or solver setting) gets a new key and is solved
     again; an unchanged one is found in the store and skipped.
     """
     h = hashlib.sha256()
@@ -78,7 +78,7 @@ class SweepTask:
 
 
 @dataclass
-class ScenarioOutcome:
+class VariantOutcome:
     """What a sweep keeps of one plan: headline figures (``row``) and long tables."""
 
     key: str
@@ -153,8 +153,8 @@ def _worker_backend(settings: SweepSettings) -> WarmHighsBackend | None:
     return backend
 
 
-def solve_scenario(task: SweepTask) -> ScenarioOutcome:
-    """Plan one scenario; every failure is returned as an outcome, never raised."""
+def solve_variant(task: SweepTask) -> VariantOutcome:
+    """Plan one variant; every failure is returned as an outcome, never raised."""
     started, cpu_started = time.perf_counter(), time.process_time()
     s = task.settings
     try:
@@ -177,23 +177,23 @@ def solve_scenario(task: SweepTask) -> ScenarioOutcome:
         tables = {}
         if result.tables is not None:
             tables = {name: getattr(result.tables, name) for name in LONG_TABLES}
-        return ScenarioOutcome(task.key, row, tables)
-    except Exception as e:  # one scenario's failure must not stop the sweep: record it
+        return VariantOutcome(task.key, row, tables)
+    except Exception as e:  # one variant's failure must not stop the sweep: record it
         if hasattr(_LOCAL, "backend"):
-            del _LOCAL.backend  # start the next scenario cold, whatever state this one left
+            del _LOCAL.backend  # start the next variant cold, whatever state this one left
         return error_outcome(task.key, f"{type(e).__name__}: {e}", time.perf_counter() - started)
 
 
-def error_outcome(key: str, reason: str, seconds: float = 0.0) -> ScenarioOutcome:
-    """The outcome of a scenario whose solve raised or whose worker died."""
-    return ScenarioOutcome(key, {"status": "error", "reason": reason, "seconds": seconds})
+def error_outcome(key: str, reason: str, seconds: float = 0.0) -> VariantOutcome:
+    """The outcome of a variant whose solve raised or whose worker died."""
+    return VariantOutcome(key, {"status": "error", "reason": reason, "seconds": seconds})
 
 
 # --- executors ---------------------------------------------------------------------------------
 
 
 class SerialExecutor:
-    """Solve in this process, one scenario after another (``--workers 1``)."""
+    """Solve in this process, one variant after another (``--workers 1``)."""
 
     name = "serial"
 
@@ -203,9 +203,9 @@ class SerialExecutor:
     def __exit__(self, *exc) -> None:
         return None
 
-    def run(self, tasks: Iterable[SweepTask]) -> Iterator[ScenarioOutcome]:
+    def run(self, tasks: Iterable[SweepTask]) -> Iterator[VariantOutcome]:
         for task in tasks:
-            yield solve_scenario(task)
+            yield solve_variant(task)
 
 
 def _watch_parent(parent: int) -> None:
@@ -243,9 +243,9 @@ class LocalExecutor:
         )
         return self
 
-    def run(self, tasks: Iterable[SweepTask]) -> Iterator[ScenarioOutcome]:
+    def run(self, tasks: Iterable[SweepTask]) -> Iterator[VariantOutcome]:
         assert self.pool is not None, "use LocalExecutor in a with block"
-        by_future = {self.pool.submit(solve_scenario, t): t for t in tasks}
+        by_future = {self.pool.submit(solve_variant, t): t for t in tasks}
         self._futures = list(by_future)
         for fut in cf.as_completed(by_future):
             task = by_future[fut]
@@ -264,7 +264,7 @@ class LocalExecutor:
         if exc_type is None:
             pool.shutdown(wait=True)
             return
-        # interrupted: drop queued work and stop the workers now (their scenarios are lost,
+        # interrupted: drop queued work and stop the workers now (their variants are lost,
         # nothing of them was stored, so a rerun solves them again)
         for f in self._futures:
             f.cancel()
@@ -284,7 +284,7 @@ class DaskExecutor:
     """Dask distributed: a scheduler at ``address``, or a LocalCluster of worker processes.
 
     Workers need realloc installed (the same version): tasks are sent as references to
-    :func:`solve_scenario`, outcomes come back to this process, which alone writes the store.
+    :func:`solve_variant`, outcomes come back to this process, which alone writes the store.
     """
 
     name = "dask"
@@ -317,12 +317,12 @@ class DaskExecutor:
         """Where the dashboard of the LocalCluster this executor started shows it at work."""
         return getattr(self.cluster, "dashboard_link", None) if self.cluster else None
 
-    def run(self, tasks: Iterable[SweepTask]) -> Iterator[ScenarioOutcome]:
+    def run(self, tasks: Iterable[SweepTask]) -> Iterator[VariantOutcome]:
         from dask.distributed import as_completed
 
         tasks = list(tasks)
         futures = [
-            self.client.submit(solve_scenario, t, key=f"realloc-scenario-{t.key}", pure=False)
+            self.client.submit(solve_variant, t, key=f"realloc-variant-{t.key}", pure=False)
             for t in tasks
         ]
         self._futures = futures

@@ -23,9 +23,14 @@ _API = {
     "Forecast": "realloc.api",
     "Portfolio": "realloc.api",
     "InputError": "realloc.inputs",
+    "sweep": "realloc.batch",
+    "breakeven": "realloc.batch",
+    "compare": "realloc.batch",
+    "SweepResult": "realloc.batch",
 }
-"""The library API (see realloc/api.py), imported on first use: the command line imports this
-package too, and must not pay for pandas and the solver before it parses its options."""
+"""The library API (realloc/api.py; batch what-ifs in realloc/batch.py), imported on first
+use: the command line imports this package too, and must not pay for pandas and the solver
+before it parses its options."""
 
 __all__ = sorted(_API)
 

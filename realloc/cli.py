@@ -9,17 +9,20 @@ SIGTERM. Tracebacks never reach the user (set REALLOC_DEBUG=1 to see them).
 
 from __future__ import annotations
 
-import functools
-import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
 
 import click
 
+from realloc.cli_common import (
+    EXIT_BAD_INPUT,
+    EXIT_NO_PLAN_IN_TIME,
+    EXIT_UNFUNDED,
+    handle_errors,
+)
+from realloc.cli_common import say as _say
 from realloc.options import (
     MIP_GAP,
     PATHS,
@@ -32,74 +35,9 @@ from realloc.options import (
 from realloc.output_cli import (
     plan_output_spec,
     replace_option,
-    what_was_left,
     write_plan_and_report,
 )
-
-EXIT_BAD_INPUT = 2
-EXIT_UNFUNDED = 3
-EXIT_NO_PLAN_IN_TIME = 4
-EXIT_WRITE_FAILED = 5
-
-
-def _say(msg: str) -> None:
-    click.echo(msg, err=True)
-
-
-class Interrupted(KeyboardInterrupt):
-    """SIGINT or SIGTERM: unwinds like Ctrl-C (staged output folders are removed on the way)."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def _on_signal(signum: int, frame) -> None:
-    for sig in (signal.SIGINT, signal.SIGTERM):  # a second signal must not cut the clean-up
-        signal.signal(sig, signal.SIG_IGN)
-    raise Interrupted(signum)
-
-
-def handle_errors(fn):
-    """Turn domain errors into clean messages and exit codes; SIGTERM is handled like Ctrl-C."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from realloc.inputs import InputError
-        from realloc.reports.atomic import OutputRefused, OutputWriteError, committed_count
-
-        previous = {}
-        committed = committed_count()
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                previous[sig] = signal.signal(sig, _on_signal)
-        try:
-            return fn(*args, **kwargs)
-        except (InputError, OutputRefused) as e:
-            _say(f"error: {e}")
-            sys.exit(EXIT_BAD_INPUT)
-        except OutputWriteError as e:
-            _say(f"error: {e}")
-            sys.exit(EXIT_WRITE_FAILED)
-        except KeyboardInterrupt as e:
-            signum = getattr(e, "signum", signal.SIGINT)
-            _say(f"interrupted ({signal.Signals(signum).name}): {what_was_left(committed)}")
-            sys.exit(128 + signum)
-        except (click.exceptions.Exit, click.ClickException):
-            raise  # click prints these itself (usage errors exit 2)
-        except Exception as e:
-            if os.environ.get("REALLOC_DEBUG"):
-                raise
-            _say(
-                f"internal error: {type(e).__name__}: {e}\n"
-                "This is a bug in realloc; rerun with REALLOC_DEBUG=1 for the traceback."
-            )
-            sys.exit(1)
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-
-    return wrapper
+from realloc.sweep_cli import breakeven, compare, sweep
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -498,9 +436,7 @@ def example(directory: Path, xlsx: bool) -> None:
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 
-from realloc.sweep_cli import breakeven, compare, sweep  # noqa: E402 (batch what-ifs)
-
-main.add_command(sweep)
+main.add_command(sweep)  # batch what-ifs (realloc/sweep_cli.py)
 main.add_command(compare)
 main.add_command(breakeven)
 

@@ -129,7 +129,7 @@ def frontier_weights(text: str) -> tuple[float, ...]:
 
 def data_root_option(f):
     """``--data-root DIR``: a folder whose files (CSV series, forecast specs) a portfolio or a
-    scenario set may name besides those in its own folder tree. Without it, realloc reads only
+    variant set may name besides those in its own folder tree. Without it, realloc reads only
     files inside the folder of the file that names them (see inputs/files.py)."""
     return click.option(
         "--data-root",
@@ -137,7 +137,7 @@ def data_root_option(f):
         type=click.Path(path_type=Path, exists=True, file_okay=False),
         default=None,
         metavar="DIR",
-        help="Also read CSV series and forecast specs that the portfolio (or scenario set) "
+        help="Also read CSV series and forecast specs that the portfolio (or variant set) "
         "names from this folder's tree; by default only files inside the folder of the file "
         "that names them are read.",
     )(f)

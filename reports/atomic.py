@@ -60,12 +60,15 @@ PLAN_FILES = frozenset(
 )
 COMPARISON_FILES = frozenset(
     "comparison.md comparison.csv tornado.png heatmap.png value_histogram.png "
-    "scenario_values.png".split()
+    "variant_values.png scenario_values.png".split()
 )
+"""``scenario_values.png`` is the old name of ``variant_values.png`` (recognised, replaced)."""
 SWEEP_FILES = frozenset(
-    "scenarios.parquet plan.parquet treasury.parquet conversions.parquet contracts.parquet "
-    "sweep.json parts .lock".split()
+    "variants.parquet scenarios.parquet plan.parquet treasury.parquet conversions.parquet "
+    "contracts.parquet sweep.json parts .lock".split()
 )
+"""``scenarios.parquet`` is the old name of ``variants.parquet`` (a store written before the
+rename; compare reads it, a rerun of the sweep replaces it)."""
 LEGACY = {
     "plan": (PLAN_FILES, {"summary.json"}),
     "forecast": (FORECAST_FILES, {"forecast.csv"}),

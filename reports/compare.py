@@ -1,18 +1,18 @@
-"""Compare the scenarios of a sweep: a side-by-side table and charts, from ``scenarios.parquet``.
+"""Compare the variants of a sweep: a side-by-side table and charts, from ``variants.parquet``.
 
 Files written (into the sweep folder unless told otherwise):
 
 - ``comparison.md`` — counts by status, the value range, the sensitivity of uplift to each swept
-  parameter, and one row per scenario (parameters, status, value, baseline, uplift in $M, IT MW
+  parameter, and one row per variant (parameters, status, value, baseline, uplift in $M, IT MW
   converted per site, BTC sold, minimum cash, first conversion month);
-- ``comparison.csv`` — the same table in plain units, one row per scenario;
+- ``comparison.csv`` — the same table in plain units, one row per variant;
 - ``tornado.png`` — uplift at the lowest and highest value of each swept parameter, the others
   held at their base level (or, when the grid holds no such point, averaged over the others);
 - ``heatmap.png`` — mean uplift over the two most influential parameters (two-parameter grids);
-- ``value_histogram.png`` — distribution of plan and status-quo value over the scenarios;
-- ``scenario_values.png`` — value and status-quo value per scenario, for sets of up to 40.
+- ``value_histogram.png`` — distribution of plan and status-quo value over the variants;
+- ``variant_values.png`` — value and status-quo value per variant, for sets of up to 40.
 
-A parameter a scenario does not set is at its base level (``param_base`` in ``sweep.json``:
+A parameter a variant does not set is at its base level (``param_base`` in ``sweep.json``:
 1 for a scale, 0 for an add, the portfolio's own value for a set).
 """
 
@@ -32,11 +32,11 @@ from matplotlib.ticker import FuncFormatter
 from realloc.reports.atomic import COMPARISON_FILES, OutputSpec, check_output_folder, staged_dir
 from realloc.reports.safe_text import md_text, write_csv
 from realloc.reports.summary_md import money
-from realloc.reports.sweep_store import SweepStore, read_manifest, read_scenarios
+from realloc.reports.sweep_store import SweepStore, read_manifest, read_variants
 
 SOLVED = ("optimal", "unfunded")
 """Statuses with a plan (and so a value)."""
-MAX_BAR_SCENARIOS = 40
+MAX_BAR_VARIANTS = 40
 MAX_MD_ROWS = 1000
 
 
@@ -88,7 +88,7 @@ class Swing:
 
 
 class Comparison:
-    """The scenarios of one sweep, with parameters filled to their base level."""
+    """The variants of one sweep, with parameters filled to their base level."""
 
     def __init__(self, frame: pd.DataFrame, manifest: dict):
         self.frame = frame
@@ -109,8 +109,8 @@ class Comparison:
         self.base = {c: base.get(c) for c in self.param_columns}
         self.solved = self.filled[self.filled["status"].isin(SOLVED)].copy()
         # sensitivities need one parameter moving at a time: the largest grid's solved points
-        # (named scenarios often move several parameters together)
-        grids = self.solved[self.solved["group"] != "scenarios"]
+        # (named variants often move several parameters together)
+        grids = self.solved[self.solved["group"] != "variants"]
         self.grid_name = grids["group"].value_counts().index[0] if len(grids) else None
         self.grid = grids[grids["group"] == self.grid_name] if self.grid_name else grids
         self.numeric = [
@@ -192,15 +192,15 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     f = c.frame
     m = c.manifest
     lines = [f"# Sweep comparison: {md_text(m.get('portfolio_name', ''))}".rstrip(": "), ""]
-    if m:
+    if m:  # a store written before the variant rename names its file scenario_set
         lines += [
-            f"Portfolio {md_text(m.get('portfolio', '?'))}, scenario set "
-            f"{md_text(m.get('scenario_set', '?'))}, "
+            f"Portfolio {md_text(m.get('portfolio', '?'))}, variant set "
+            f"{md_text(m.get('variant_set', m.get('scenario_set', '?')))}, "
             f"solver {md_text(m.get('settings', {}).get('solver', '?'))}.",
             "",
         ]
     counts = f["status"].value_counts()
-    lines.append(f"{len(f)} scenarios: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
+    lines.append(f"{len(f)} variants: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
     s = c.solved
     if len(s):
         best = s.loc[s["uplift_usd"].idxmax()]
@@ -217,7 +217,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
         ]
     failed = f[~f["status"].isin(SOLVED)]
     if len(failed):
-        lines += ["", "## Scenarios without a plan", ""]
+        lines += ["", "## Variants without a plan", ""]
         for row in failed.head(50).itertuples(index=False):
             lines.append(f"- {md_text(row.id)} {row.status}: {md_text(row.reason)}")
         if len(failed) > 50:
@@ -253,7 +253,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     head += ["baseline $M", "uplift $M", "IT MW"]
     head += [f"IT MW {md_text(s.removeprefix('it_mw_'))}" for s in sites]
     head += ["BTC sold", "min cash $M", "first conversion"]
-    lines += ["", "## Scenarios side by side", ""]
+    lines += ["", "## Variants side by side", ""]
     lines += ["A blank parameter is at the portfolio's own value; money in $M.", ""]
     lines += ["| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
@@ -368,14 +368,14 @@ def histogram_chart(c: Comparison, path: Path) -> None:
             ax.axvline(v, color=color, ls="--", lw=1.5, label=f"{name} {money(v)}")
     ax.xaxis.set_major_formatter(_MUSD)
     ax.set_xlabel("Value of the plan over the horizon (discounted)")
-    ax.set_ylabel("Scenarios")
-    ax.set_title(f"Value over {len(s)} solved scenarios", fontsize=12)
+    ax.set_ylabel("Variants")
+    ax.set_title(f"Value over {len(s)} solved variants", fontsize=12)
     ax.legend()
     ax.grid(True, alpha=0.3)
     fig.savefig(path, dpi=120)
 
 
-def scenario_bars_chart(c: Comparison, path: Path) -> None:
+def variant_bars_chart(c: Comparison, path: Path) -> None:
     s = c.solved
     fig = _figure(max(8, 1.0 + 0.6 * len(s)), 5.5)
     ax = fig.subplots()
@@ -390,7 +390,7 @@ def scenario_bars_chart(c: Comparison, path: Path) -> None:
                     textcoords="offset points", ha="center", fontsize=8)  # fmt: skip
     ax.yaxis.set_major_formatter(_MUSD)
     ax.set_ylabel("Value (discounted)")
-    ax.set_title("Plan and status-quo value by scenario (label: uplift)", fontsize=12)
+    ax.set_title("Plan and status-quo value by variant (label: uplift)", fontsize=12)
     ax.legend()
     ax.grid(True, axis="y", alpha=0.3)
     fig.savefig(path, dpi=120)
@@ -421,7 +421,7 @@ def write_comparison(root: Path | str, out_dir: Path | str | None = None) -> dic
 
 
 def _write_comparison_files(root: Path, out: Path) -> dict[str, Path]:
-    c = Comparison(read_scenarios(root), read_manifest(root))
+    c = Comparison(read_variants(root), read_manifest(root))
     files: dict[str, Path] = {}
     charts: list[str] = []
     swings = c.swings() if len(c.grid) >= 2 else []
@@ -437,10 +437,10 @@ def _write_comparison_files(root: Path, out: Path) -> dict[str, Path]:
         files["histogram"] = out / "value_histogram.png"
         histogram_chart(c, files["histogram"])
         charts.append("value_histogram.png")
-    if 0 < len(c.solved) <= MAX_BAR_SCENARIOS:
-        files["bars"] = out / "scenario_values.png"
-        scenario_bars_chart(c, files["bars"])
-        charts.append("scenario_values.png")
+    if 0 < len(c.solved) <= MAX_BAR_VARIANTS:
+        files["bars"] = out / "variant_values.png"
+        variant_bars_chart(c, files["bars"])
+        charts.append("variant_values.png")
     files["csv"] = out / "comparison.csv"
     write_csv(table_frame(c), files["csv"])
     files["md"] = out / "comparison.md"

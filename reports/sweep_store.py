@@ -2,21 +2,21 @@
 
 Layout of ``DIR``::
 
-    scenarios.parquet    one row per scenario: id, name, group, its parameters (one column per
+    variants.parquet    one row per variant: id, name, group, its parameters (one column per
                          swept path), status, reason, value, baseline, uplift, it_mw_<site>, ...
-    plan.parquet         long tables of every solved scenario, keyed by scenario_id
+    plan.parquet         long tables of every solved variant, keyed by variant_id
     treasury.parquet
     conversions.parquet
     contracts.parquet
-    sweep.json           what was run: portfolio, scenario file, solver settings, counts
-    parts/<key>/         one folder per solved scenario (row.parquet and its tables)
+    sweep.json           what was run: portfolio, variant file, solver settings, counts
+    parts/<key>/         one folder per solved variant (row.parquet and its tables)
 
-Each scenario's part is written into a temporary folder and renamed into place, so a part is
+Each variant's part is written into a temporary folder and renamed into place, so a part is
 either complete or absent, whatever moment the sweep is killed at. The consolidated files are
 rebuilt from the parts (as one set, swapped in at once) at the end of every run, after an interrupt
-and on every rerun; a rerun solves only the scenarios whose key has no part yet (and retries
-those whose part records an ``error``). Parts are named by content key, not scenario id, so an
-edited scenario is solved again and renaming a scenario is free.
+and on every rerun; a rerun solves only the variants whose key has no part yet (and retries
+those whose part records an ``error``). Parts are named by content key, not variant id, so an
+edited variant is solved again and renaming a variant is free.
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ import pandas as pd
 from realloc.reports.atomic import OutputSpec, folder_mode, staged_dir
 
 TABLES = ("plan", "treasury", "conversions", "contracts")
+VARIANTS_FILE = "variants.parquet"
+LEGACY_VARIANTS_FILE = "scenarios.parquet"
+"""The name of variants.parquet in stores written before "scenario" came to mean only a market
+path: ``compare`` reads it, and a rerun of the sweep replaces it with variants.parquet."""
+LEGACY_KEY = "scenarios"
+"""The group of named variants in such stores (today ``variants``)."""
 PARTS = "parts"
 ROW_FILE = "row.parquet"
 RETRIED = ("error",)
@@ -68,8 +74,8 @@ TAIL_COLUMNS = [
 
 
 @dataclass
-class StoredScenario:
-    """A scenario as the store lists it; ``key`` is None for one that never reached a solver."""
+class StoredVariant:
+    """A variant as the store lists it; ``key`` is None for one that never reached a solver."""
 
     id: str
     name: str
@@ -142,7 +148,7 @@ class SweepStore:
             os.close(fd)
 
     def done_keys(self) -> set[str]:
-        """Keys of the scenarios with a complete part."""
+        """Keys of the variants with a complete part."""
         if not self.parts.is_dir():
             return set()
         return {p.name for p in self.parts.iterdir() if (p / ROW_FILE).is_file()}
@@ -156,7 +162,7 @@ class SweepStore:
         return out
 
     def write_part(self, key: str, row: dict, tables: dict[str, pd.DataFrame]) -> Path:
-        """Store one scenario's result all at once (temporary folder, then rename)."""
+        """Store one variant's result all at once (temporary folder, then rename)."""
         self.parts.mkdir(parents=True, exist_ok=True)
         stage = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=self.parts))
         try:
@@ -173,16 +179,16 @@ class SweepStore:
             raise
         return final
 
-    def consolidate(self, scenarios: list[StoredScenario], manifest: dict) -> dict[str, Path]:
-        """Rebuild scenarios.parquet, the long tables and sweep.json from the parts."""
+    def consolidate(self, variants: list[StoredVariant], manifest: dict) -> dict[str, Path]:
+        """Rebuild variants.parquet, the long tables and sweep.json from the parts."""
         rows = self.rows()
         param_columns: list[str] = []
         site_columns: list[str] = []
-        for s in scenarios:
+        for s in variants:
             param_columns += [c for c in s.params if c not in param_columns]
             site_columns += [f"it_mw_{n}" for n in s.site_names if f"it_mw_{n}" not in site_columns]
         records = []
-        for s in scenarios:
+        for s in variants:
             rec: dict[str, Any] = {"id": s.id, "name": s.name, "group": s.group}
             rec |= {c: s.params.get(c) for c in param_columns}
             if s.invalid_reason is not None:
@@ -212,39 +218,40 @@ class SweepStore:
         frame["first_conversion_month"] = frame["first_conversion_month"].astype("string")
         frame["key"] = frame["key"].astype("string")
         counts = frame["status"].value_counts().to_dict()
-        manifest = manifest | {"scenarios": len(frame), "status_counts": counts}
-        return self._write_set(frame, scenarios, rows, manifest)
+        manifest = manifest | {"variants": len(frame), "status_counts": counts}
+        return self._write_set(frame, variants, rows, manifest)
 
     def _write_set(
-        self, frame: pd.DataFrame, scenarios: list[StoredScenario], rows: dict, manifest: dict
+        self, frame: pd.DataFrame, variants: list[StoredVariant], rows: dict, manifest: dict
     ) -> dict[str, Path]:
-        """Write scenarios.parquet, the long tables and sweep.json as one set: into a linked
+        """Write variants.parquet, the long tables and sweep.json as one set: into a linked
         copy of the folder swapped in at once (reports/atomic.py), so a reader or a kill sees
         the previous set or the new one, never a mix. The caller holds the store's lock."""
-        consolidated = {"scenarios.parquet", "sweep.json", *(f"{n}.parquet" for n in TABLES)}
+        consolidated = {VARIANTS_FILE, LEGACY_VARIANTS_FILE, "sweep.json"}
+        consolidated |= {f"{n}.parquet" for n in TABLES}
         with staged_dir(self.root, OutputSpec("sweep"), True, consolidated) as stage:
-            _write_parquet(frame, stage / "scenarios.parquet")
+            _write_parquet(frame, stage / VARIANTS_FILE)
             for name in TABLES:  # one long table in memory at a time
-                _write_parquet(self._long_table(name, scenarios, rows), stage / f"{name}.parquet")
+                _write_parquet(self._long_table(name, variants, rows), stage / f"{name}.parquet")
             text = json.dumps(manifest, indent=2, default=str) + "\n"
             (stage / "sweep.json").write_text(text)
-        files = {"scenarios": self.root / "scenarios.parquet"}
+        files = {"variants": self.root / VARIANTS_FILE}
         files |= {name: self.root / f"{name}.parquet" for name in TABLES}
         return files | {"manifest": self.root / "sweep.json"}
 
     def _long_table(
-        self, name: str, scenarios: Iterable[StoredScenario], rows: dict[str, dict]
+        self, name: str, variants: Iterable[StoredVariant], rows: dict[str, dict]
     ) -> pd.DataFrame:
         pieces = []
-        for s in scenarios:
+        for s in variants:
             path = self.parts / str(s.key) / f"{name}.parquet"
             if s.key in rows and path.is_file():
                 part = pd.read_parquet(path)
                 if len(part):
-                    part.insert(0, "scenario_id", s.id)
+                    part.insert(0, "variant_id", s.id)
                     pieces.append(part)
         if not pieces:
-            return pd.DataFrame({"scenario_id": pd.Series(dtype="string")})
+            return pd.DataFrame({"variant_id": pd.Series(dtype="string")})
         return pd.concat(pieces, ignore_index=True)
 
 
@@ -256,12 +263,26 @@ def _param_column(col: pd.Series) -> pd.Series:
     return col.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
 
 
-def read_scenarios(root: Path | str) -> pd.DataFrame:
-    """``scenarios.parquet`` of a sweep folder."""
-    path = Path(root) / "scenarios.parquet"
-    if not path.is_file():
+def read_variants(root: Path | str) -> pd.DataFrame:
+    """``variants.parquet`` of a sweep folder, or the ``scenarios.parquet`` of a store written
+    before the rename (its named variants' group ``scenarios`` read as ``variants``)."""
+    root = Path(root)
+    path = root / VARIANTS_FILE
+    if path.is_file():
+        return pd.read_parquet(path)
+    legacy = root / LEGACY_VARIANTS_FILE
+    if not legacy.is_file():
         raise FileNotFoundError(path)
-    return pd.read_parquet(path)
+    frame = pd.read_parquet(legacy)
+    if "group" in frame.columns:
+        frame["group"] = frame["group"].replace(LEGACY_KEY, "variants")
+    return frame
+
+
+def is_store(root: Path | str) -> bool:
+    """Whether ``root`` holds a sweep's consolidated table (either name)."""
+    root = Path(root)
+    return (root / VARIANTS_FILE).is_file() or (root / LEGACY_VARIANTS_FILE).is_file()
 
 
 def read_manifest(root: Path | str) -> dict:

@@ -59,10 +59,10 @@ def test_corpus_is_large_and_covers_every_category() -> None:
     for category in (
         "syntax", "type_", "nan", "inf", "negative", "absurd", "missing", "unknown", "typo",
         "duplicate", "empty", "too_short", "out_of_order", "latin1", "huge", "merged",
-        "formula", "name_", "unicode", "cmd", "bom", "sset_",
+        "formula", "name_", "unicode", "cmd", "bom", "vset_",
     ):  # fmt: skip
         assert category in slugs, category
-    assert sum(bool(c.get("scenario_set")) for c in CASES) >= 10
+    assert sum(bool(c.get("variant_set")) for c in CASES) >= 10
 
 
 @pytest.mark.parametrize("case", BAD, ids=[c["file"] for c in BAD])
@@ -71,8 +71,8 @@ def test_bad_input_exits_2_naming_file_place_and_fix(case: dict, tmp_path: Path)
     out = tmp_path / "out"
     started = time.perf_counter()
     commands = [["validate", str(path)], ["plan", str(path), "--out", str(out)]]
-    if case.get("scenario_set"):  # a malformed scenario set, swept over a good portfolio
-        base = str(CORPUS / make_cases.SCENARIO_BASE)
+    if case.get("variant_set"):  # a malformed variant set, swept over a good portfolio
+        base = str(CORPUS / make_cases.VARIANT_BASE)
         commands = [["sweep", base, str(path), "--out", str(out), "--workers", "1"]]
     for args in commands:
         code, output = _run(args)
@@ -134,7 +134,7 @@ def test_committed_corpus_matches_its_generator(tmp_path: Path) -> None:
     assert [m["file"] for m in manifest] == [c["file"] for c in CASES]
     assert manifest == CASES
     for f in sorted(tmp_path.iterdir()):
-        if f.suffix in (".yaml", ".csv"):  # (the scenario base portfolio included)
+        if f.suffix in (".yaml", ".csv"):  # (the variant base portfolio included)
             assert f.read_bytes() == (CORPUS / f.name).read_bytes(), f.name
 
 

@@ -737,7 +737,7 @@ def test_report_on_a_folder_without_a_plan_is_bad_input(tmp_path: Path) -> None:
 def test_report_on_a_sweep_folder_points_to_compare(tmp_path: Path) -> None:
     sweep = tmp_path / "sweep"
     sweep.mkdir()
-    pd.DataFrame({"id": ["s1"], "status": ["optimal"]}).to_parquet(sweep / "scenarios.parquet")
+    pd.DataFrame({"id": ["s1"], "status": ["optimal"]}).to_parquet(sweep / "variants.parquet")
     res = CliRunner().invoke(main, ["report", str(sweep)])
     assert res.exit_code == 2, res.output
     assert "holds a sweep's results" in res.output

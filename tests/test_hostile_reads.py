@@ -151,30 +151,30 @@ def test_market_forecast_outside_the_tree_is_refused(tmp_path: Path) -> None:
         assert code == 2 and "lies outside" in out, out
 
 
-def test_sweep_override_csv_must_lie_in_the_scenario_or_portfolio_tree(tmp_path: Path) -> None:
-    base = Path(make_cases.HERE) / make_cases.SCENARIO_BASE
+def test_sweep_override_csv_must_lie_in_the_variant_or_portfolio_tree(tmp_path: Path) -> None:
+    base = Path(make_cases.HERE) / make_cases.VARIANT_BASE
     _market_csv(tmp_path / "outside.csv")
     folder = tmp_path / "sweeps"
     folder.mkdir()
     sset = folder / "s.yaml"
     sset.write_text(
-        f"scenarios:\n  a:\n    market.btc_price_usd: {_csv_ref('../outside.csv')}\n", "utf-8"
+        f"variants:\n  a:\n    market.btc_price_usd: {_csv_ref('../outside.csv')}\n", "utf-8"
     )
     code, out = _run("sweep", base, sset, "--out", tmp_path / "o", "--workers", "1")
     assert code == 2 and "lies outside" in out and "s.yaml" in out, out
     assert not (tmp_path / "o").exists()
 
 
-def test_sweep_override_csv_beside_the_scenario_file_is_read(tmp_path: Path) -> None:
-    from realloc.inputs.scenario_sets import load_scenario_set
+def test_sweep_override_csv_beside_the_variant_file_is_read(tmp_path: Path) -> None:
+    from realloc.inputs.variant_sets import load_variant_set
 
-    base = load_portfolio(Path(make_cases.HERE) / make_cases.SCENARIO_BASE)
+    base = load_portfolio(Path(make_cases.HERE) / make_cases.VARIANT_BASE)
     months = [month_label(base.start_month, i) for i in range(base.months)]
     _market_csv(tmp_path / "m.csv", months, [60000 + i for i in range(base.months)])
     sset = tmp_path / "s.yaml"
-    sset.write_text(f"scenarios:\n  a:\n    market.btc_price_usd: {_csv_ref('m.csv')}\n", "utf-8")
-    loaded = load_scenario_set(sset, base)
-    assert loaded.scenarios[0].overrides[0].value[:2] == [60000.0, 60001.0]
+    sset.write_text(f"variants:\n  a:\n    market.btc_price_usd: {_csv_ref('m.csv')}\n", "utf-8")
+    loaded = load_variant_set(sset, base)
+    assert loaded.variants[0].overrides[0].value[:2] == [60000.0, 60001.0]
 
 
 # --- bounded reads: devices, FIFOs, huge files, zip bombs -----------------------------------------
@@ -437,8 +437,8 @@ def test_an_alias_inside_what_it_names_is_refused(tmp_path: Path) -> None:
     code, out = _run("validate", path)
     assert code == 2 and "(a loop)" in out, out
     sset = tmp_path / "s.yaml"
-    sset.write_text("scenarios:\n  a:\n    market.btc_price_usd: &x [1, {b: *x}]\n", "utf-8")
-    base = Path(make_cases.HERE) / make_cases.SCENARIO_BASE
+    sset.write_text("variants:\n  a:\n    market.btc_price_usd: &x [1, {b: *x}]\n", "utf-8")
+    base = Path(make_cases.HERE) / make_cases.VARIANT_BASE
     code, out = _run("sweep", base, sset, "--out", tmp_path / "o", "--workers", "1")
     assert code == 2 and "(a loop)" in out and "s.yaml" in out, out
 

@@ -60,7 +60,7 @@ def test_sweep_and_breakeven_refuse_a_bad_solver_option(
 ) -> None:
     p = _portfolio(tmp_path)
     grid = tmp_path / "g.yaml"
-    grid.write_text("scenarios:\n  base: {}\n", encoding="utf-8")
+    grid.write_text("variants:\n  base: {}\n", encoding="utf-8")
     _refused(_run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), option, value]))
     _refused(_run(["breakeven", str(p), "--param", "grid_mw", "--site", "A", option, value]))
 
@@ -96,7 +96,7 @@ def test_plan_refuses_a_bad_stochastic_option(tmp_path: Path, args, fragment) ->
 )
 def test_sweep_refuses_a_bad_worker_count(tmp_path: Path, args) -> None:
     grid = tmp_path / "g.yaml"
-    grid.write_text("scenarios:\n  base: {}\n", encoding="utf-8")
+    grid.write_text("variants:\n  base: {}\n", encoding="utf-8")
     res = _run(["sweep", str(_portfolio(tmp_path)), str(grid), "--out", str(tmp_path / "s"), *args])
     _refused(res, "--workers")
 
@@ -237,7 +237,7 @@ def test_a_leading_zero_is_decimal_not_octal(tmp_path: Path) -> None:
     assert "12 months" in res.output  # YAML 1.1 would read 012 as 10
 
 
-def test_sexagesimal_stays_text_in_forecast_and_scenario_files(tmp_path: Path) -> None:
+def test_sexagesimal_stays_text_in_forecast_and_variant_files(tmp_path: Path) -> None:
     from realloc.inputs.examples import example_dir
 
     spec = (example_dir() / "forecast_base.yaml").read_text(encoding="utf-8")
@@ -246,12 +246,12 @@ def test_sexagesimal_stays_text_in_forecast_and_scenario_files(tmp_path: Path) -
     _refused(_run(["forecast", str(bad), "--out", str(tmp_path / "f")]), "months", "'1:00'")
     p = _portfolio(tmp_path)
     grid = tmp_path / "g.yaml"
-    grid.write_text("scenarios:\n  slow:\n    sites[A].conversion.lead_months: 1:30\n")
+    grid.write_text("variants:\n  slow:\n    sites[A].conversion.lead_months: 1:30\n")
     res = _run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), "--workers", "1"])
-    assert res.exit_code == 3, res.output  # the one scenario is invalid: nothing to plan
+    assert res.exit_code == 3, res.output  # the one variant is invalid: nothing to plan
     import pandas as pd
 
-    row = pd.read_parquet(tmp_path / "s" / "scenarios.parquet").iloc[0]
+    row = pd.read_parquet(tmp_path / "s" / "variants.parquet").iloc[0]
     assert row["status"] == "invalid" and "'1:30'" in row["reason"]
 
 
@@ -379,18 +379,18 @@ def test_a_sweep_variant_renaming_the_portfolio_is_stored(tmp_path: Path) -> Non
     import pandas as pd
 
     grid = tmp_path / "g.yaml"
-    grid.write_text("scenarios:\n  renamed:\n    name: Other name\n  base: {}\n")
+    grid.write_text("variants:\n  renamed:\n    name: Other name\n  base: {}\n")
     out = tmp_path / "s"
     res = _run(["sweep", str(_portfolio(tmp_path)), str(grid), "--out", str(out), "--workers", "1"])
     assert res.exit_code == 0, res.output
-    frame = pd.read_parquet(out / "scenarios.parquet")
+    frame = pd.read_parquet(out / "variants.parquet")
     assert list(frame["name"]) == ["renamed", "base"]
     assert frame["name:set"].iloc[0] == "Other name"
     assert list(frame["status"]) == ["optimal", "optimal"]
     assert _run(["compare", str(out)]).exit_code == 0
 
 
-def test_no_portfolio_field_collides_with_a_scenario_table_column() -> None:
+def test_no_portfolio_field_collides_with_a_variant_table_column() -> None:
     from realloc.inputs.overrides import Override
     from realloc.models import Portfolio
     from realloc.reports.sweep_store import META_COLUMNS, RESULT_COLUMNS, TAIL_COLUMNS
@@ -404,9 +404,7 @@ def test_no_portfolio_field_collides_with_a_scenario_table_column() -> None:
 def test_a_month_selector_in_non_ascii_digits_is_refused(tmp_path: Path, selector: str) -> None:
     """'²'.isdigit() is True but int('²') fails: the sweep ended in an internal error."""
     grid = tmp_path / "g.yaml"
-    grid.write_text(
-        f"scenarios:\n  x:\n    market.btc_price_usd[{selector}]: 5\n", encoding="utf-8"
-    )
+    grid.write_text(f"variants:\n  x:\n    market.btc_price_usd[{selector}]: 5\n", encoding="utf-8")
     p = _portfolio(tmp_path, market__btc_price_usd=[70000.0] * 12)
     res = _run(["sweep", str(p), str(grid), "--out", str(tmp_path / "s"), "--workers", "1"])
     _refused(res, f"[{selector}] must be a month number")

@@ -406,7 +406,7 @@ def test_output_modes_follow_the_umask(work, umask) -> None:
         assert run("plan", "tiny.yaml", "--out", "out").exit_code == 0
         assert run("forecast", _forecast_spec(work, 2), "--out", "fc").exit_code == 0
         assert run("report", "out", "--format", "html,xlsx", "--out", "rep").exit_code == 0
-        sweep = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
+        sweep = run("sweep", "tiny.yaml", _variants(work), "--out", "sw", "--workers", "1")
         assert sweep.exit_code == 0, sweep.output
     finally:
         os.umask(previous)
@@ -423,8 +423,8 @@ def test_output_modes_follow_the_umask(work, umask) -> None:
 # --- item 5: the sweep lock is taken atomically ----------------------------------------------
 
 
-def _scenarios(work: Path, n: int = 2) -> Path:
-    path = work / "scenarios.yaml"
+def _variants(work: Path, n: int = 2) -> Path:
+    path = work / "variants.yaml"
     rates = ", ".join(str(100 + 5 * i) for i in range(n))
     path.write_text(f"grid:\n  vary:\n    contracts[H].rate_usd_per_kw_month: [{rates}]\n")
     return path
@@ -465,8 +465,8 @@ def test_racing_processes_never_both_hold_the_lock(tmp_path) -> None:
 
 
 def test_two_sweeps_started_together_one_runs_one_is_refused(work) -> None:
-    scenarios = _scenarios(work, 24)
-    cmd = [sys.executable, "-m", "realloc.cli", "sweep", "tiny.yaml", str(scenarios)]
+    variants = _variants(work, 24)
+    cmd = [sys.executable, "-m", "realloc.cli", "sweep", "tiny.yaml", str(variants)]
     cmd += ["--out", "sw", "--workers", "1"]
     procs = [subprocess.Popen(cmd, cwd=work, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     results = sorted((p.wait(timeout=120), p.stderr.read()) for p in procs)
@@ -480,10 +480,10 @@ def test_two_sweeps_started_together_one_runs_one_is_refused(work) -> None:
 
 
 def test_a_dead_sweeps_lock_is_taken_over_and_a_live_one_refuses(work) -> None:
-    scenarios = _scenarios(work)
+    variants = _variants(work)
     (work / "sw").mkdir()
     (work / "sw" / ".lock").write_text("999999999")  # an older realloc's PID lock, long dead
-    args = ("sweep", "tiny.yaml", scenarios, "--out", "sw", "--workers", "1")
+    args = ("sweep", "tiny.yaml", variants, "--out", "sw", "--workers", "1")
     assert run(*args).exit_code == 0
     with open(work / "sw" / ".lock") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another live sweep holds it
@@ -498,9 +498,9 @@ def test_a_lock_just_taken_is_not_mistaken_for_a_stale_one(work) -> None:
     (work / "sw").mkdir()
     with open(work / "sw" / ".lock", "w") as first:
         fcntl.flock(first, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        result = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
+        result = run("sweep", "tiny.yaml", _variants(work), "--out", "sw", "--workers", "1")
     assert result.exit_code == 2 and "another sweep" in result.output, result.output
-    assert not (work / "sw" / "scenarios.parquet").exists()
+    assert not (work / "sw" / "variants.parquet").exists()
 
 
 # --- single files and write errors of the other commands -------------------------------------
@@ -531,7 +531,7 @@ def test_sweep_write_error_names_it_and_keeps_what_is_stored(work, monkeypatch) 
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self.parts / key))
 
     monkeypatch.setattr(SweepStore, "write_part", full)
-    result = run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1")
+    result = run("sweep", "tiny.yaml", _variants(work), "--out", "sw", "--workers", "1")
     assert result.exit_code == 5, result.output
     assert "could not write sw/parts/" in result.output and "(ENOSPC)" in result.output
     assert "rerun the same command to resume" in result.output
@@ -556,7 +556,7 @@ def test_plan_report_whose_pdf_fails_still_writes_the_plan(work, monkeypatch) ->
 
 def test_compare_into_a_sweep_being_written_is_refused(work) -> None:
     assert (
-        run("sweep", "tiny.yaml", _scenarios(work), "--out", "sw", "--workers", "1").exit_code == 0
+        run("sweep", "tiny.yaml", _variants(work), "--out", "sw", "--workers", "1").exit_code == 0
     )
     before = snapshot(work / "sw")
     with open(work / "sw" / ".lock") as held:
@@ -570,13 +570,13 @@ def test_compare_into_a_sweep_being_written_is_refused(work) -> None:
 
 
 def test_a_sweeps_consolidated_files_change_as_one_set(work, monkeypatch) -> None:
-    """A failure halfway through rebuilding scenarios.parquet, the long tables and sweep.json
+    """A failure halfway through rebuilding variants.parquet, the long tables and sweep.json
     leaves the previous set whole (the parts solved meanwhile are kept for the rerun)."""
     import realloc.reports.sweep_store as sweep_store
 
-    args = ("sweep", "tiny.yaml", _scenarios(work, 2), "--out", "sw", "--workers", "1")
+    args = ("sweep", "tiny.yaml", _variants(work, 2), "--out", "sw", "--workers", "1")
     assert run(*args).exit_code == 0
-    consolidated = ["scenarios.parquet", "plan.parquet", "treasury.parquet", "sweep.json"]
+    consolidated = ["variants.parquet", "plan.parquet", "treasury.parquet", "sweep.json"]
     before = {n: (work / "sw" / n).read_bytes() for n in consolidated}
     real, calls = sweep_store._write_parquet, []
 
@@ -587,7 +587,7 @@ def test_a_sweeps_consolidated_files_change_as_one_set(work, monkeypatch) -> Non
         real(frame, path)
 
     monkeypatch.setattr(sweep_store, "_write_parquet", fails_third)
-    result = run("sweep", "tiny.yaml", _scenarios(work, 3), "--out", "sw", "--workers", "1")
+    result = run("sweep", "tiny.yaml", _variants(work, 3), "--out", "sw", "--workers", "1")
     assert result.exit_code == 5 and "(ENOSPC)" in result.output, result.output
     assert {n: (work / "sw" / n).read_bytes() for n in consolidated} == before
     assert len(list((work / "sw" / "parts").iterdir())) == 3 and leftovers(work) == []

@@ -283,15 +283,15 @@ def test_summary_md_escapes_every_name(hostile_run) -> None:
 def test_comparison_md_and_csv_of_a_hostile_sweep(tmp_path: Path) -> None:
     portfolio = tmp_path / "p.yaml"
     portfolio.write_text(yaml.safe_dump(hostile_portfolio().model_dump(mode="json")))
-    scenarios = tmp_path / "s.yaml"
+    variants = tmp_path / "s.yaml"
     rate = f"contracts[{TAKEN}].rate_usd_per_kw_month"
     named = {TAKEN: {}, "<script>alert(1)</script> | x": {rate: 1}}
-    scenarios.write_text(yaml.safe_dump({"scenarios": named}, sort_keys=False))
+    variants.write_text(yaml.safe_dump({"variants": named}, sort_keys=False))
     out = tmp_path / "sweep"
-    args = ["sweep", str(portfolio), str(scenarios), "--out", str(out), "--workers", "1"]
+    args = ["sweep", str(portfolio), str(variants), "--out", str(out), "--workers", "1"]
     result = CliRunner().invoke(main, [*args, "--no-progress"])
     assert result.exit_code == 0, result.output
-    stored = pd.read_parquet(out / "scenarios.parquet")
+    stored = pd.read_parquet(out / "variants.parquet")
     assert list(stored["name"]) == [TAKEN, "<script>alert(1)</script> | x"]  # raw in parquet
     files = write_comparison(out)
     assert assert_no_formula_cells(out) == 1

@@ -1,4 +1,4 @@
-"""Sweeps: stored results equal each scenario planned alone, model reuse changes nothing but time,
+"""Sweeps: stored results equal each variant planned alone, model reuse changes nothing but time,
 an interrupted sweep resumes to the same store, Dask runs on a LocalCluster, breakeven bisection
 lands where hand arithmetic puts it, and compare writes its table and charts."""
 
@@ -22,10 +22,10 @@ from realloc.cli import main
 from realloc.inputs import load_portfolio
 from realloc.inputs.examples import example_path
 from realloc.inputs.overrides import Override, overridden
-from realloc.inputs.scenario_sets import load_scenario_set, materialize
+from realloc.inputs.variant_sets import load_variant_set, materialize
 from realloc.optimizer import plan_portfolio
 from realloc.optimizer.breakeven import converted_it_mw, find_breakeven
-from realloc.optimizer.sweep import SweepSettings, SweepTask, solve_scenario, task_key
+from realloc.optimizer.sweep import SweepSettings, SweepTask, solve_variant, task_key
 from realloc.optimizer.warm import WarmHighsBackend
 from tests.helpers import MARGIN_USD_PER_MW_YEAR, tiny
 
@@ -40,14 +40,14 @@ def tiny_yaml(tmp_path: Path) -> Path:
     return path
 
 
-def scenario_file(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "scenarios.yaml"
+def variant_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "variants.yaml"
     path.write_text(textwrap.dedent(text))
     return path
 
 
 GRID = """\
-scenarios:
+variants:
   base: {}
   cheap power:
     sites[A].power_price_usd_per_mwh: 20
@@ -66,19 +66,19 @@ def run(args: list[str]):
 
 
 def stored(out: Path) -> pd.DataFrame:
-    return pd.read_parquet(out / "scenarios.parquet").set_index("id")
+    return pd.read_parquet(out / "variants.parquet").set_index("id")
 
 
 @pytest.mark.parametrize("workers", ["1", "2"])
-def test_sweep_stores_what_each_scenario_gives_alone(tmp_path, tiny_yaml, workers):
-    scenarios = scenario_file(tmp_path, GRID)
+def test_sweep_stores_what_each_variant_gives_alone(tmp_path, tiny_yaml, workers):
+    variants = variant_file(tmp_path, GRID)
     out = tmp_path / "out"
-    result = run(["sweep", str(tiny_yaml), str(scenarios), "--out", str(out), "--workers", workers])
+    result = run(["sweep", str(tiny_yaml), str(variants), "--out", str(out), "--workers", workers])
     assert result.exit_code == 0, result.output
     frame = stored(out)
     assert len(frame) == 9 and set(frame["status"]) == {"optimal"}
     base = load_portfolio(tiny_yaml)
-    for m in materialize(base, load_scenario_set(scenarios, base)):
+    for m in materialize(base, load_variant_set(variants, base)):
         alone = plan_portfolio(m.portfolio)
         row = frame.loc[m.spec.id]
         assert row["value_usd"] == pytest.approx(alone.value_usd, rel=1e-6)
@@ -86,15 +86,15 @@ def test_sweep_stores_what_each_scenario_gives_alone(tmp_path, tiny_yaml, worker
         assert row["it_mw_A"] == pytest.approx(converted_it_mw(alone, "A"), abs=1e-6)
         assert row["btc_sold"] == pytest.approx(alone.tables.treasury["btc_sold"].sum(), abs=1e-6)
         assert row["min_cash_usd"] == pytest.approx(alone.tables.treasury["cash_usd"].min())
-    # parameters are columns; the long tables are keyed by scenario id
+    # parameters are columns; the long tables are keyed by variant id
     assert frame.loc["grid-004", RATE] == 120
     assert frame.loc["grid-004", "market.hashprice_usd_per_ph_day:scale"] == 1.2
     assert pd.isna(frame.loc["base", RATE])
     plan = pd.read_parquet(out / "plan.parquet")
-    assert set(plan["scenario_id"]) == set(frame.index)
-    assert len(plan[plan["scenario_id"] == "base"]) == len(plan_portfolio(base).tables.plan)
+    assert set(plan["variant_id"]) == set(frame.index)
+    assert len(plan[plan["variant_id"] == "base"]) == len(plan_portfolio(base).tables.plan)
     treasury = pd.read_parquet(out / "treasury.parquet")
-    assert treasury.groupby("scenario_id").size().eq(12).all()
+    assert treasury.groupby("variant_id").size().eq(12).all()
 
 
 def test_reuse_gives_the_values_of_a_rebuild_on_the_example():
@@ -133,7 +133,7 @@ def test_reuse_falls_back_to_a_fresh_model_when_the_structure_changes():
     assert backend.stats.fresh >= 3 * 3
 
 
-def test_solve_scenario_records_failures_instead_of_raising():
+def test_solve_variant_records_failures_instead_of_raising():
     # 1000 MW of IT at $1M each with no cash and no BTC: the plan cannot be funded
     broke = tiny(
         sites__0__conversion__max_it_mw=100,
@@ -143,17 +143,17 @@ def test_solve_scenario_records_failures_instead_of_raising():
         treasury={"btc": 0, "cash_usd": 0},
     )
     s = SweepSettings()
-    out = solve_scenario(SweepTask(task_key(broke, s), broke, s))
+    out = solve_variant(SweepTask(task_key(broke, s), broke, s))
     assert out.status in ("optimal", "unfunded")  # declining the contract is always possible
     bad = SweepTask("k", "not a portfolio", s)  # type: ignore[arg-type]
-    out = solve_scenario(bad)
+    out = solve_variant(bad)
     assert out.status == "error" and "AttributeError" in out.row["reason"]
 
 
 def test_resume_solves_only_what_is_missing_and_gives_the_same_store(tmp_path, tiny_yaml):
-    scenarios = scenario_file(tmp_path, GRID)
+    variants = variant_file(tmp_path, GRID)
     out = tmp_path / "out"
-    args = ["sweep", str(tiny_yaml), str(scenarios), "--out", str(out), "--workers", "1"]
+    args = ["sweep", str(tiny_yaml), str(variants), "--out", str(out), "--workers", "1"]
     assert run(args).exit_code == 0
     first = stored(out).drop(columns=TIMING)
     # an interrupted sweep: three parts never written, consolidated files gone, a half-written
@@ -172,8 +172,8 @@ def test_resume_solves_only_what_is_missing_and_gives_the_same_store(tmp_path, t
     assert "6 already stored" in result.output and "solving 3" in result.output
     assert not [p for p in (out / "parts").iterdir() if p.name.startswith(".")]
     pd.testing.assert_frame_equal(stored(out).drop(columns=TIMING), first)
-    # an edited scenario is solved again, the others are not
-    scenarios.write_text(GRID.replace("power_price_usd_per_mwh: 20", "power_price_usd_per_mwh: 25"))
+    # an edited variant is solved again, the others are not
+    variants.write_text(GRID.replace("power_price_usd_per_mwh: 20", "power_price_usd_per_mwh: 25"))
     result = run(args)
     assert "8 already stored" in result.output and "solving 1" in result.output
     assert stored(out).loc["cheap-power", "value_usd"] != first.loc["cheap-power", "value_usd"]
@@ -189,7 +189,7 @@ def _children(pid: int) -> set[int]:
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs Linux /proc")
 @pytest.mark.parametrize("how", ["SIGINT to the process group (Ctrl-C)", "SIGTERM to the parent"])
 def test_killed_sweep_stops_its_workers_and_resumes(tmp_path, tiny_yaml, how):
-    scenarios = scenario_file(
+    variants = variant_file(
         tmp_path,
         """\
         grid:
@@ -200,7 +200,7 @@ def test_killed_sweep_stops_its_workers_and_resumes(tmp_path, tiny_yaml, how):
     )
     out = tmp_path / "out"
     realloc = Path(sys.executable).parent / "realloc"
-    cmd = [str(realloc), "sweep", str(tiny_yaml), str(scenarios), "--out", str(out)]
+    cmd = [str(realloc), "sweep", str(tiny_yaml), str(variants), "--out", str(out)]
     cmd += ["--workers", "2"]
     proc = subprocess.Popen(cmd, start_new_session=True, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -226,7 +226,7 @@ def test_killed_sweep_stops_its_workers_and_resumes(tmp_path, tiny_yaml, how):
     frame = stored(out)
     done = int((frame["status"] == "optimal").sum())
     assert 4 <= done < 64 and (frame["status"] == "pending").sum() == 64 - done
-    result = run(["sweep", str(tiny_yaml), str(scenarios), "--out", str(out), "--workers", "1"])
+    result = run(["sweep", str(tiny_yaml), str(variants), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
     assert f"{done} already stored" in result.output
     assert set(stored(out)["status"]) == {"optimal"}
@@ -234,7 +234,7 @@ def test_killed_sweep_stops_its_workers_and_resumes(tmp_path, tiny_yaml, how):
 
 def test_dask_local_cluster_gives_the_same_results(tmp_path, tiny_yaml):
     pytest.importorskip("dask.distributed")
-    scenarios = scenario_file(
+    variants = variant_file(
         tmp_path,
         """\
         grid:
@@ -244,7 +244,7 @@ def test_dask_local_cluster_gives_the_same_results(tmp_path, tiny_yaml):
         """,
     )
     serial, dask = tmp_path / "serial", tmp_path / "dask"
-    base = ["sweep", str(tiny_yaml), str(scenarios)]
+    base = ["sweep", str(tiny_yaml), str(variants)]
     assert run([*base, "--out", str(serial), "--workers", "1"]).exit_code == 0
     result = run([*base, "--out", str(dask), "--executor", "dask", "--workers", "2"])
     assert result.exit_code == 0, result.output
@@ -296,15 +296,15 @@ def test_breakeven_without_a_flip_exits_3(tiny_yaml):
 
 
 def test_compare_writes_table_and_charts(tmp_path, tiny_yaml):
-    scenarios = scenario_file(tmp_path, GRID)
+    variants = variant_file(tmp_path, GRID)
     out = tmp_path / "out"
-    sweep = ["sweep", str(tiny_yaml), str(scenarios), "--out", str(out), "--workers", "1"]
+    sweep = ["sweep", str(tiny_yaml), str(variants), "--out", str(out), "--workers", "1"]
     assert run(sweep).exit_code == 0
     result = run(["compare", str(out)])
     assert result.exit_code == 0, result.output
     for name in ("comparison.md", "comparison.csv", "tornado.png", "heatmap.png"):
         assert (out / name).is_file(), name
-    for name in ("tornado.png", "heatmap.png", "scenario_values.png"):
+    for name in ("tornado.png", "heatmap.png", "variant_values.png"):
         assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = pd.read_csv(out / "comparison.csv")
     assert list(table["id"]) == list(stored(out).index)
@@ -318,20 +318,18 @@ def test_compare_writes_table_and_charts(tmp_path, tiny_yaml):
     low, high = frame.loc["grid-001", "uplift_usd"], frame.loc["grid-005", "uplift_usd"]
     row = f"| H rate_usd_per_kw_month | 80 | {low / 1e6:,.1f} | 160 | {high / 1e6:,.1f} |"
     assert row in md
-    assert "9 scenarios: 9 optimal." in md
+    assert "9 variants: 9 optimal." in md
 
 
 def test_bad_inputs_exit_2_without_traceback(tmp_path, tiny_yaml):
-    bad = scenario_file(
-        tmp_path, "scenarios:\n  x:\n    contracts[Nope].rate_usd_per_kw_month: 9\n"
-    )
+    bad = variant_file(tmp_path, "variants:\n  x:\n    contracts[Nope].rate_usd_per_kw_month: 9\n")
     result = run(["sweep", str(tiny_yaml), str(bad), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "line 3" in result.output and "no contract named 'Nope'" in result.output
     assert "Traceback" not in result.output
     result = run(["compare", str(tmp_path)])
-    assert result.exit_code == 2 and "no scenarios.parquet" in result.output
-    ok = scenario_file(tmp_path, "scenarios:\n  base: {}\n")
+    assert result.exit_code == 2 and "no variants.parquet" in result.output
+    ok = variant_file(tmp_path, "variants:\n  base: {}\n")
     result = run(["sweep", str(tiny_yaml), str(ok), "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     args = ["sweep", str(tiny_yaml), str(ok), "--out", str(tmp_path / "o")]
@@ -339,8 +337,8 @@ def test_bad_inputs_exit_2_without_traceback(tmp_path, tiny_yaml):
     assert result.exit_code == 2
 
 
-def test_invalid_scenarios_are_recorded_and_all_invalid_exits_3(tmp_path, tiny_yaml):
-    mixed = scenario_file(
+def test_invalid_variants_are_recorded_and_all_invalid_exits_3(tmp_path, tiny_yaml):
+    mixed = variant_file(
         tmp_path, "grid:\n  vary:\n    contracts[H].min_it_mw: [10, 80]\n"
     )  # 80 > max_it_mw 50: invalid
     out = tmp_path / "o"
@@ -349,9 +347,9 @@ def test_invalid_scenarios_are_recorded_and_all_invalid_exits_3(tmp_path, tiny_y
     frame = stored(out)
     assert frame.loc["grid-001", "status"] == "optimal"
     assert frame.loc["grid-002", "status"] == "invalid"
-    assert "scenario 'grid-002'" in frame.loc["grid-002", "reason"]
+    assert "variant 'grid-002'" in frame.loc["grid-002", "reason"]
     assert "exceeds max_it_mw" in frame.loc["grid-002", "reason"]
-    only_bad = scenario_file(tmp_path, "scenarios:\n  bad:\n    contracts[H].min_it_mw: 80\n")
+    only_bad = variant_file(tmp_path, "variants:\n  bad:\n    contracts[H].min_it_mw: 80\n")
     result = run(["sweep", str(tiny_yaml), str(only_bad), "--out", str(tmp_path / "p")])
     assert result.exit_code == 3
 

@@ -32,8 +32,9 @@ RUN_TABLES = (
 STOCHASTIC_TABLES = ("scenario_values", "frontier")
 """A stochastic plan's extra tables, read whole: value per market path, the efficient frontier."""
 
-SWEEP_MARKERS = ("scenarios.parquet", "sweep.json")
-"""Files that mark a ``realloc sweep`` results folder (reports/sweep_store.py)."""
+SWEEP_MARKERS = ("variants.parquet", "scenarios.parquet", "sweep.json")
+"""Files that mark a ``realloc sweep`` results folder (reports/sweep_store.py; scenarios.parquet
+is what stores written before the variant rename hold)."""
 
 TEXT_COLUMNS = {
     "scenario",
@@ -69,17 +70,17 @@ class NotARunFolder(ValueError):
 class SweepFolder(NotARunFolder):
     """The folder given holds a sweep's results: ``realloc compare`` reports on those.
 
-    The board report covers one plan; a sweep's scenario table and its tornado and heatmap
+    The board report covers one plan; a sweep's variant table and its tornado and heatmap
     charts come from ``realloc compare`` (reports/compare.py), so the report points there
     rather than building a second, differently drawn comparison.
     """
 
     def __init__(self, folder: Path) -> None:
         super().__init__(
-            f"{folder} holds a sweep's results (scenarios.parquet), not one plan: the board "
-            f"report covers one plan. Run `realloc compare {folder}` for the sweep's scenario "
+            f"{folder} holds a sweep's results (variants.parquet), not one plan: the board "
+            f"report covers one plan. Run `realloc compare {folder}` for the sweep's variant "
             "table and its tornado and heatmap charts, or `realloc plan PORTFOLIO --report` "
-            "for the board report of one scenario"
+            "for the board report of one variant"
         )
 
 

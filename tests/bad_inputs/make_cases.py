@@ -1829,26 +1829,26 @@ def build(out: Path = HERE, excel: bool = True) -> list[dict]:
             "fix": "save it from Excel as an .xlsx workbook",
         }
     )
-    (out / SCENARIO_BASE).write_text(BASE, encoding="utf-8")
-    for slug, what, text, where, expect, fix in scenario_cases():
+    (out / VARIANT_BASE).write_text(BASE, encoding="utf-8")
+    for slug, what, text, where, expect, fix in variant_cases():
         n += 1
         name = f"{n:03d}_{slug}.yaml"
-        body = f"# bad-input case {name} (scenario set on {SCENARIO_BASE}): {what}\n{text}"
+        body = f"# bad-input case {name} (variant set on {VARIANT_BASE}): {what}\n{text}"
         (out / name).write_text(body, encoding="utf-8")
         if where.startswith("@"):
             where = f"line {_line_of(body, where[1:])}"
-        entry = {"file": name, "what": what, "scenario_set": True}
+        entry = {"file": name, "what": what, "variant_set": True}
         entry |= {"where": where, "expect": expect, "fix": fix}
         manifest.append(entry)
     return manifest
 
 
-SCENARIO_BASE = "scenario_base_portfolio.yaml"
-"""The portfolio the scenario-set cases are swept over (BASE, written beside them)."""
+VARIANT_BASE = "variant_base_portfolio.yaml"
+"""The portfolio the variant-set cases are swept over (BASE, written beside them)."""
 
 
-def scenario_cases() -> list[tuple[str, str, str, str, str, str]]:
-    """(slug, what, text, where, expect, fix) of malformed scenario sets for ``realloc sweep``."""
+def variant_cases() -> list[tuple[str, str, str, str, str, str]]:
+    """(slug, what, text, where, expect, fix) of malformed variant sets for ``realloc sweep``."""
     axes = "".join(
         f"    {path}: {{scale: [{', '.join(str(1 + i / 100) for i in range(11))}]}}\n"
         for path in (
@@ -1860,59 +1860,63 @@ def scenario_cases() -> list[tuple[str, str, str, str, str, str]]:
         )
     )
     return [
-        ("sset_syntax_error", "a scenario set with a tab-indented line",
-         "scenarios:\n  bear:\n\tmarket.btc_price_usd: {scale: 0.7}\n",
+        ("vset_syntax_error", "a variant set with a tab-indented line",
+         "variants:\n  bear:\n\tmarket.btc_price_usd: {scale: 0.7}\n",
          "@market.btc_price_usd", "YAML syntax error", "spaces, not tabs"),
-        ("sset_unknown_top_key", "scenario: instead of scenarios:",
-         "scenario:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n",
-         "", "unknown top-level key(s) scenario", "a scenario set has description, scenarios"),
-        ("sset_unknown_field", "a misspelt field path",
-         "scenarios:\n  bear:\n    market.btc_price: {scale: 0.7}\n",
+        ("vset_unknown_top_key", "variant: instead of variants:",
+         "variant:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n",
+         "", "unknown top-level key(s) variant", "a variant set has description, variants"),
+        ("vset_unknown_field", "a misspelt field path",
+         "variants:\n  bear:\n    market.btc_price: {scale: 0.7}\n",
          "@market.btc_price", "'btc_price' is not a field of market",
          "did you mean 'btc_price_usd'?"),
-        ("sset_unknown_site", "a path naming a site that does not exist",
-         "scenarios:\n  bigger:\n    sites[Gamma].grid_mw: 200\n",
+        ("vset_unknown_site", "a path naming a site that does not exist",
+         "variants:\n  bigger:\n    sites[Gamma].grid_mw: 200\n",
          "@sites[Gamma]", "Gamma", "Alpha"),
-        ("sset_scale_text", "scale by a word",
-         "scenarios:\n  bear:\n    market.btc_price_usd: {scale: lots}\n",
+        ("vset_scale_text", "scale by a word",
+         "variants:\n  bear:\n    market.btc_price_usd: {scale: lots}\n",
          "@scale: lots", "scale", "number"),
-        ("sset_scenarios_list", "scenarios as a list instead of a mapping",
-         "scenarios:\n  - bear\n  - bull\n",
-         "@scenarios:", "expected a mapping of scenario name: overrides",
+        ("vset_variants_list", "variants as a list instead of a mapping",
+         "variants:\n  - bear\n  - bull\n",
+         "@variants:", "expected a mapping of variant name: overrides",
          "e.g. bear: {market.btc_price_usd: {scale: 0.7}}"),
-        ("sset_empty", "a scenario set with nothing in it",
-         "description: nothing here\n", "", "no scenarios", "add a scenarios: mapping or a grid:"),
-        ("sset_duplicate_name", "the same scenario name twice",
-         "scenarios:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n"
+        ("vset_empty", "a variant set with nothing in it",
+         "description: nothing here\n", "", "no variants", "add a variants: mapping or a grid:"),
+        ("vset_duplicate_name", "the same variant name twice",
+         "variants:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n"
          "  bear: {market.btc_price_usd: {scale: 0.6}}\n",
          "@bear: {market.btc_price_usd: {scale: 0.6}}", "'bear' is given twice",
          "delete one of them"),
-        ("sset_colliding_ids", "two names that give the same scenario id",
-         "scenarios:\n  Bear Case: {market.btc_price_usd: {scale: 0.7}}\n"
+        ("vset_colliding_ids", "two names that give the same variant id",
+         "variants:\n  Bear Case: {market.btc_price_usd: {scale: 0.7}}\n"
          "  bear-case: {market.btc_price_usd: {scale: 0.6}}\n",
          "", "both get the id 'bear-case'", "rename one"),
-        ("sset_grid_empty_vary", "a grid whose vary list is empty",
+        ("vset_grid_empty_vary", "a grid whose vary list is empty",
          "grid:\n  vary:\n    market.btc_price_usd: []\n",
          "@market.btc_price_usd", "needs a non-empty list of values", "{scale: [...]}"),
-        ("sset_grid_unknown_key", "a grid with a misspelt key",
+        ("vset_grid_unknown_key", "a grid with a misspelt key",
          "grid:\n  varry:\n    market.btc_price_usd: [60000, 70000]\n",
          "@grid:", "unknown key(s) varry", "a grid has name, set, vary"),
-        ("sset_grid_bad_name", "a grid name with spaces and capitals",
+        ("vset_grid_bad_name", "a grid name with spaces and capitals",
          "grid:\n  name: My Grid\n  vary:\n    market.btc_price_usd: [60000, 70000]\n",
          "@name: My Grid", "must be lowercase letters, digits and dashes", "'my-grid'"),
-        ("sset_grid_too_big", "a grid of 11^5 = 161,051 points",
+        ("vset_grid_too_big", "a grid of 11^5 = 161,051 points",
          "grid:\n  vary:\n" + axes, "@grid:", "161,051 points, over the limit of 100,000",
          "split it or use fewer values"),
-        ("sset_mixed_levels", "plain values mixed with scale in one axis",
+        ("vset_mixed_levels", "plain values mixed with scale in one axis",
          "grid:\n  vary:\n    market.btc_price_usd: [60000, {scale: 1.2}]\n",
          "@market.btc_price_usd", "mixes plain values and scale/add", "use one kind per path"),
+        ("vset_old_and_new_key", "both variants: and its old name scenarios:",
+         "variants:\n  bear: {market.btc_price_usd: {scale: 0.7}}\n"
+         "scenarios:\n  bull: {market.btc_price_usd: {scale: 1.3}}\n",
+         "", "both variants: and scenarios:", "keep one (variants:)"),
     ]  # fmt: skip
 
 
 def main() -> None:
     for old in HERE.glob("[0-9][0-9][0-9]_*"):
         old.unlink()
-    for old in [*HERE.glob("*.csv"), HERE / SCENARIO_BASE]:
+    for old in [*HERE.glob("*.csv"), HERE / VARIANT_BASE]:
         old.unlink(missing_ok=True)
     manifest = build()
     head = (

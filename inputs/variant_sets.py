@@ -1,14 +1,14 @@
-"""Scenario sets: named what-ifs and grids of them, read from YAML.
+"""Variant sets: named what-ifs and grids of them, read from YAML.
 
 ::
 
-    scenarios:                 # named scenarios: overrides by dotted path (see inputs/overrides.py)
+    variants:                 # named variants: overrides by dotted path (see inputs/overrides.py)
       bear:
         market.hashprice_usd_per_ph_day: {scale: 0.7}
         contracts[Meridian Compute (10 yr)].rate_usd_per_kw_month: 130
       base: {}
     grid:                      # every combination of the values listed under vary
-      name: grid               # scenario ids grid-001, grid-002, ... (default name: grid)
+      name: grid               # variant ids grid-001, grid-002, ... (default name: grid)
       set:                     # applied to every point of the grid first (optional)
         treasury.min_cash_usd: 40000000
       vary:
@@ -20,8 +20,8 @@ the order of ``itertools.product`` over the ``vary`` entries as written (the las
 fastest), so ids are stable while the file is unchanged.
 
 Paths and override forms are checked against the base portfolio when the set is loaded (a typo
-stops everything: exit 2); each scenario's resulting portfolio is validated on its own, so one
-scenario that produces an invalid portfolio is reported without stopping the others.
+stops everything: exit 2); each variant's resulting portfolio is validated on its own, so one
+variant that produces an invalid portfolio is reported without stopping the others.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,21 +51,25 @@ from realloc.inputs.overrides import (
 from realloc.inputs.yaml_loader import parse_yaml, resolve_csv_series
 from realloc.models import Portfolio
 
-MAX_SCENARIOS = 100_000
+MAX_VARIANTS = 100_000
 """A grid larger than this is almost certainly a mistake (and would take days)."""
-TOP_KEYS = ("description", "scenarios", "grid")
+TOP_KEYS = ("description", "variants", "grid")
+LEGACY_KEY = "scenarios"
+"""The old name of ``variants:``, still read (with a deprecation note)."""
+IN_MEMORY = "<variants>"
+"""The name messages give a variant set passed from Python as a mapping."""
 GRID_KEYS = ("name", "set", "vary")
 
 
 @dataclass(frozen=True)
-class ScenarioSpec:
-    """One scenario: its id (file-name safe), name, overrides and swept parameter values."""
+class VariantSpec:
+    """One variant: its id (file-name safe), name, overrides and swept parameter values."""
 
     id: str
     name: str
     overrides: tuple[Override, ...]
-    group: str  # "scenarios" or the grid's name
-    line: int | None = None  # line of its definition in the scenario file
+    group: str  # "variants" or the grid's name
+    line: int | None = None  # line of its definition in the variant file
     params: dict[str, Any] = field(default_factory=dict)  # column -> value
 
     def describe(self) -> str:
@@ -74,23 +79,24 @@ class ScenarioSpec:
 
 
 @dataclass
-class ScenarioSet:
-    """The scenarios of one file, in file order (named scenarios first, then grid points)."""
+class VariantSet:
+    """The variants of one file, in file order (named variants first, then grid points)."""
 
     path: Path
-    scenarios: list[ScenarioSpec]
+    variants: list[VariantSpec]
     param_columns: list[str]
     description: str = ""
+    notes: list[str] = field(default_factory=list)  # deprecations to pass on to the user
 
     def __len__(self) -> int:
-        return len(self.scenarios)
+        return len(self.variants)
 
 
 @dataclass(frozen=True)
 class Materialized:
-    """A scenario with its validated portfolio, or the reason it has none."""
+    """A variant with its validated portfolio, or the reason it has none."""
 
-    spec: ScenarioSpec
+    spec: VariantSpec
     portfolio: Portfolio | None
     error: str | None = None
 
@@ -112,11 +118,11 @@ def _line(node: yaml.Node | None, *keys: Any) -> int | None:
 
 def _slug(name: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "-", name).strip("-").lower()
-    return s or "scenario"
+    return s or "variant"
 
 
 class _Reader:
-    """Reads one scenario file; every error names the file and line."""
+    """Reads one variant file; every error names the file and line."""
 
     def __init__(
         self, path: Path, base: Portfolio, node: yaml.Node | None, roots: tuple[Path, ...]
@@ -126,7 +132,7 @@ class _Reader:
         self.horizon = Horizon(base.start_month, base.months)
         self.node = node
         self.roots = roots
-        self.reads = CsvReads()  # each CSV file read once for the whole scenario set
+        self.reads = CsvReads()  # each CSV file read once for the whole variant set
 
     def fail(self, message: str, *keys: Any) -> InputError:
         line = _line(self.node, *keys) if keys else None
@@ -137,7 +143,7 @@ class _Reader:
             raise self.fail(
                 f"{where}: path {path!r} must be text such as market.btc_price_usd", *keys
             )
-        # {csv: FILE, column: NAME}: a series from a CSV relative to the scenario file, inside
+        # {csv: FILE, column: NAME}: a series from a CSV relative to the variant file, inside
         # its folder tree or the portfolio's (or --data-root); it must cover the base
         # portfolio's months (a month column must start at its start_month)
         raw = resolve_csv_series(
@@ -160,30 +166,31 @@ class _Reader:
             )
         return tuple(self.override(p, v, where, *keys, p) for p, v in block.items())
 
-    def named(self, block: Any) -> list[ScenarioSpec]:
+    def named(self, block: Any, key: str = "variants") -> list[VariantSpec]:
+        """The named variants under ``key`` (``variants``, or the deprecated ``scenarios``)."""
         if not isinstance(block, dict):
             raise self.fail(
-                "scenarios: expected a mapping of scenario name: overrides "
+                f"{key}: expected a mapping of variant name: overrides "
                 "(e.g. bear: {market.btc_price_usd: {scale: 0.7}})",
-                "scenarios",
+                key,
             )
         out = []
         for name, body in block.items():
             name = str(name)
-            overrides = self.overrides(body, f"scenario {name!r}", "scenarios", name)
+            overrides = self.overrides(body, f"variant {name!r}", key, name)
             out.append(
-                ScenarioSpec(
+                VariantSpec(
                     id=_slug(name),
                     name=name,
                     overrides=overrides,
-                    group="scenarios",
-                    line=_line(self.node, "scenarios", name),
+                    group="variants",
+                    line=_line(self.node, key, name),
                     params={o.column: _param_value(o) for o in overrides},
                 )
             )
         return out
 
-    def grid(self, block: Any, keys: tuple) -> list[ScenarioSpec]:
+    def grid(self, block: Any, keys: tuple) -> list[VariantSpec]:
         if not isinstance(block, dict):
             raise self.fail(
                 "grid: expected a mapping with vary: (and optionally name:, set:)", *keys
@@ -198,7 +205,7 @@ class _Reader:
         if _slug(name) != name:
             raise self.fail(
                 f"grid name {name!r} must be lowercase letters, digits and dashes "
-                f"(it prefixes scenario ids), e.g. {_slug(name)!r}",
+                f"(it prefixes variant ids), e.g. {_slug(name)!r}",
                 *keys,
                 "name",
             )
@@ -217,9 +224,9 @@ class _Reader:
             levels = self.levels(path, values, where, *keys, "vary", path)
             axes.append(levels)
         count = math.prod(len(a) for a in axes)
-        if count > MAX_SCENARIOS:
+        if count > MAX_VARIANTS:
             raise self.fail(
-                f"grid {name!r} has {count:,} points, over the limit of {MAX_SCENARIOS:,}; "
+                f"grid {name!r} has {count:,} points, over the limit of {MAX_VARIANTS:,}; "
                 "split it or use fewer values",
                 *keys,
             )
@@ -231,7 +238,7 @@ class _Reader:
             params = {o.column: _param_value(o) for o in fixed}
             params |= {o.column: _param_value(o) for o in combo}
             out.append(
-                ScenarioSpec(
+                VariantSpec(
                     id=sid,
                     name=sid,
                     overrides=(*fixed, *combo),
@@ -270,77 +277,109 @@ def _param_value(o: Override) -> Any:
     return o.label()
 
 
-def load_scenario_set(
-    path: Path | str, base: Portfolio, also_allowed: tuple[Path | str | None, ...] = ()
-) -> ScenarioSet:
-    """Read a scenario file and check every path against ``base``; raise :class:`InputError`.
+def load_variant_set(
+    source: Path | str | Mapping,
+    base: Portfolio,
+    also_allowed: tuple[Path | str | None, ...] = (),
+) -> VariantSet:
+    """Read a variant file (or a mapping of the same shape, from Python) and check every path
+    against ``base``; raise :class:`InputError`.
 
-    CSV series it names are read from its own folder tree or from the folders in
-    ``also_allowed`` (the portfolio's folder and ``--data-root``).
+    CSV series it names are read from its own folder tree (a mapping's: the working folder) or
+    from the folders in ``also_allowed`` (the portfolio's folder and ``--data-root``).
     """
-    path = Path(path)
-    data, node = parse_yaml(path, "scenario set")
-    if not isinstance(data, dict):
-        raise InputError(
-            "expected a mapping with scenarios: and/or grid: at the top level, "
-            f"got {type(data).__name__}",
-            path,
-        )
-    unknown = sorted(set(map(str, data)) - set(TOP_KEYS))
-    if unknown:
-        raise InputError(
-            f"unknown top-level key(s) {', '.join(unknown)}; a scenario set has "
-            f"{', '.join(TOP_KEYS)}",
-            path,
-        )
-    reader = _Reader(path, base, node, allowed_roots(path.absolute().parent, *also_allowed))
-    specs: list[ScenarioSpec] = []
-    if data.get("scenarios") is not None:
-        specs += reader.named(data["scenarios"])
+    if isinstance(source, Mapping):
+        path, data, node = Path(IN_MEMORY), dict(source), None
+        folder = Path.cwd()
+    else:
+        path = Path(source)
+        data, node = parse_yaml(path, "variant set")
+        folder = path.absolute().parent
+    key, notes = _named_key(data, path)
+    reader = _Reader(path, base, node, allowed_roots(folder, *also_allowed))
+    specs: list[VariantSpec] = []
+    if data.get(key) is not None:
+        specs += reader.named(data[key], key)
     grids = data.get("grid")
     if isinstance(grids, list):
         for i, g in enumerate(grids):
             specs += reader.grid(g, ("grid", i))
     elif grids is not None:
         specs += reader.grid(grids, ("grid",))
+    _check_specs(specs, path)
+    columns: list[str] = []
+    for s in specs:
+        columns += [c for c in s.params if c not in columns]
+    return VariantSet(path, specs, columns, str(data.get("description") or ""), notes)
+
+
+def _named_key(data: Any, path: Path) -> tuple[str, list[str]]:
+    """The top-level key of the named variants (``variants``, or the ``scenarios`` of files
+    written before "scenario" came to mean only a market path), with a deprecation note for
+    the old one. Refuse anything but a mapping of the known keys."""
+    if not isinstance(data, dict):
+        raise InputError(
+            "expected a mapping with variants: and/or grid: at the top level, "
+            f"got {type(data).__name__}",
+            path,
+        )
+    unknown = sorted(set(map(str, data)) - set(TOP_KEYS) - {LEGACY_KEY})
+    if unknown:
+        raise InputError(
+            f"unknown top-level key(s) {', '.join(unknown)}; a variant set has "
+            f"{', '.join(TOP_KEYS)}",
+            path,
+        )
+    if LEGACY_KEY not in data:
+        return "variants", []
+    if "variants" in data:
+        raise InputError(
+            "both variants: and scenarios: at the top level; scenarios: is the old name of "
+            "variants:, keep one (variants:)",
+            path,
+        )
+    return LEGACY_KEY, [
+        f"{path}: the top-level key scenarios: is deprecated (a scenario is now a market "
+        "path of a stochastic plan); use variants:"
+    ]
+
+
+def _check_specs(specs: list[VariantSpec], path: Path) -> None:
+    """At least one variant, ids unique, no more than :data:`MAX_VARIANTS`."""
     if not specs:
-        raise InputError("no scenarios: add a scenarios: mapping or a grid:", path)
-    seen: dict[str, ScenarioSpec] = {}
+        raise InputError("no variants: add a variants: mapping or a grid:", path)
+    seen: dict[str, VariantSpec] = {}
     for s in specs:
         if s.id in seen:
             raise InputError(
-                f"scenarios {seen[s.id].name!r} and {s.name!r} both get the id {s.id!r}; "
+                f"variants {seen[s.id].name!r} and {s.name!r} both get the id {s.id!r}; "
                 "rename one (ids are the names in lowercase with dashes)",
                 path,
             )
         seen[s.id] = s
-    if len(specs) > MAX_SCENARIOS:
-        raise InputError(f"{len(specs):,} scenarios, over the limit of {MAX_SCENARIOS:,}", path)
-    columns: list[str] = []
-    for s in specs:
-        columns += [c for c in s.params if c not in columns]
-    return ScenarioSet(path, specs, columns, str(data.get("description") or ""))
+    if len(specs) > MAX_VARIANTS:
+        raise InputError(f"{len(specs):,} variants, over the limit of {MAX_VARIANTS:,}", path)
 
 
-def materialize(base: Portfolio, scenario_set: ScenarioSet) -> list[Materialized]:
-    """Every scenario's portfolio; an invalid one carries a message naming file, scenario, field."""
+def materialize(base: Portfolio, variant_set: VariantSet) -> list[Materialized]:
+    """Every variant's portfolio; an invalid one carries a message naming file, variant, field."""
     data = portfolio_data(base)
     out = []
-    for spec in scenario_set.scenarios:
+    for spec in variant_set.variants:
         try:
             p = validate_portfolio(apply_overrides(data, spec.overrides))
             out.append(Materialized(spec, p))
         except OverrideError as e:
             where = f"line {spec.line}: " if spec.line else ""
-            msg = f"{scenario_set.path}: {where}scenario {spec.describe()}: {e}"
+            msg = f"{variant_set.path}: {where}variant {spec.describe()}: {e}"
             out.append(Materialized(spec, None, msg))
     return out
 
 
-def scenario_portfolio(base: Portfolio, scenario_set: ScenarioSet, spec: ScenarioSpec) -> Portfolio:
-    """One scenario's portfolio; raise :class:`InputError` naming the file and scenario."""
+def variant_portfolio(base: Portfolio, variant_set: VariantSet, spec: VariantSpec) -> Portfolio:
+    """One variant's portfolio; raise :class:`InputError` naming the file and variant."""
     try:
         return validate_portfolio(apply_overrides(portfolio_data(base), spec.overrides))
     except OverrideError as e:
         where = f"line {spec.line}: " if spec.line else ""
-        raise InputError(f"{where}scenario {spec.describe()}: {e}", scenario_set.path) from None
+        raise InputError(f"{where}variant {spec.describe()}: {e}", variant_set.path) from None

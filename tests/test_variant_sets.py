@@ -1,5 +1,5 @@
-"""Scenario sets: overrides apply exactly, grids expand deterministically, errors name the
-scenario file, its line, the scenario and the path."""
+"""Variant sets: overrides apply exactly, grids expand deterministically, errors name the
+variant file, its line, the variant and the path."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from realloc.inputs import InputError, load_portfolio
 from realloc.inputs.examples import example_path
 from realloc.inputs.overrides import Override, OverrideError, base_level, overridden, portfolio_data
-from realloc.inputs.scenario_sets import load_scenario_set, materialize
+from realloc.inputs.variant_sets import load_variant_set, materialize
 from tests.helpers import tiny
 
 PECOS = "Pecos TX (ERCOT West)"
@@ -101,7 +101,7 @@ def test_grid_expands_in_product_order_with_parameters(tmp_path, example):
     path = write(
         tmp_path,
         f"""\
-        scenarios:
+        variants:
           bear:
             market.btc_price_usd: {{scale: 0.7}}
           base: {{}}
@@ -114,9 +114,9 @@ def test_grid_expands_in_product_order_with_parameters(tmp_path, example):
             contracts[{ANVIL}].rate_usd_per_kw_month: [120, 140, 160]
         """,
     )
-    s = load_scenario_set(path, example)
-    assert [x.id for x in s.scenarios] == ["bear", "base"] + [f"g-{i:03d}" for i in range(1, 7)]
-    g2 = s.scenarios[3]  # g-002: hashprice x0.8, rate 140 (the last path varies fastest)
+    s = load_variant_set(path, example)
+    assert [x.id for x in s.variants] == ["bear", "base"] + [f"g-{i:03d}" for i in range(1, 7)]
+    g2 = s.variants[3]  # g-002: hashprice x0.8, rate 140 (the last path varies fastest)
     rate = f"contracts[{ANVIL}].rate_usd_per_kw_month"
     assert g2.params == {
         "treasury.min_cash_usd": 40_000_000,
@@ -139,20 +139,20 @@ def test_grid_expands_in_product_order_with_parameters(tmp_path, example):
     assert built[1].portfolio == example  # base: no changes at all
 
 
-def test_load_errors_name_file_line_scenario_and_path(tmp_path, example):
+def test_load_errors_name_file_line_variant_and_path(tmp_path, example):
     path = write(
         tmp_path,
         """\
-        scenarios:
+        variants:
           base: {}
           typo:
             sites[Dalton GA].grid_mww: 180
         """,
     )
     with pytest.raises(InputError) as e:
-        load_scenario_set(path, example)
+        load_variant_set(path, example)
     msg = str(e.value)
-    assert str(path) in msg and "line 4" in msg and "scenario 'typo'" in msg
+    assert str(path) in msg and "line 4" in msg and "variant 'typo'" in msg
     assert "'grid_mww' is not a field of sites[Dalton GA]" in msg
     assert "did you mean 'grid_mw'" in msg
 
@@ -160,26 +160,26 @@ def test_load_errors_name_file_line_scenario_and_path(tmp_path, example):
 @pytest.mark.parametrize(
     "body, expected",
     [
-        ("scenarios: [a, b]", "expected a mapping of scenario name"),
+        ("variants: [a, b]", "expected a mapping of variant name"),
         ("grid: {vary: {market.btc_price_usd: []}}", "needs a non-empty list"),
         ("grid: {vary: {market.btc_price_usd: {scale: x}}}", "needs a non-empty list of numbers"),
         ("grid: {vary: {market.btc_price_usd: [{scale: 1, add: 2}]}}", "mixes keys"),
         ("grid: {name: My Grid, vary: {treasury.btc: [1]}}", "must be lowercase"),
         ("grid: {vary: {treasury.btc: [1]}, sets: {}}", "unknown key(s) sets"),
-        ("scenario: {a: {}}", "unknown top-level key(s) scenario"),
-        ("description: nothing", "no scenarios"),
-        ("scenarios: {A b: {}, a-b: {}}", "both get the id 'a-b'"),
-        ("scenarios: {x: {treasury.btc: {scale: .inf}}}", "must be a finite number"),
+        ("variant: {a: {}}", "unknown top-level key(s) variant"),
+        ("description: nothing", "no variants"),
+        ("variants: {A b: {}, a-b: {}}", "both get the id 'a-b'"),
+        ("variants: {x: {treasury.btc: {scale: .inf}}}", "must be a finite number"),
     ],
 )
 def test_malformed_sets_are_refused(tmp_path, example, body, expected):
     with pytest.raises(InputError) as e:
-        load_scenario_set(write(tmp_path, body + "\n"), example)
+        load_variant_set(write(tmp_path, body + "\n"), example)
     assert expected in str(e.value)
 
 
-def test_invalid_resulting_portfolio_is_reported_per_scenario(tmp_path, example):
-    # min_it_mw above max_it_mw only at the 300 MW point: that scenario alone is invalid
+def test_invalid_resulting_portfolio_is_reported_per_variant(tmp_path, example):
+    # min_it_mw above max_it_mw only at the 300 MW point: that variant alone is invalid
     path = write(
         tmp_path,
         f"""\
@@ -188,36 +188,36 @@ def test_invalid_resulting_portfolio_is_reported_per_scenario(tmp_path, example)
             contracts[{ANVIL}].min_it_mw: [80, 300]
         """,
     )
-    built = materialize(example, load_scenario_set(path, example))
+    built = materialize(example, load_variant_set(path, example))
     assert built[0].portfolio is not None and built[0].error is None
     assert built[1].portfolio is None
     msg = built[1].error
-    assert str(path) in msg and "line 1" in msg and "scenario 'grid-002'" in msg
+    assert str(path) in msg and "line 1" in msg and "variant 'grid-002'" in msg
     assert f"contracts[{ANVIL}]" in msg and "min_it_mw (300" in msg and "exceeds max_it_mw" in msg
 
 
-def test_a_wrong_type_is_an_invalid_scenario(tmp_path, example):
-    path = write(tmp_path, "scenarios:\n  odd:\n    treasury.btc: lots\n")
-    (m,) = materialize(example, load_scenario_set(path, example))
-    assert m.portfolio is None and "scenario 'odd'" in m.error and "treasury.btc" in m.error
+def test_a_wrong_type_is_an_invalid_variant(tmp_path, example):
+    path = write(tmp_path, "variants:\n  odd:\n    treasury.btc: lots\n")
+    (m,) = materialize(example, load_variant_set(path, example))
+    assert m.portfolio is None and "variant 'odd'" in m.error and "treasury.btc" in m.error
 
 
 def test_csv_series_and_mapping_keys(tmp_path, example):
-    # a whole hashprice path from a CSV beside the scenario file, and one key of a mapping
+    # a whole hashprice path from a CSV beside the variant file, and one key of a mapping
     months = [f"{2026 + (2 + i) // 12}-{(2 + i) % 12 + 1:02d}" for i in range(example.months)]
     rows = ["month,hashprice"] + [f"{m},{20 + i / 10}" for i, m in enumerate(months)]
     (tmp_path / "hp.csv").write_text("\n".join(rows) + "\n")
     path = write(
         tmp_path,
         """\
-        scenarios:
+        variants:
           from csv:
             market.hashprice_usd_per_ph_day: {csv: hp.csv, column: hashprice}
           smaller tenant:
             contracts[Ridgeline AI (signed)].signed_it_mw[Dalton GA]: 10
         """,
     )
-    a, b = materialize(example, load_scenario_set(path, example))
+    a, b = materialize(example, load_variant_set(path, example))
     assert a.portfolio.market.hashprice_usd_per_ph_day == [20 + i / 10 for i in range(60)]
     assert months[0] == example.start_month
     signed = {c.name: c for c in b.portfolio.contracts}["Ridgeline AI (signed)"].signed_it_mw
@@ -225,13 +225,33 @@ def test_csv_series_and_mapping_keys(tmp_path, example):
 
 
 @pytest.mark.parametrize("name, count", [("sweep_grid.yaml", 200), ("bear_base_bull.yaml", 5)])
-def test_bundled_scenario_sets_are_valid(example, name, count):
-    built = materialize(example, load_scenario_set(example_path(name), example))
+def test_bundled_variant_sets_are_valid(example, name, count):
+    built = materialize(example, load_variant_set(example_path(name), example))
     assert len(built) == count and all(m.portfolio is not None for m in built)
 
 
-def test_readme_scenario_set_example_loads(tmp_path, example):
+def test_readme_variant_set_example_loads(tmp_path, example):
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    block = readme.split("**Scenario sets** are YAML")[1].split("```yaml\n")[1].split("```")[0]
-    built = materialize(example, load_scenario_set(write(tmp_path, block), example))
+    block = readme.split("**Variant sets** are YAML")[1].split("```yaml\n")[1].split("```")[0]
+    built = materialize(example, load_variant_set(write(tmp_path, block), example))
     assert len(built) == 3 + 25 and all(m.error is None for m in built)
+
+
+def test_the_old_scenarios_key_still_reads_with_a_deprecation_note(tmp_path, example):
+    old = write(tmp_path, "scenarios:\n  bear:\n    market.btc_price_usd: {scale: 0.7}\n")
+    s = load_variant_set(old, example)
+    assert [v.id for v in s.variants] == ["bear"] and s.variants[0].group == "variants"
+    assert s.variants[0].line == 2
+    assert len(s.notes) == 1 and "deprecated" in s.notes[0] and "use variants:" in s.notes[0]
+    new = write(tmp_path, "variants:\n  bear:\n    market.btc_price_usd: {scale: 0.7}\n", "n.yaml")
+    assert load_variant_set(new, example).notes == []
+    both = write(tmp_path, "variants: {a: {}}\nscenarios: {b: {}}\n", "both.yaml")
+    with pytest.raises(InputError, match="keep one"):
+        load_variant_set(both, example)
+
+
+def test_a_variant_set_can_be_a_mapping_from_python(example):
+    s = load_variant_set({"variants": {"bear": {"market.btc_price_usd": {"scale": 0.7}}}}, example)
+    assert [v.id for v in s.variants] == ["bear"] and str(s.path) == "<variants>"
+    with pytest.raises(InputError, match="<variants>: no variants"):
+        load_variant_set({"description": "x"}, example)
