@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from realloc.models import Portfolio
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
-from realloc.optimizer.solvers import SolverOptions
-from realloc.optimizer.warm import WarmHighsBackend
+from realloc.optimizer.solvers import HighsBackend, SolverOptions
 
 
 @dataclass
@@ -94,7 +93,7 @@ def find_breakeven(
         raise ValueError(f"the tolerance must be above zero, got {tolerance:g}")
     started = time.perf_counter()
     options = options or SolverOptions()
-    backend = WarmHighsBackend(options) if reuse and solver == "highs" else None
+    backend = HighsBackend(options, reuse=True) if reuse and solver == "highs" else None
     probes: list[Probe] = []
 
     def probe(v: float) -> Probe:

@@ -19,7 +19,7 @@ import numpy as np
 from realloc.optimizer.build import Model
 from realloc.optimizer.integers import solve_with_integers
 from realloc.optimizer.matrix import MatrixForm
-from realloc.optimizer.solvers import ExtraRow, Phase, Solution
+from realloc.optimizer.phase import ExtraRow, Phase, Solution
 
 VALUE_TOLERANCE = 1e-9
 """Relative slack on the optimal value allowed to the lexicographic BTC phase ..."""
