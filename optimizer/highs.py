@@ -280,6 +280,11 @@ class HighsBackend:
         baseline's value phase is not the plan's)."""
         self._seen.clear()
 
+    @property
+    def kept_models(self) -> int:
+        """How many HiGHS models this backend holds between solves (0 without reuse)."""
+        return len(self._kept)
+
     def reset(self) -> None:
         """Forget every kept model (the next solve of each phase starts cold)."""
         for kept in self._kept.values():
