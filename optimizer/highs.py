@@ -293,6 +293,8 @@ class HighsBackend:
         self._seen.clear()
 
     def solve(self, mf: MatrixForm, phase: Phase) -> Solution:
+        """Solve one phase: with reuse, in the model kept for the same phase of the previous
+        plan when the structure matches, else in a fresh model."""
         started = time.perf_counter()
         problem = highs_problem(mf, phase)
         key = self._key(phase.name, problem.is_mip)
@@ -314,9 +316,10 @@ class HighsBackend:
             raise
         solution = _read_solution(h, phase.name, problem, mf.n_rows, started)
         if kept is not None and solution.status == "optimal":
-            kept.last_x = solution.x
+            kept.last_x = solution.x  # a MIP of the next plan is offered it
         else:
-            self._drop(key, h)  # a run that did not finish cleanly is not restarted from
+            # freed now: not kept (reuse off), or a run that did not finish cleanly
+            self._drop(key, h)
         return solution
 
     def _key(self, name: str, is_mip: bool) -> tuple[str, bool, int] | None:
