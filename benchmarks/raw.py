@@ -16,7 +16,7 @@ from pathlib import Path
 
 import highspy
 
-from realloc.optimizer.solvers import new_highs
+from realloc.optimizer.highs import new_highs
 
 
 def peak_rss_mb() -> float:

@@ -17,8 +17,7 @@ import pandas as pd
 
 from realloc.models import Portfolio
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
-from realloc.optimizer.solvers import SolverOptions
-from realloc.optimizer.warm import WarmHighsBackend
+from realloc.optimizer.solvers import HighsBackend, SolverOptions
 
 
 @dataclass
@@ -128,7 +127,7 @@ def find_breakeven(
         raise ValueError(f"the tolerance must be above zero, got {tolerance:g}")
     started = time.perf_counter()
     options = options or SolverOptions()
-    backend = WarmHighsBackend(options) if reuse and solver == "highs" else None
+    backend = HighsBackend(options, reuse=True) if reuse and solver == "highs" else None
     probes: list[Probe] = []
 
     def probe(v: float) -> Probe:

@@ -84,7 +84,7 @@ def plan_portfolio(
     value. ``risk`` weighs CVaR into the objective.
 
     ``backend``: a solver backend to use instead of ``make_backend(solver, options)`` (a sweep
-    passes one that keeps and warm-starts its models across plans, see optimizer/warm.py).
+    passes one that keeps and warm-starts its models across plans, see optimizer/highs.py).
     """
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()

@@ -19,7 +19,7 @@ import numpy as np
 from realloc.optimizer.build import Model
 from realloc.optimizer.integers import solve_with_integers
 from realloc.optimizer.matrix import MatrixForm
-from realloc.optimizer.solvers import ExtraRow, Phase, Solution
+from realloc.optimizer.phase import ExtraRow, Phase, Solution
 
 VALUE_TOLERANCE = 1e-9
 """Relative slack on the optimal value allowed to the lexicographic BTC phase ..."""
@@ -133,6 +133,80 @@ def _solve_elastic(
     return sol, gap_total, [cap]
 
 
+@dataclass
+class _Valued:
+    """The value phase's outcome: its solution, the LP with duals it came from, the rows and
+    bounds later phases keep (the elastic gap cap, the opened gap columns)."""
+
+    status: str  # optimal | unfunded | time_limit
+    sol: Solution
+    lp_sol: Solution
+    ub: np.ndarray
+    extra: list[ExtraRow] = field(default_factory=list)
+    gap_total: float = 0.0
+
+
+def _value_or_unfunded(
+    backend, mf: MatrixForm, m: Model, lb, ub, integer, first: Phase, duals: bool, phases
+) -> _Valued | Outcome:
+    """Maximize value; when that is infeasible, find the least funding gap and maximize value
+    with the gap capped there (an unfunded plan). An :class:`Outcome` when there is no plan."""
+    sol, lp_sol = _solve(backend, mf, first, phases, duals)
+    extra: list[ExtraRow] = []
+    gap_total = 0.0
+    status = "optimal"
+    if sol.status in ("infeasible", "unbounded", "error", "time_limit_no_solution"):
+        if sol.status != "infeasible":
+            no_plan = "time_limit" if "time" in sol.status else "infeasible"
+            return Outcome(no_plan, None, None, phases=phases)
+        esol, gap_total, extra = _solve_elastic(backend, mf, m, lb, ub, integer, phases)
+        if esol is None:
+            return Outcome("infeasible", None, None, phases=phases)
+        ub = ub.copy()
+        ub[m.gap.ravel()] = np.inf
+        unfunded = _value_phase(mf, lb, ub, integer, extra, "value_unfunded")
+        unfunded.cost = unfunded.cost.copy()
+        unfunded.cost[m.gap.ravel()] += GAP_TIE_WEIGHT
+        sol, lp_sol = _solve(backend, mf, unfunded, phases, duals)
+        if not sol.has_solution:
+            return Outcome("infeasible", None, None, phases=phases)
+        status = "unfunded"
+    if sol.status == "time_limit":
+        status = "time_limit"
+    if lp_sol is None or not lp_sol.has_solution:
+        lp_sol = sol
+    return _Valued(status, sol, lp_sol, ub, extra, gap_total)
+
+
+def _fix_integers(x: np.ndarray, lb, ub, integer) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounds that keep the integers where the value phase put them, and no integers left."""
+    if not integer.any():
+        return lb, ub, integer
+    fixed_lb, fixed_ub = lb.copy(), ub.copy()
+    rounded = np.round(x[integer])
+    fixed_lb[integer] = rounded
+    fixed_ub[integer] = rounded
+    return fixed_lb, fixed_ub, np.zeros_like(integer)
+
+
+def _keep_btc_phase(mf: MatrixForm, m: Model, v: _Valued, lb, ub, integer) -> Phase:
+    """The lexicographic phase: on the value LP's optimal face, with value held within a
+    tolerance of the optimum, minimize BTC sold (earlier months a hair heavier) and show an
+    unfunded plan's gap as late as it can come."""
+    value = float(mf.value @ v.lp_sol.x)
+    lb, ub, row_lo, row_hi = optimal_face(mf, v.lp_sol, lb, ub)
+    tol = max(VALUE_TOLERANCE_MUSD, VALUE_TOLERANCE * abs(value))
+    floor = ExtraRow(np.flatnonzero(mf.value), mf.value[mf.value != 0], value - tol, np.inf)
+    weights = _late_weights(m.sold.shape[1])
+    cost = np.zeros(mf.n_cols)
+    for w, prob in enumerate(m.index.probability):
+        cost[m.sold[w]] = prob * weights
+    # an unfunded plan's gap (total already capped) is shown as late as it can come
+    cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :] - 1.0
+    extra = [*v.extra, floor]
+    return Phase("keep_btc", cost, lb, ub, integer, extra, row_lo, row_hi, basis=v.lp_sol.basis)
+
+
 def solve_outcome(
     backend,
     mf: MatrixForm,
@@ -154,78 +228,20 @@ def solve_outcome(
     first = _value_phase(mf, lb, ub, integer)
     first.start = start
     first.basis = basis
-    sol, lp_sol = _solve(backend, mf, first, phases, duals or keep_btc)
-    extra: list[ExtraRow] = []
-    gap_total = 0.0
-    status = "optimal"
-    if sol.status in ("infeasible", "unbounded", "error", "time_limit_no_solution"):
-        if sol.status != "infeasible":
-            return Outcome(
-                "time_limit" if "time" in sol.status else "infeasible", None, None, phases=phases
-            )
-        esol, gap_total, extra = _solve_elastic(backend, mf, m, lb, ub, integer, phases)
-        if esol is None:
-            return Outcome("infeasible", None, None, phases=phases)
-        ub = ub.copy()
-        ub[m.gap.ravel()] = np.inf
-        unfunded = _value_phase(mf, lb, ub, integer, extra, "value_unfunded")
-        unfunded.cost = unfunded.cost.copy()
-        unfunded.cost[m.gap.ravel()] += GAP_TIE_WEIGHT
-        sol, lp_sol = _solve(backend, mf, unfunded, phases, duals or keep_btc)
-        if not sol.has_solution:
-            return Outcome("infeasible", None, None, phases=phases)
-        status = "unfunded"
-    if sol.status == "time_limit":
-        status = "time_limit"
-    if lp_sol is None or not lp_sol.has_solution:
-        lp_sol = sol
-    if integer.any():
-        # later phases keep the integers where the value phase put them
-        fixed_lb, fixed_ub = lb.copy(), ub.copy()
-        rounded = np.round(sol.x[integer])
-        fixed_lb[integer] = rounded
-        fixed_ub[integer] = rounded
-        lb, ub = fixed_lb, fixed_ub
-        integer = np.zeros_like(integer)
-    value = float(mf.value @ lp_sol.x)
-    x = lp_sol.x
+    v = _value_or_unfunded(backend, mf, m, lb, ub, integer, first, duals or keep_btc, phases)
+    if isinstance(v, Outcome):
+        return v
+    lb, ub, integer = _fix_integers(v.sol.x, lb, v.ub, integer)
+    x = v.lp_sol.x
     if keep_btc:
-        lb, ub, row_lo, row_hi = optimal_face(mf, lp_sol, lb, ub)
-        tol = max(VALUE_TOLERANCE_MUSD, VALUE_TOLERANCE * abs(value))
-        floor = ExtraRow(np.flatnonzero(mf.value), mf.value[mf.value != 0], value - tol, np.inf)
-        weights = _late_weights(m.sold.shape[1])
-        cost = np.zeros(mf.n_cols)
-        for w, prob in enumerate(m.index.probability):
-            cost[m.sold[w]] = prob * weights
-        # an unfunded plan's gap (total already capped) is shown as late as it can come
-        cost[m.gap] = _late_weights(m.gap.shape[1], GAP_TIMING_WEIGHT)[None, :] - 1.0
-        lex = backend.solve(
-            mf,
-            Phase(
-                "keep_btc",
-                cost,
-                lb,
-                ub,
-                integer,
-                [*extra, floor],
-                row_lo,
-                row_hi,
-                basis=lp_sol.basis,
-            ),
-        )
+        lex = backend.solve(mf, _keep_btc_phase(mf, m, v, lb, ub, integer))
         phases.append(lex)
         if lex.has_solution:
             x = lex.x
     gap_cols = m.gap.ravel()
-    return Outcome(
-        status,
-        x,
-        float(mf.value @ x),
-        lp_sol,
-        float(x[gap_cols].sum()) if status == "unfunded" else gap_total,
-        phases,
-        lp_sol.basis,
-    )
+    gap_total = float(x[gap_cols].sum()) if v.status == "unfunded" else v.gap_total
+    value = float(mf.value @ x)
+    return Outcome(v.status, x, value, v.lp_sol, gap_total, phases, v.lp_sol.basis)
 
 
 def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,8 +8,8 @@ infeasible plan, a verification failure or any other exception comes back as a
 complete, so the caller can store each one at once; leaving an executor's ``with`` block early
 (Ctrl-C, SIGTERM, an error) cancels the queued tasks and stops the worker processes.
 
-Each worker process keeps one :class:`~optimizer.warm.WarmHighsBackend` for its life when
-``reuse`` is on, so consecutive variants reuse and warm-start the solver's models.
+Each worker process keeps one :class:`~optimizer.highs.HighsBackend` with ``reuse=True`` for its
+life when ``reuse`` is on, so consecutive variants reuse and warm-start the solver's models.
 """
 
 from __future__ import annotations
@@ -30,8 +30,7 @@ import pandas as pd
 
 from realloc.models import Portfolio
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
-from realloc.optimizer.solvers import SolverOptions
-from realloc.optimizer.warm import WarmHighsBackend
+from realloc.optimizer.solvers import HighsBackend, SolverOptions
 
 LONG_TABLES = ("plan", "treasury", "conversions", "contracts")
 """Tables of each plan kept by a sweep (keyed by variant in the store)."""
@@ -142,14 +141,14 @@ def _summary_row(result: PlanResult, seconds: float, cpu_seconds: float, reused:
 _LOCAL = threading.local()
 
 
-def _worker_backend(settings: SweepSettings) -> WarmHighsBackend | None:
+def _worker_backend(settings: SweepSettings) -> HighsBackend | None:
     """This thread's persistent warm backend (``None`` when reuse is off or the solver is CBC)."""
     if not settings.reuse or settings.solver != "highs":
         return None
     options = SolverOptions(time_limit_s=settings.time_limit_s, mip_rel_gap=settings.mip_rel_gap)
     backend = getattr(_LOCAL, "backend", None)
     if backend is None or backend.options != options:
-        backend = _LOCAL.backend = WarmHighsBackend(options)
+        backend = _LOCAL.backend = HighsBackend(options, reuse=True)
     return backend
 
 

@@ -18,8 +18,8 @@ import pytest
 
 from realloc.inputs.errors import InputError
 from realloc.inputs.yaml_loader import MAX_YAML_DEPTH, parse_yaml
+from realloc.optimizer.highs import HighsBackend, new_highs
 from realloc.optimizer.pipeline import plan_portfolio
-from realloc.optimizer.solvers import HighsBackend, new_highs
 from tests.helpers import tiny
 
 ROOT = Path(__file__).resolve().parent.parent

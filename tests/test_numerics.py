@@ -10,7 +10,7 @@ import highspy
 import numpy as np
 import pytest
 
-import realloc.optimizer.solvers as solvers
+import realloc.optimizer.highs as highs
 from benchmarks.synthetic import synthetic_portfolio
 from realloc.inputs import load_portfolio
 from realloc.inputs.examples import example_path
@@ -54,19 +54,19 @@ def test_cost_scaling_is_a_power_of_two_and_drops_only_dust():
     for top in (1e-6, 3e-3, 1.0, 17.5, 4e5):
         cost = rng.uniform(-top, top, 200)
         cost[:3] = [top, top * 1e-9, 0.0]
-        scaled, scale = solvers.scaled_costs(cost)
+        scaled, scale = highs.scaled_costs(cost)
         assert np.log2(scale) == int(np.log2(scale))  # exact in floating point
-        assert solvers.COST_TARGET / 2 < np.max(np.abs(scaled)) <= solvers.COST_TARGET
-        kept = np.abs(cost * scale) >= solvers.HIGHS_SMALL
+        assert highs.COST_TARGET / 2 < np.max(np.abs(scaled)) <= highs.COST_TARGET
+        kept = np.abs(cost * scale) >= highs.HIGHS_SMALL
         assert np.array_equal(scaled[kept], cost[kept] * scale)
         assert scaled[1] == 0.0 and not kept[1]  # 1e-9 of the largest is dust
-    assert solvers.scaled_costs(np.zeros(4))[1] == 1.0
+    assert highs.scaled_costs(np.zeros(4))[1] == 1.0
 
 
 def test_cost_scaling_leaves_the_plan_and_its_duals_unchanged(monkeypatch):
     p = tiny(contracts__0__rate_usd_per_kw_month=120, treasury__min_cash_usd=9.9e8)
     scaled = plan_portfolio(p)
-    monkeypatch.setattr(solvers, "scaled_costs", lambda c: (np.array(c, dtype=float), 1.0))
+    monkeypatch.setattr(highs, "scaled_costs", lambda c: (np.array(c, dtype=float), 1.0))
     raw = plan_portfolio(p)
     assert scaled.value_usd == pytest.approx(raw.value_usd, rel=1e-12)
     a, b = scaled.tables.shadow_prices, raw.tables.shadow_prices

@@ -25,8 +25,8 @@ from realloc.inputs.overrides import Override, overridden
 from realloc.inputs.variant_sets import load_variant_set, materialize
 from realloc.optimizer import plan_portfolio
 from realloc.optimizer.breakeven import converted_it_mw, find_breakeven
+from realloc.optimizer.solvers import HighsBackend
 from realloc.optimizer.sweep import SweepSettings, SweepTask, solve_variant, task_key
-from realloc.optimizer.warm import WarmHighsBackend
 from tests.helpers import MARGIN_USD_PER_MW_YEAR, tiny
 
 TIMING = ["seconds", "cpu_seconds", "solve_seconds", "reused_phases"]
@@ -107,7 +107,7 @@ def test_reuse_gives_the_values_of_a_rebuild_on_the_example():
         [Override(hp, "scale", 0.8), Override(anvil, "set", 130)],
         [Override(hp, "scale", 1.2), Override("treasury.min_cash_usd", "set", 3e7)],
     ]
-    backend = WarmHighsBackend()
+    backend = HighsBackend(reuse=True)
     for overrides in what_ifs:
         p = overridden(base, overrides)
         cold = plan_portfolio(p)
@@ -123,7 +123,7 @@ def test_reuse_gives_the_values_of_a_rebuild_on_the_example():
 
 
 def test_reuse_falls_back_to_a_fresh_model_when_the_structure_changes():
-    backend = WarmHighsBackend()
+    backend = HighsBackend(reuse=True)
     for p in (tiny(), tiny(months=6, contracts__0__term_months=6), tiny()):
         backend.new_plan()
         warm = plan_portfolio(p, backend=backend)
