@@ -36,6 +36,7 @@ __all__ = [
     "Payback",
     "ValueDistribution",
     "btc_held_at_end",
+    "btc_sales_by_quarter",
     "btc_sold_total",
     "cvar_usd",
     "distribution",
@@ -50,6 +51,7 @@ __all__ = [
     "path_probabilities",
     "paths_ahead",
     "payback",
+    "quarter",
     "uplift_usd",
     "usd_raised_total",
     "weighted_quantile",
@@ -170,6 +172,35 @@ def lowest_cash_usd(treasury: pd.DataFrame, probabilities: Probabilities) -> flo
 def btc_held_at_end(treasury: pd.DataFrame, probabilities: Probabilities) -> float:
     """BTC held at the end of the horizon, expected over the market paths."""
     return float(expected_over_paths(treasury, probabilities)["btc_held"].iloc[-1])
+
+
+def quarter(month: str) -> str:
+    """The calendar quarter of a ``YYYY-MM`` month: ``2026-04`` → ``2026-Q2``."""
+    y, m = month.split("-")
+    return f"{y}-Q{(int(m) - 1) // 3 + 1}"
+
+
+SOLD_BTC_TOLERANCE = 1e-6
+"""A month sells BTC when it sells more than this (a satoshi is 1e-8: solver noise is below)."""
+
+
+def btc_sales_by_quarter(treasury: pd.DataFrame, probabilities: Probabilities) -> pd.DataFrame:
+    """BTC sold and USD raised (net) per calendar quarter, expected over the market paths:
+    columns ``quarter``, ``months`` (a tuple of the months that sell, in order), ``btc_sold``,
+    ``usd_raised``; one row per quarter that sells, in calendar order."""
+    tre = expected_over_paths(treasury, probabilities)
+    sold = tre[tre["btc_sold"] > SOLD_BTC_TOLERANCE]
+    if sold.empty:
+        return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
+    return (
+        sold.assign(quarter=sold["month"].map(quarter))
+        .groupby("quarter", as_index=False, sort=True)
+        .agg(
+            months=("month", tuple),
+            btc_sold=("btc_sold", "sum"),
+            usd_raised=("usd_raised", "sum"),
+        )
+    )
 
 
 def funding_gap_total_usd(funding_gap: pd.DataFrame, probabilities: Probabilities) -> float:

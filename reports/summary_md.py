@@ -11,7 +11,7 @@ import pandas as pd
 from realloc.optimizer.statistics import (
     GAP_TOLERANCE_USD,
     btc_held_at_end,
-    expected_over_paths,
+    btc_sales_by_quarter,
     lowest_cash_usd,
     path_probabilities,
 )
@@ -63,11 +63,6 @@ def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
     return md_text(v)  # names: markup and pipes in them are shown, not acted on
-
-
-def quarter(month: str) -> str:
-    y, m = month.split("-")
-    return f"{y}-Q{(int(m) - 1) // 3 + 1}"
 
 
 def binding_constraints(shadow: pd.DataFrame, name: Callable[[str], str] = str) -> list[str]:
@@ -230,28 +225,20 @@ def _btc_lines(result: PlanResult, summary: dict) -> list[str]:
             f"Expected over the {len(prob)} market paths (probability-"
             "weighted); each path's sales are in treasury.csv.\n"
         )
-    tre = expected_over_paths(t.treasury, prob)
-    sold = tre[tre["btc_sold"] > 1e-6]
-    if sold.empty:
+    by_q = btc_sales_by_quarter(t.treasury, prob)
+    if by_q.empty:
         lines.append("Sell no BTC: the plan is funded from cash.\n")
     else:
-        by_q = (
-            sold.assign(quarter=sold["month"].map(quarter))
-            .groupby("quarter", as_index=False)
-            .agg(
-                btc_sold=("btc_sold", "sum"),
-                usd_raised=("usd_raised", "sum"),
-                months=("month", lambda s: ", ".join(s)),
-            )
-        )
         lines.append(
             f"Sell **{summary['btc_sold_total']:,.1f} BTC** in all, raising "
             f"{money(summary['usd_raised_total'])} net of sale costs:\n"
         )
         by_q = by_q.assign(
-            btc_sold=by_q["btc_sold"].round(2), usd_raised=by_q["usd_raised"].map(money)
+            btc_sold=by_q["btc_sold"].round(2),
+            usd_raised=by_q["usd_raised"].map(money),
+            months=by_q["months"].map(", ".join),
         )
-        lines.append(_table(by_q))
+        lines.append(_table(by_q[["quarter", "btc_sold", "usd_raised", "months"]]))
     lines.append(
         f"BTC held at the end: {btc_held_at_end(t.treasury, prob):,.1f} "
         f"(start {p.treasury.btc:,.1f}); lowest cash {money(lowest_cash_usd(t.treasury, prob))} "

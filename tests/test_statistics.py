@@ -47,6 +47,21 @@ def test_treasury_figures_are_expected_over_the_paths():
     assert expected["cash_usd"].tolist() == pytest.approx([175.0, 55.0, 35.0])
 
 
+def test_btc_sales_by_quarter_are_expected_over_the_paths():
+    t = two_path_treasury().assign(month=["2026-03", "2026-04", "2026-05"] * 2)
+    by_q = st.btc_sales_by_quarter(t, PROB)
+    assert by_q["quarter"].tolist() == ["2026-Q1", "2026-Q2"]
+    assert by_q["months"].tolist() == [("2026-03",), ("2026-04",)]  # May sells on no path
+    assert by_q["btc_sold"].tolist() == pytest.approx([0.25 * 10, 0.25 * 20 + 0.75 * 4])
+    assert by_q["usd_raised"].tolist() == pytest.approx([0.25 * 500, 0.25 * 900 + 0.75 * 400])
+    assert st.btc_sales_by_quarter(t.assign(btc_sold=0.0), PROB).empty
+    assert [st.quarter(m) for m in ("2026-01", "2026-06", "2026-10")] == [
+        "2026-Q1",
+        "2026-Q2",
+        "2026-Q4",
+    ]
+
+
 def test_a_deterministic_plan_is_its_one_path():
     one = two_path_treasury().query("scenario == 'bull'").drop(columns="scenario")
     assert st.expected_over_paths(one, {}) is one

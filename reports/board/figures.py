@@ -12,7 +12,7 @@ import pandas as pd
 from realloc.optimizer import statistics
 from realloc.optimizer.statistics import PAYBACK_TOLERANCE_USD, Payback, weighted_quantile
 from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
-from realloc.reports.summary_md import TERM_LABELS, money, quarter
+from realloc.reports.summary_md import TERM_LABELS, money
 
 # --------------------------------------------------------------------------- figures derived
 
@@ -104,20 +104,14 @@ def bridge_frame(run: Run) -> pd.DataFrame:
 
 
 def btc_by_quarter(run: Run) -> pd.DataFrame:
+    """BTC sold and USD raised by quarter (optimizer/statistics.py), with the months that sell
+    as "first to last"."""
     tre = run.table("treasury")
     if tre.empty or "btc_sold" not in tre.columns:
         return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
-    sold = tre[tre["btc_sold"] > 1e-6]
-    if sold.empty:
-        return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
-    return (
-        sold.assign(quarter=sold["month"].map(quarter))
-        .groupby("quarter", as_index=False, sort=True)
-        .agg(
-            months=("month", lambda s: f"{s.iloc[0]} to {s.iloc[-1]}" if len(s) > 1 else s.iloc[0]),
-            btc_sold=("btc_sold", "sum"),
-            usd_raised=("usd_raised", "sum"),
-        )
+    by_q = statistics.btc_sales_by_quarter(tre, run.probabilities)
+    return by_q.assign(
+        months=by_q["months"].map(lambda m: f"{m[0]} to {m[-1]}" if len(m) > 1 else m[0])
     )
 
 
