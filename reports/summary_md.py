@@ -17,7 +17,7 @@ from realloc.optimizer.statistics import (
 )
 from realloc.reports.safe_text import md_text
 
-if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
+if TYPE_CHECKING:  # type only: reading summary helpers must not load the solvers
     from realloc.optimizer import PlanResult
 
 TERM_LABELS = {
