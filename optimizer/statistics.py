@@ -8,7 +8,15 @@ funding-gap tables have one set of rows per path (a ``scenario`` column). Every 
 drawn from those per-path rows is its **expected value over the market paths, probability-
 weighted**: the per-month rows are weighted first (:func:`expected_over_paths`), then summed or
 searched. For a deterministic plan there is one path and the figure is that path's. Figures
-drawn from the shared decisions need no weighting.
+drawn from the shared decisions need no weighting. The plan's value is already expected over
+the paths (the LP's objective); its distribution over them — CVaR, P5/P50/P95 (lower
+quantiles) — is optimizer/risk.py's, exported here too (the pipeline checks the LP's CVaR rows
+against it there).
+
+Names differ by file, meanings do not: summary.json's ``btc_sold_total`` is a sweep row's
+``btc_sold``, ``it_mw_converted_total`` its ``it_mw_total`` (see :meth:`Headline.sweep_row_fields`);
+a row's ``min_cash_usd`` is :func:`lowest_cash_usd`, while summary.json's ``min_cash_usd`` is
+the cash floor the portfolio sets (an input, not a figure of the plan).
 
 The functions take the plan's tables as DataFrames — in memory (``PlanTables``) or read back from
 a run folder's CSV files — and each market path's probability, so nothing here needs a solver:
