@@ -33,6 +33,7 @@ from realloc.optimizer.pipeline import PlanResult, plan_portfolio
 from realloc.optimizer.risk import distribution
 from realloc.optimizer.solve import Outcome, solve_outcome
 from realloc.optimizer.solvers import SolverOptions, make_backend
+from realloc.optimizer.statistics import it_mw_converted_total
 
 DEFAULT_FRONTIER_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0)
 """CVaR weights λ of the efficient frontier (the plan's own λ is added)."""
@@ -175,7 +176,7 @@ def analyse(
     for i, lam in enumerate(weights):
         if lam == risk.risk_weight:  # the plan itself is this point
             status, d = plan.status, plan.distribution
-            mw = float(plan.tables.conversions["it_mw"].sum())
+            mw = it_mw_converted_total(plan.tables.conversions)
         else:
             say(f"frontier λ = {lam:g} ({i + 1}/{len(weights)})")
             value = objective_coefficients(m, lam)

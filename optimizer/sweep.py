@@ -31,6 +31,7 @@ import pandas as pd
 from realloc.models import Portfolio
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
 from realloc.optimizer.solvers import HighsBackend, SolverOptions
+from realloc.optimizer.statistics import headline
 
 LONG_TABLES = ("plan", "treasury", "conversions", "contracts")
 """Tables of each plan kept by a sweep (keyed by variant in the store)."""
@@ -89,53 +90,24 @@ class VariantOutcome:
         return self.row["status"]
 
 
-def _first_market_scenario(frame: pd.DataFrame) -> pd.DataFrame:
-    """A plan solved over several market scenarios has per-scenario treasury rows; the headline
-    figures read the first scenario's, as the plan's verification and board report do."""
-    if "scenario" in frame.columns and len(frame):
-        return frame[frame["scenario"] == frame["scenario"].iloc[0]]
-    return frame
-
-
 def _summary_row(result: PlanResult, seconds: float, cpu_seconds: float, reused: int) -> dict:
-    t = result.tables
-    sites = [s.name for s in result.portfolio.sites]
-    converted = dict.fromkeys(sites, 0.0)
-    if t is not None and not t.conversions.empty:
-        for site, mw in t.conversions.groupby("site")["it_mw"].sum().items():
-            converted[site] = float(mw)
-    first = None
-    if t is not None and not t.conversions.empty:
-        first = str(t.conversions["start_month"].min())
+    """A sweep's row of one plan: its headline figures (optimizer/statistics.py, the figures
+    summary.json holds, expected over the market paths), why it has no plan, and timings."""
     reason = ""
     if result.status == "time_limit":
         reason = "the solver's time limit was reached before optimality"
     elif result.status != "optimal":
         reason = " ".join(result.diagnosis)
-    row = {
+    return {
         "status": result.status,
         "reason": reason,
-        "value_usd": result.value_usd,
-        "baseline_value_usd": result.baseline_value_usd,
-        "uplift_usd": result.uplift_usd,
-        "it_mw_total": sum(converted.values()) if t is not None else None,
-    }
-    row |= {f"it_mw_{s}": (mw if t is not None else None) for s, mw in converted.items()}
-    treasury = _first_market_scenario(t.treasury) if t is not None else None
-    gap = _first_market_scenario(t.funding_gap) if t is not None else None
-    row |= {
-        "btc_sold": float(treasury["btc_sold"].sum()) if t is not None else None,
-        "usd_raised": float(treasury["usd_raised"].sum()) if t is not None else None,
-        "min_cash_usd": float(treasury["cash_usd"].min()) if t is not None else None,
-        "funding_gap_usd": float(gap["gap_usd"].sum()) if t is not None else None,
-        "first_conversion_month": first,
+        **headline(result).sweep_row_fields(),
         "solve_seconds": result.seconds.get("solve_plan", 0.0)
         + result.seconds.get("solve_baseline", 0.0),
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
         "reused_phases": reused,
     }
-    return row
 
 
 _LOCAL = threading.local()

@@ -12,6 +12,10 @@ Files written (into the sweep folder unless told otherwise):
 - ``value_histogram.png`` — distribution of plan and status-quo value over the variants;
 - ``variant_values.png`` — value and status-quo value per variant, for sets of up to 40.
 
+Each variant's figures are its plan's headline figures as the sweep stored them
+(optimizer/statistics.py: expected over market paths, the figures its summary.json holds);
+``min_cash_usd`` is the lowest month-end cash, not the cash floor.
+
 A parameter a variant does not set is at its base level (``param_base`` in ``sweep.json``:
 1 for a scale, 0 for an add, the portfolio's own value for a set).
 """
@@ -189,8 +193,21 @@ def table_frame(c: Comparison) -> pd.DataFrame:
 
 
 def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
-    f = c.frame
-    m = c.manifest
+    """comparison.md: the overview, the variants without a plan, the sensitivity of uplift,
+    the charts and the side-by-side table."""
+    lines = _overview_lines(c)
+    lines += _failed_lines(c.frame)
+    lines += _sensitivity_lines(c, swings)
+    if charts:
+        lines += ["", "## Charts", ""] + [f"![{name}]({name})" for name in charts]
+    lines += _side_by_side_lines(c)
+    return "\n".join(lines) + "\n"
+
+
+def _overview_lines(c: Comparison) -> list[str]:
+    """What was swept, the count by status, and the range of value, uplift and IT MW over the
+    solved variants (each a plan's headline figure, as its summary.json would hold it)."""
+    f, m = c.frame, c.manifest
     lines = [f"# Sweep comparison: {md_text(m.get('portfolio_name', ''))}".rstrip(": "), ""]
     if m:  # a store written before the variant rename names its file scenario_set
         lines += [
@@ -202,58 +219,74 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
     counts = f["status"].value_counts()
     lines.append(f"{len(f)} variants: " + ", ".join(f"{n} {s}" for s, n in counts.items()) + ".")
     s = c.solved
-    if len(s):
-        best = s.loc[s["uplift_usd"].idxmax()]
-        worst = s.loc[s["uplift_usd"].idxmin()]
-        lines += [
-            "",
-            f"- Plan value: {money(s['value_usd'].min())} to {money(s['value_usd'].max())}, "
-            f"median {money(s['value_usd'].median())}.",
-            f"- Uplift over the status quo: {money(s['uplift_usd'].min())} "
-            f"({md_text(worst['id'])}) to {money(s['uplift_usd'].max())} "
-            f"({md_text(best['id'])}), "
-            f"median {money(s['uplift_usd'].median())}.",
-            f"- IT MW converted: {s['it_mw_total'].min():,.1f} to {s['it_mw_total'].max():,.1f}.",
-        ]
+    if not len(s):
+        return lines
+    best = s.loc[s["uplift_usd"].idxmax()]
+    worst = s.loc[s["uplift_usd"].idxmin()]
+    return [
+        *lines,
+        "",
+        f"- Plan value: {money(s['value_usd'].min())} to {money(s['value_usd'].max())}, "
+        f"median {money(s['value_usd'].median())}.",
+        f"- Uplift over the status quo: {money(s['uplift_usd'].min())} "
+        f"({md_text(worst['id'])}) to {money(s['uplift_usd'].max())} "
+        f"({md_text(best['id'])}), "
+        f"median {money(s['uplift_usd'].median())}.",
+        f"- IT MW converted: {s['it_mw_total'].min():,.1f} to {s['it_mw_total'].max():,.1f}.",
+    ]
+
+
+def _failed_lines(f: pd.DataFrame) -> list[str]:
+    """The variants without a plan and why (the first 50)."""
     failed = f[~f["status"].isin(SOLVED)]
-    if len(failed):
-        lines += ["", "## Variants without a plan", ""]
-        for row in failed.head(50).itertuples(index=False):
-            lines.append(f"- {md_text(row.id)} {row.status}: {md_text(row.reason)}")
-        if len(failed) > 50:
-            lines.append(f"- … and {len(failed) - 50} more (see comparison.csv)")
-    if swings:
-        center, exact = c.center_uplift()
-        lines += [
-            "",
-            "## Sensitivity of uplift",
-            "",
-            f"Over the {len(c.grid)} solved points of grid {md_text(c.grid_name)}. "
-            f"Uplift at base levels: {money(center)}"
-            + ("" if exact else " (median: the grid has no all-base point)")
-            + ". Each row moves one parameter from its lowest to its highest level, the "
-            "others at base (or at the grid level nearest to base, the lower one on a tie; "
-            "*marginal*: averaged over the others, when the grid has no such point).",
-            "",
-            "| parameter | low | uplift at low $M | high | uplift at high $M | swing $M |",
-            "|---|---|---|---|---|---|",
-        ]
-        for w in swings:
-            mark = "" if w.exact else " *marginal*"
-            lines.append(
-                f"| {param_label(w.column, md_text)}{mark} | {level_text(w.column, w.low)} "
-                f"| {_musd(w.uplift_low)} | {level_text(w.column, w.high)} "
-                f"| {_musd(w.uplift_high)} | {_musd(w.width)} |"
-            )
-    if charts:
-        lines += ["", "## Charts", ""] + [f"![{name}]({name})" for name in charts]
+    if not len(failed):
+        return []
+    lines = ["", "## Variants without a plan", ""]
+    for row in failed.head(50).itertuples(index=False):
+        lines.append(f"- {md_text(row.id)} {row.status}: {md_text(row.reason)}")
+    if len(failed) > 50:
+        lines.append(f"- … and {len(failed) - 50} more (see comparison.csv)")
+    return lines
+
+
+def _sensitivity_lines(c: Comparison, swings: list[Swing]) -> list[str]:
+    """The tornado's numbers as a table: uplift at each parameter's low and high level."""
+    if not swings:
+        return []
+    center, exact = c.center_uplift()
+    lines = [
+        "",
+        "## Sensitivity of uplift",
+        "",
+        f"Over the {len(c.grid)} solved points of grid {md_text(c.grid_name)}. "
+        f"Uplift at base levels: {money(center)}"
+        + ("" if exact else " (median: the grid has no all-base point)")
+        + ". Each row moves one parameter from its lowest to its highest level, the "
+        "others at base (or at the grid level nearest to base, the lower one on a tie; "
+        "*marginal*: averaged over the others, when the grid has no such point).",
+        "",
+        "| parameter | low | uplift at low $M | high | uplift at high $M | swing $M |",
+        "|---|---|---|---|---|---|",
+    ]
+    for w in swings:
+        mark = "" if w.exact else " *marginal*"
+        lines.append(
+            f"| {param_label(w.column, md_text)}{mark} | {level_text(w.column, w.low)} "
+            f"| {_musd(w.uplift_low)} | {level_text(w.column, w.high)} "
+            f"| {_musd(w.uplift_high)} | {_musd(w.width)} |"
+        )
+    return lines
+
+
+def _side_by_side_lines(c: Comparison) -> list[str]:
+    """One row per variant (the first MAX_MD_ROWS; comparison.csv has them all)."""
     t = table_frame(c)
     sites = [col for col in t.columns if col.startswith("it_mw_") and col != "it_mw_total"]
     head = ["id", *(param_label(p, md_text) for p in c.param_columns), "status", "value $M"]
     head += ["baseline $M", "uplift $M", "IT MW"]
     head += [f"IT MW {md_text(s.removeprefix('it_mw_'))}" for s in sites]
     head += ["BTC sold", "min cash $M", "first conversion"]
-    lines += ["", "## Variants side by side", ""]
+    lines = ["", "## Variants side by side", ""]
     lines += ["A blank parameter is at the portfolio's own value; money in $M.", ""]
     lines += ["| " + " | ".join(head) + " |"]
     lines.append("|" + "---|" * len(head))
@@ -266,7 +299,7 @@ def markdown(c: Comparison, swings: list[Swing], charts: list[str]) -> str:
         lines.append("| " + " | ".join(cells) + " |")
     if len(t) > MAX_MD_ROWS:
         lines.append(f"\n… {len(t) - MAX_MD_ROWS} more rows in comparison.csv")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _figure(width: float, height: float) -> Figure:

@@ -21,9 +21,10 @@ from pathlib import Path
 import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
+from realloc.optimizer.statistics import headline
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
-from realloc.reports.stochastic_report import expected_treasury, write_stochastic_files
+from realloc.reports.stochastic_report import write_stochastic_files
 from realloc.reports.summary_md import summary_markdown
 
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
@@ -63,28 +64,21 @@ def stochastic_block(result: PlanResult, analysis: StochasticAnalysis | None) ->
 
 
 def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None) -> dict:
-    """The content of summary.json (totals are expected values over scenarios)."""
-    t = result.tables
-    treasury = expected_treasury(t.treasury, result.scenario_values) if t is not None else None
-    btc_sold = float(treasury["btc_sold"].sum()) if t is not None else None
-    converted = float(t.conversions["it_mw"].sum()) if t is not None else 0.0
-    gap = (
-        float(expected_treasury(t.funding_gap, result.scenario_values)["gap_usd"].sum())
-        if t is not None
-        else None
-    )
+    """The content of summary.json: the headline figures (optimizer/statistics.py: expected
+    over the market paths) and what the plan was made with."""
+    t, h = result.tables, headline(result)
     summary = {
         "portfolio": result.portfolio.name,
         "status": result.status,
-        "value_usd": result.value_usd,
-        "baseline_value_usd": result.baseline_value_usd,
+        "value_usd": h.value_usd,
+        "baseline_value_usd": h.baseline_value_usd,
         "baseline_status": result.baseline_status,
-        "uplift_usd": result.uplift_usd,
-        "btc_sold_total": btc_sold,
-        "usd_raised_total": float(treasury["usd_raised"].sum()) if t is not None else None,
-        "it_mw_converted_total": converted,
-        "funding_gap_total_usd": gap,
-        "min_cash_usd": result.portfolio.treasury.min_cash_usd,
+        "uplift_usd": h.uplift_usd,
+        "btc_sold_total": h.btc_sold_total,
+        "usd_raised_total": h.usd_raised_total,
+        "it_mw_converted_total": h.it_mw_converted_total,
+        "funding_gap_total_usd": h.funding_gap_total_usd,
+        "min_cash_usd": result.portfolio.treasury.min_cash_usd,  # the floor (an input)
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),

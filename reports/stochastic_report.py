@@ -34,17 +34,6 @@ def _figure(**kwargs) -> Figure:
     return Figure(**kwargs)
 
 
-def expected_treasury(treasury: pd.DataFrame, scenario_values: pd.DataFrame | None) -> pd.DataFrame:
-    """The probability-weighted treasury by month (the frame itself with one scenario)."""
-    if "scenario" not in treasury.columns or scenario_values is None:
-        return treasury
-    prob = treasury["scenario"].map(scenario_values.set_index("scenario")["probability"])
-    numbers = treasury.select_dtypes("number").columns
-    weighted = treasury[numbers].mul(prob.to_numpy(), axis=0)
-    weighted.insert(0, "month", treasury["month"])
-    return weighted.groupby("month", sort=True, as_index=False).sum()
-
-
 def write_stochastic_files(
     stage: Path, scenario_values: pd.DataFrame, frontier: pd.DataFrame | None, block: dict
 ) -> None:

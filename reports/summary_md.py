@@ -8,10 +8,16 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from realloc.optimizer.statistics import (
+    GAP_TOLERANCE_USD,
+    btc_held_at_end,
+    btc_sales_by_quarter,
+    lowest_cash_usd,
+    path_probabilities,
+)
 from realloc.reports.safe_text import md_text
-from realloc.reports.stochastic_report import expected_treasury
 
-if TYPE_CHECKING:  # type only: reading summary helpers must not load the optimizer
+if TYPE_CHECKING:  # type only: reading summary helpers must not load the solvers
     from realloc.optimizer import PlanResult
 
 TERM_LABELS = {
@@ -57,11 +63,6 @@ def _cell(v) -> str:
     if isinstance(v, float):
         return f"{v:,.2f}"
     return md_text(v)  # names: markup and pipes in them are shown, not acted on
-
-
-def quarter(month: str) -> str:
-    y, m = month.split("-")
-    return f"{y}-Q{(int(m) - 1) // 3 + 1}"
 
 
 def binding_constraints(shadow: pd.DataFrame, name: Callable[[str], str] = str) -> list[str]:
@@ -112,7 +113,31 @@ def binding_constraints(shadow: pd.DataFrame, name: Callable[[str], str] = str) 
 
 
 def summary_markdown(result: PlanResult, summary: dict) -> str:
-    """Render summary.md."""
+    """Render summary.md from the plan and its summary.json content (``summary``), section by
+    section, in the order a board reads: value, decisions, BTC, risk, limits, checks."""
+    lines = _heading_lines(result)
+    t = result.tables
+    if t is None:
+        lines.append("No plan could be produced; see the diagnosis above.")
+        return "\n".join(lines) + "\n"
+    lines += _value_lines(result)
+    lines += _decision_lines(result)
+    lines += _btc_lines(result, summary)
+    if "stochastic" in summary:
+        lines += stochastic_lines(summary["stochastic"])
+    lines += ["## What binds", ""]
+    binds = binding_constraints(t.shadow_prices, md_text)
+    lines += [f"- {b}" for b in binds] if binds else ["Nothing binds at the margin."]
+    lines.append("")
+    if result.status == "unfunded":
+        gap = t.funding_gap[t.funding_gap["gap_usd"] > GAP_TOLERANCE_USD]
+        lines += ["## Funding gap", "", _table(gap.assign(gap_usd=gap["gap_usd"].map(money)))]
+    return "\n".join(lines + _check_lines(result))
+
+
+def _heading_lines(result: PlanResult) -> list[str]:
+    """Title, horizon and status, then what the reader must know before any figure: a relaxed
+    plan, contracts no site can serve, the diagnosis."""
     p = result.portfolio
     lines = [f"# {md_text(p.name)}: reallocation plan", ""]
     lines.append(f"Horizon {p.start_month}, {p.months} months. Status: **{result.status}**.")
@@ -128,11 +153,13 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     if notes:
         lines += [*(f"Note: {md_text(n)}." for n in notes), ""]
     lines += [*(f"> {md_text(d)}" for d in result.diagnosis), ""] if result.diagnosis else []
-    t = result.tables
-    if t is None:
-        lines.append("No plan could be produced; see the diagnosis above.")
-        return "\n".join(lines) + "\n"
-    lines += [
+    return lines
+
+
+def _value_lines(result: PlanResult) -> list[str]:
+    """The plan's value against the status quo, and the bridge by objective term."""
+    p, t = result.portfolio, result.tables
+    lines = [
         "## Value",
         "",
         f"- Plan value: **{money(result.value_usd)}** (discounted at "
@@ -142,20 +169,25 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         f"- Uplift: **{money(result.uplift_usd)}**",
         "",
     ]
+    base = result.baseline_value_terms_usd
     bridge = pd.DataFrame(
         [
             {
                 "term": TERM_LABELS[k],
-                "status quo": money(result.baseline_value_terms_usd.get(k)),
+                "status quo": money(base.get(k)),
                 "plan": money(v),
-                "change": money(v - result.baseline_value_terms_usd.get(k, 0.0)),
+                "change": money(v - base.get(k, 0.0)),
             }
             for k, v in t.value_terms_usd.items()
         ]
     )
-    lines += ["Value by term (discounted):", "", _table(bridge)]
+    return [*lines, "Value by term (discounted):", "", _table(bridge)]
 
-    lines += ["## Conversions", ""]
+
+def _decision_lines(result: PlanResult) -> list[str]:
+    """The decisions shared by every market path: conversions, hosting contracts, rig sales."""
+    p, t = result.portfolio, result.tables
+    lines = ["## Conversions", ""]
     if t.conversions.empty:
         lines.append("Convert nothing.\n")
     else:
@@ -164,83 +196,62 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         )
         lines.append(_table(conv))
     lines += ["## Hosting contracts", ""]
-    lines.append(
-        _table(
-            t.contracts[["contract", "site", "it_mw", "start_month", "end_month", "signed"]].assign(
-                it_mw=t.contracts["it_mw"].round(1)
-            )
-        )
-    )
-    declined = sorted(
-        set(p.contracts[i].name for i in range(len(p.contracts))) - set(t.contracts["contract"])
-    )
+    taken = t.contracts[["contract", "site", "it_mw", "start_month", "end_month", "signed"]]
+    lines.append(_table(taken.assign(it_mw=t.contracts["it_mw"].round(1))))
+    declined = sorted({c.name for c in p.contracts} - set(t.contracts["contract"]))
     if declined:
         lines.append(f"Declined: {', '.join(md_text(d) for d in declined)}.\n")
     lines += ["## Rig sales", ""]
     if t.rig_sales.empty:
         lines.append("Sell no rigs.\n")
-    else:
-        rs = t.rig_sales.groupby(["site", "fleet_group"], as_index=False).agg(
-            mw_sold=("mw_sold", "sum"),
-            first_month=("month", "min"),
-            proceeds_usd=("proceeds_usd", "sum"),
-        )
+        return lines
+    rs = t.rig_sales.groupby(["site", "fleet_group"], as_index=False).agg(
+        mw_sold=("mw_sold", "sum"),
+        first_month=("month", "min"),
+        proceeds_usd=("proceeds_usd", "sum"),
+    )
+    rs = rs.assign(mw_sold=rs["mw_sold"].round(1), proceeds_usd=rs["proceeds_usd"].map(money))
+    return [*lines, _table(rs)]
+
+
+def _btc_lines(result: PlanResult, summary: dict) -> list[str]:
+    """BTC to sell by quarter, BTC held at the end and the lowest cash: expected over the
+    market paths (optimizer/statistics.py), as summary.json's totals."""
+    p, t = result.portfolio, result.tables
+    prob = path_probabilities(result.scenario_values)
+    lines = ["## BTC to sell", ""]
+    if prob:
         lines.append(
-            _table(
-                rs.assign(
-                    mw_sold=rs["mw_sold"].round(1), proceeds_usd=rs["proceeds_usd"].map(money)
-                )
-            )
-        )
-    lines += ["## BTC to sell", ""]
-    several = result.scenario_values is not None
-    tre = expected_treasury(t.treasury, result.scenario_values)
-    if several:
-        lines.append(
-            f"Expected over the {len(result.scenario_values)} market paths (probability-"
+            f"Expected over the {len(prob)} market paths (probability-"
             "weighted); each path's sales are in treasury.csv.\n"
         )
-    sold = tre[tre["btc_sold"] > 1e-6]
-    if sold.empty:
+    by_q = btc_sales_by_quarter(t.treasury, prob)
+    if by_q.empty:
         lines.append("Sell no BTC: the plan is funded from cash.\n")
     else:
-        by_q = (
-            sold.assign(quarter=sold["month"].map(quarter))
-            .groupby("quarter", as_index=False)
-            .agg(
-                btc_sold=("btc_sold", "sum"),
-                usd_raised=("usd_raised", "sum"),
-                months=("month", lambda s: ", ".join(s)),
-            )
-        )
         lines.append(
             f"Sell **{summary['btc_sold_total']:,.1f} BTC** in all, raising "
             f"{money(summary['usd_raised_total'])} net of sale costs:\n"
         )
-        lines.append(
-            _table(
-                by_q.assign(
-                    btc_sold=by_q["btc_sold"].round(2), usd_raised=by_q["usd_raised"].map(money)
-                )
-            )
+        by_q = by_q.assign(
+            btc_sold=by_q["btc_sold"].round(2),
+            usd_raised=by_q["usd_raised"].map(money),
+            months=by_q["months"].map(", ".join),
         )
+        lines.append(_table(by_q[["quarter", "btc_sold", "usd_raised", "months"]]))
     lines.append(
-        f"BTC held at the end: {tre['btc_held'].iloc[-1]:,.1f} "
-        f"(start {p.treasury.btc:,.1f}); lowest cash {money(tre['cash_usd'].min())} "
+        f"BTC held at the end: {btc_held_at_end(t.treasury, prob):,.1f} "
+        f"(start {p.treasury.btc:,.1f}); lowest cash {money(lowest_cash_usd(t.treasury, prob))} "
         f"against a floor of {money(p.treasury.min_cash_usd)}.\n"
     )
-    if "stochastic" in summary:
-        lines += stochastic_lines(summary["stochastic"])
-    lines += ["## What binds", ""]
-    binds = binding_constraints(t.shadow_prices, md_text)
-    lines += [f"- {b}" for b in binds] if binds else ["Nothing binds at the margin."]
-    lines.append("")
-    if result.status == "unfunded":
-        gap = t.funding_gap[t.funding_gap["gap_usd"] > 0.5]
-        lines += ["## Funding gap", "", _table(gap.assign(gap_usd=gap["gap_usd"].map(money)))]
+    return lines
+
+
+def _check_lines(result: PlanResult) -> list[str]:
+    """How far the re-computed invariants are from their tolerances, and where run facts are."""
     checks = result.verification.checks if result.verification else []
     worst = max((c.max_violation / c.tolerance for c in checks), default=0.0)
-    lines += [
+    return [
         "## Checks",
         "",
         f"All {len(checks)} invariant families re-computed from these tables hold "
@@ -248,7 +259,6 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         "and package versions, timings and the run's time are in run.json.",
         "",
     ]
-    return "\n".join(lines)
 
 
 def _musd(v: float | None) -> str:

@@ -1,7 +1,8 @@
 """Board report: one decision document in HTML, PDF and Excel, built from a run folder.
 
 The report reads only the files ``realloc plan --out DIR`` writes (README "Outputs"): those
-files are the contract, so nothing here imports the optimizer. Sections, in order:
+files are the contract, so nothing here runs the optimizer (its headline figures are computed
+by optimizer/statistics.py, as for summary.json, with no solver loaded). Sections, in order:
 
 1. decision summary (a red funding-gap box first when the plan is unfunded);
 2. capacity: grid MW by use over time, the portfolio and one small chart per site;

@@ -13,6 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from realloc.optimizer.statistics import weighted_quantile
 from realloc.reports.board.data import Run
 from realloc.reports.board.figures import (
     Payback,
@@ -21,7 +22,6 @@ from realloc.reports.board.figures import (
     frontier_frame,
     payback,
     treasury_fan,
-    weighted_quantile,
 )
 from realloc.reports.summary_md import money
 

@@ -1,6 +1,7 @@
 """Read a run folder (the files ``realloc plan --out DIR`` writes) into a :class:`Run`.
 
-Those files are the contract (README "Outputs"), so nothing here imports the optimizer.
+Those files are the contract (README "Outputs"), so nothing here runs the optimizer: the one
+piece of it read is optimizer/statistics.py, where "expected over the market paths" is defined.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from realloc.optimizer.statistics import expected_over_paths, path_probabilities
 from realloc.reports.safe_text import read_csv_text
 
 RUN_TABLES = (
@@ -202,13 +204,14 @@ def load_run(run_dir: Path | str) -> Run:
 
 
 def _path_probabilities(values: pd.DataFrame) -> dict[str, float]:
-    """Each market path's probability from scenario_values.csv ({} when there is none)."""
+    """Each market path's probability from scenario_values.csv ({} when there is none, or when
+    the file's probabilities are not numbers summing to 1)."""
     if values.empty or not {"scenario", "probability"} <= set(values.columns):
         return {}
     probs = pd.to_numeric(values["probability"], errors="coerce")
     if probs.isna().any() or abs(float(probs.sum()) - 1.0) > 1e-6:
         return {}
-    return dict(zip(values["scenario"].astype(str), probs.astype(float), strict=True))
+    return path_probabilities(values.assign(probability=probs))
 
 
 def _page_rows(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
@@ -217,28 +220,8 @@ def _page_rows(frame: pd.DataFrame, run: Run) -> pd.DataFrame:
     if "scenario" not in frame.columns or frame.empty:
         return frame
     if run.probabilities and set(frame["scenario"]) == set(run.probabilities):
-        return expected_rows(frame, run.probabilities)
+        return expected_over_paths(frame, run.probabilities)
     return _first_scenario(frame, run)
-
-
-def expected_rows(frame: pd.DataFrame, probabilities: dict[str, float]) -> pd.DataFrame:
-    """The probability-weighted sum over scenarios of every numeric column, per key (the text
-    columns: month, site, use, ...), in first-seen key order, without ``scenario``.
-
-    A row missing from a scenario counts as zero there (as for flows that did not happen).
-    """
-    weight = frame["scenario"].map(probabilities).to_numpy(dtype=float)
-    rest = frame.drop(columns="scenario")
-    numeric = [
-        c
-        for c in rest.columns
-        if pd.api.types.is_numeric_dtype(rest[c]) and not pd.api.types.is_bool_dtype(rest[c])
-    ]
-    keys = [c for c in rest.columns if c not in numeric]
-    weighted = rest[numeric].mul(weight, axis=0)
-    weighted[keys] = rest[keys]
-    out = weighted.groupby(keys, sort=False, as_index=False, dropna=False)[numeric].sum()
-    return out[list(rest.columns)]
 
 
 def _first_scenario(frame: pd.DataFrame, run: Run) -> pd.DataFrame:

@@ -5,95 +5,40 @@ from __future__ import annotations
 
 import hashlib
 import platform
-from dataclasses import dataclass
 from importlib import metadata
 
-import numpy as np
 import pandas as pd
 
+from realloc.optimizer import statistics
+from realloc.optimizer.statistics import PAYBACK_TOLERANCE_USD, Payback, weighted_quantile
 from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
-from realloc.reports.summary_md import TERM_LABELS, money, quarter
+from realloc.reports.summary_md import TERM_LABELS, money
 
 # --------------------------------------------------------------------------- figures derived
 
 
 def funding_gap(run: Run) -> tuple[float, str | None]:
-    """Total funding gap (USD) and the first month with a gap, from the run's files."""
+    """Total funding gap (USD: summary.json's, else summed from the page's rows) and the first
+    month with a gap, both expected over the market paths (optimizer/statistics.py)."""
     gap = run.table("funding_gap")
     if gap.empty and "funding_gap_usd" in run.table("cashflows").columns:
         cf = run.table("cashflows")
         gap = cf.rename(columns={"funding_gap_usd": "gap_usd"})[["month", "gap_usd"]]
     total = run.summary.get("funding_gap_total_usd")
     first = None
-    if not gap.empty:
-        positive = gap[gap["gap_usd"] > 0.5]
-        first = str(positive["month"].iloc[0]) if not positive.empty else None
+    if not gap.empty:  # the page's rows: already expected over the paths
+        first = statistics.first_funding_gap_month(gap, run.probabilities)
         if total is None:
-            total = float(gap["gap_usd"].sum())
+            total = statistics.funding_gap_total_usd(gap, run.probabilities)
     return float(total or 0.0), first
 
 
-PAYBACK_TOLERANCE_USD = 1.0
-"""Cumulative differences within a dollar of zero count as zero (flows are rounded to cents)."""
-
-
-@dataclass(frozen=True)
-class Payback:
-    """When the plan's cumulative cash, month by month, catches up with the status quo's.
-
-    ``cumulative_usd`` is the running sum of (plan − status quo) monthly flows, every objective
-    term undiscounted except the end-of-horizon ones (terminal value, fleet salvage), which are
-    not cash in any month. ``month`` is the first month from which that sum is non-negative to
-    the end of the horizon, after having been negative; None when it never catches up (or was
-    never behind: ``never_behind``). ``trough_usd`` / ``trough_month``: the deepest point.
-    """
-
-    month: str | None
-    never_behind: bool
-    trough_usd: float
-    trough_month: str | None
-    months: tuple[str, ...]
-    cumulative_usd: tuple[float, ...]
-
-
-def _flow_terms(run: Run, *frames: pd.DataFrame) -> list[str]:
-    """Objective terms present as monthly columns in every frame."""
-    return [t for t in _term_order(run) if all(t in f.columns for f in frames)]
-
-
 def payback(run: Run) -> Payback | None:
-    """The plan's cash payback against the status quo, from ``cashflows.csv`` and
-    ``baseline_cashflows.csv``; None when either is missing (older or failed runs)."""
+    """The plan's cash payback against the status quo (:class:`Payback`), from
+    ``cashflows.csv`` and ``baseline_cashflows.csv``; None when either is missing (older or
+    failed runs)."""
     plan, base = run.table("cashflows"), run.table("baseline_cashflows")
-    if plan.empty or base.empty or "month" not in plan.columns or "month" not in base.columns:
-        return None
-    terms = _flow_terms(run, plan, base)
-    if not terms:
-        return None
-    merged = plan[["month", *terms]].merge(
-        base[["month", *terms]], on="month", how="inner", suffixes=("", "_base"), sort=False
-    )
-    if merged.empty:
-        return None
-    delta = sum(merged[t] - merged[f"{t}_base"] for t in terms)
-    cumulative = delta.cumsum().to_numpy(dtype=float)
-    months = tuple(str(m) for m in merged["month"])
-    behind = np.flatnonzero(cumulative < -PAYBACK_TOLERANCE_USD)
-    trough = int(np.argmin(cumulative))
-    if behind.size == 0:
-        month = None
-    elif behind[-1] + 1 < len(months):
-        month = months[behind[-1] + 1]
-    else:
-        month = None  # still behind in the last month
-    return Payback(
-        month=month,
-        never_behind=behind.size == 0,
-        trough_usd=float(min(cumulative[trough], 0.0)),
-        trough_month=months[trough] if behind.size else None,
-        months=months,
-        cumulative_usd=tuple(float(v) for v in cumulative),
-    )
+    return statistics.payback(plan, base, _term_order(run))
 
 
 def payback_month(run: Run) -> str | None:
@@ -159,31 +104,15 @@ def bridge_frame(run: Run) -> pd.DataFrame:
 
 
 def btc_by_quarter(run: Run) -> pd.DataFrame:
+    """BTC sold and USD raised by quarter (optimizer/statistics.py), with the months that sell
+    as "first to last"."""
     tre = run.table("treasury")
     if tre.empty or "btc_sold" not in tre.columns:
         return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
-    sold = tre[tre["btc_sold"] > 1e-6]
-    if sold.empty:
-        return pd.DataFrame(columns=["quarter", "months", "btc_sold", "usd_raised"])
-    return (
-        sold.assign(quarter=sold["month"].map(quarter))
-        .groupby("quarter", as_index=False, sort=True)
-        .agg(
-            months=("month", lambda s: f"{s.iloc[0]} to {s.iloc[-1]}" if len(s) > 1 else s.iloc[0]),
-            btc_sold=("btc_sold", "sum"),
-            usd_raised=("usd_raised", "sum"),
-        )
+    by_q = statistics.btc_sales_by_quarter(tre, run.probabilities)
+    return by_q.assign(
+        months=by_q["months"].map(lambda m: f"{m[0]} to {m[-1]}" if len(m) > 1 else m[0])
     )
-
-
-def weighted_quantile(values: np.ndarray, probability: np.ndarray, q: float) -> float:
-    """The smallest value whose cumulative probability reaches ``q`` (a lower quantile: the
-    definition summary.json's P5/P50/P95 use, so a path's own value is always returned)."""
-    values = np.asarray(values, dtype=float)
-    order = np.argsort(values, kind="stable")
-    cum = np.cumsum(np.asarray(probability, dtype=float)[order])
-    i = int(np.searchsorted(cum, q - 1e-12))
-    return float(values[order[min(i, len(order) - 1)]])
 
 
 FAN_COLUMNS = ("cash_usd", "btc_held", "btc_price_usd")
@@ -211,11 +140,7 @@ def treasury_fan(run: Run) -> pd.DataFrame:
 def paths_ahead(run: Run) -> tuple[int, int] | None:
     """(paths on which the plan is worth more than the status quo, paths compared), from
     scenario_values.csv; None without it."""
-    values = run.table("scenario_values")
-    if values.empty or not {"value_usd", "baseline_value_usd"} <= set(values.columns):
-        return None
-    both = values.dropna(subset=["value_usd", "baseline_value_usd"])
-    return int((both["value_usd"] > both["baseline_value_usd"]).sum()), len(both)
+    return statistics.paths_ahead(run.table("scenario_values"))
 
 
 def frontier_frame(run: Run) -> pd.DataFrame:

@@ -3,6 +3,7 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 
 from __future__ import annotations
 
+from realloc.optimizer import statistics
 from realloc.reports.board.charts import charts
 from realloc.reports.board.data import Run
 from realloc.reports.board.figures import (
@@ -126,7 +127,8 @@ def _summary_sentences(run: Run) -> list[str]:
             for r in conv.sort_values("start_month").itertuples()
         )
         out.append(
-            f"Convert {conv['it_mw'].sum():,.1f} MW of IT capacity at {len(conv)} site(s): "
+            f"Convert {statistics.it_mw_converted_total(conv):,.1f} MW of IT capacity at "
+            f"{len(conv)} site(s): "
             f"{sites}, for {money(conv['capex_usd'].sum())} of capex."
         )
     elif "conversions" in run.tables:
