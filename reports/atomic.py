@@ -66,6 +66,12 @@ SWEEP_FILES = frozenset(
     "scenarios.parquet plan.parquet treasury.parquet conversions.parquet contracts.parquet "
     "sweep.json parts .lock".split()
 )
+DIFF_FILES = frozenset(
+    "diff.md diff_headline.csv diff_value_bridge.csv diff_decisions.csv diff_btc_sold.csv "
+    "diff_inputs.csv".split()
+)
+"""What ``realloc diff --out`` writes (reports/plan_diff.py). Not in :data:`LEGACY`: no realloc
+before the markers wrote a diff, so a folder holding ``diff.md`` and no marker is the user's."""
 LEGACY = {
     "plan": (PLAN_FILES, {"summary.json"}),
     "forecast": (FORECAST_FILES, {"forecast.csv"}),
