@@ -179,12 +179,32 @@ def _funding(d) -> list[str]:
 
 def _inputs(d) -> list[str]:
     lines = d.inputs.lines
+    paths = [x for x, run in (("A", d.a), ("B", d.b)) if run.stochastic is not None]
+    note = (
+        [
+            f"{' and '.join(paths)} {'plans' if len(paths) == 1 else 'plan'} over market "
+            "paths drawn from a forecast or a "
+            "scenario file, which inputs.json does not hold (treasury.csv has each path's BTC "
+            "price).",
+            "",
+        ]
+        if paths
+        else []
+    )
     if not lines:
-        return ["## Inputs that differ", "", "The inputs are the same.", ""]
+        return ["## Inputs that differ", "", "The inputs are the same.", "", *note]
     shown = [f"- {md_text(line)}" for line in lines[:MAX_INPUT_LINES]]
     if len(lines) > MAX_INPUT_LINES:
         shown.append(f"- … {len(lines) - MAX_INPUT_LINES} more in diff_inputs.csv")
-    return ["## Inputs that differ", "", "As paths of a variant file (A → B):", "", *shown, ""]
+    return [
+        "## Inputs that differ",
+        "",
+        "As paths of a variant file (A → B):",
+        "",
+        *shown,
+        "",
+        *note,
+    ]
 
 
 def diff_markdown(d) -> str:
