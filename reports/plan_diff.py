@@ -73,7 +73,7 @@ def read_plan(folder: Path | str) -> Run:
             f"{folder} holds a sweep's results (scenarios.parquet), not one plan; "
             f"`realloc compare {folder}` compares a sweep's variants"
         ) from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise NotARunFolder(f"{folder}: a file of the plan folder cannot be read ({e})") from None
     if not isinstance(run.summary, dict) or "status" not in run.summary:
         raise NotARunFolder(f"{folder}/summary.json is not a plan's summary (no status)")
@@ -137,7 +137,9 @@ def _contracts(run: Run) -> dict[str, tuple[str, float, str, str]]:
     """Per contract: (decision, IT MW, site(s), start month); a contract the plan's inputs
     offer but contracts.csv lacks is declined."""
     t = run.table("contracts")
-    out = {}
+    out: dict[str, tuple[str, float, str, str]] = {}
+    if "conversions" not in run.tables:
+        return out  # no plan: nothing declined either
     for name, g in t.groupby("contract", sort=False) if not t.empty else ():
         signed = bool(g["signed"].all()) if "signed" in g else False
         sites = ", ".join(dict.fromkeys(g["site"].astype(str)))
@@ -160,12 +162,18 @@ def _rig_sales(run: Run) -> dict[tuple[str, str], tuple[str, float, str]]:
     }
 
 
-def _decision_row(kind: str, name: str, site: str, a: tuple | None, b: tuple | None) -> dict:
+def _no_row(kind: str, run: Run) -> tuple[str, float, str]:
+    """What a plan does with a site, contract or fleet group it has no row for: nothing (no
+    conversion, a contract it is not offered, rigs kept), or "no plan" when it has no tables
+    at all (infeasible, or the time limit struck first): an empty plan decides nothing."""
+    if "conversions" not in run.tables:
+        return ("no plan", 0.0, "")
+    return ({"conversion": "none", "contract": "not offered", "rig sale": "keep"}[kind], 0.0, "")
+
+
+def _decision_row(kind: str, name: str, site: str, a: tuple, b: tuple) -> dict:
     """One decision of both plans: what each does, its MW and month, and whether it differs.
-    ``a``/``b`` are (decision, MW, ..., month); None when the plan has no such decision."""
-    none = {"conversion": "none", "contract": "not offered", "rig sale": "keep"}[kind]
-    a = a or (none, 0.0, "")
-    b = b or (none, 0.0, "")
+    ``a``/``b`` are (decision, MW, ..., month)."""
     changed = a[0] != b[0] or a[-1] != b[-1] or not same(a[1], b[1])
     if kind == "contract":
         site = " / ".join(dict.fromkeys(s for s in (a[2], b[2]) if s))
@@ -179,14 +187,17 @@ def decisions_frame(a: Run, b: Run) -> pd.DataFrame:
     """Conversions per site, contracts (taken, declined, signed before) and rig sales per
     fleet group, of both plans (see :data:`DECISION_COLUMNS`)."""
     rows = []
-    ca, cb = _conversions(a), _conversions(b)
-    rows += [_decision_row("conversion", s, s, ca.get(s), cb.get(s)) for s in {**ca, **cb}]
-    ka, kb = _contracts(a), _contracts(b)
-    rows += [_decision_row("contract", c, "", ka.get(c), kb.get(c)) for c in {**ka, **kb}]
+    for kind, read in (("conversion", _conversions), ("contract", _contracts)):
+        da, db = read(a), read(b)
+        for key in {**da, **db}:
+            site = "" if kind == "contract" else key
+            row_a, row_b = da.get(key) or _no_row(kind, a), db.get(key) or _no_row(kind, b)
+            rows.append(_decision_row(kind, key, site, row_a, row_b))
     ra, rb = _rig_sales(a), _rig_sales(b)
-    rows += [
-        _decision_row("rig sale", g, s, ra.get((s, g)), rb.get((s, g))) for s, g in {**ra, **rb}
-    ]
+    for site, group in {**ra, **rb}:
+        row_a = ra.get((site, group)) or _no_row("rig sale", a)
+        row_b = rb.get((site, group)) or _no_row("rig sale", b)
+        rows.append(_decision_row("rig sale", group, site, row_a, row_b))
     return pd.DataFrame(rows, columns=DECISION_COLUMNS)
 
 

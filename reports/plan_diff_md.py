@@ -84,7 +84,7 @@ def _headline(d) -> list[str]:
 
 def _decision_text(decision: str, mw: float, month: str, kind: str) -> str:
     """What one plan does with one site, contract or fleet group, in words."""
-    if decision in ("none", "keep", "declined", "not offered"):
+    if decision in ("none", "keep", "declined", "not offered", "no plan"):
         return decision
     when = f" from {month}" if month and kind != "contract" else ""
     return f"{decision} {mw:,.1f} MW{when}"

@@ -57,7 +57,8 @@ def _plan(folder: Path, name: str, *extra: str, **changes) -> Path:
 def plans(tmp_path_factory) -> dict[str, Path]:
     """Plan folders of tiny variants: the base, hashprice 70 instead of 35, the contract at
     $60/kW-month instead of $150 (not worth converting), a second run of the base, an unfunded
-    plan, and a stochastic plan over two market paths."""
+    plan, a stochastic plan over two market paths, an infeasible plan (a signed contract no
+    hall can be ready for) and a contract with a hostile name."""
     root = tmp_path_factory.mktemp("plans")
     (root / "s.yaml").write_text(yaml.safe_dump(SCENARIOS), encoding="utf-8")
     return {
@@ -67,6 +68,9 @@ def plans(tmp_path_factory) -> dict[str, Path]:
         "rate60": _plan(root, "rate60", contracts__0__rate_usd_per_kw_month=60),
         "broke": _plan(root, "broke", treasury__cash_usd=0, treasury__min_cash_usd=1e9),
         "risky": _plan(root, "risky", "--scenarios", str(root / "s.yaml"), "--frontier", "none"),
+        "late": _plan(
+            root, "late", sites__0__conversion__lead_months=4, contracts__0__signed_it_mw={"A": 50}
+        ),
         "nasty150": _plan(root, "nasty150", contracts__0__name=NASTY),
         "nasty60": _plan(
             root, "nasty60", contracts__0__name=NASTY, contracts__0__rate_usd_per_kw_month=60
@@ -174,6 +178,17 @@ def test_btc_sold_and_funding_of_an_unfunded_plan(plans, tmp_path) -> None:
     assert _numbers(years, "b_btc_sold")["b_btc_sold"].sum() == pytest.approx(
         treasury["btc_sold"].sum(), abs=1e-6
     )
+
+
+def test_an_infeasible_plan_has_no_figures_and_no_decisions(plans, tmp_path) -> None:
+    result = _diff(plans["base"], plans["late"], "--out", str(tmp_path / "d"))
+    assert result.exit_code == 0, result.output
+    assert _summary(plans["late"])["status"] == "infeasible"
+    head = read_csv_text(tmp_path / "d" / "diff_headline.csv").set_index("figure")
+    assert head.loc["value_usd", "b"] == "" and head.loc["value_usd", "b_minus_a"] == ""
+    decisions = read_csv_text(tmp_path / "d" / "diff_decisions.csv")
+    assert set(decisions["b"]) == {"no plan"}
+    assert "convert → no plan" in result.output and "Traceback" not in result.output
 
 
 def test_a_stochastic_plan_is_compared_by_its_expected_figures(plans, tmp_path) -> None:
