@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ from realloc.inputs import InputError, load_portfolio
 from realloc.inputs.examples import example_dir, example_path
 from realloc.models import Portfolio as _BasePortfolio
 from realloc.optimizer import PlanResult, SolverOptions, StochasticAnalysis
+
+if TYPE_CHECKING:  # the diff's module loads the report readers: only when a diff is asked for
+    from realloc.reports.plan_diff import PlanDiff
 
 Progress = Callable[[str], object]
 """Called with one line of progress at a time (the CLI prints it on stderr)."""
@@ -260,7 +263,7 @@ def build_report(
     return {k: target / f.name for k, f in files.items()}
 
 
-def diff_plans(a: Plan | Path | str, b: Plan | Path | str):
+def diff_plans(a: Plan | Path | str, b: Plan | Path | str) -> PlanDiff:
     """Two plans side by side (``realloc diff``): decisions, value bridge, headline figures, BTC
     sold, funding and the inputs that differ, as a :class:`~realloc.reports.plan_diff.PlanDiff`
     (``.tables`` as DataFrames, ``.markdown()``, ``.write(dir)``).
