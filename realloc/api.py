@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -30,6 +30,9 @@ from realloc.inputs import InputError, load_portfolio
 from realloc.inputs.examples import example_dir, example_path
 from realloc.models import Portfolio as _BasePortfolio
 from realloc.optimizer import PlanResult, SolverOptions, StochasticAnalysis
+
+if TYPE_CHECKING:  # the diff's module loads the report readers: only when a diff is asked for
+    from realloc.reports.plan_diff import PlanDiff
 
 Progress = Callable[[str], object]
 """Called with one line of progress at a time (the CLI prints it on stderr)."""
@@ -275,6 +278,41 @@ def build_report(
     with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
         files = build(run_dir, stage, chosen, paper=paper.lower())
     return {k: target / f.name for k, f in files.items()}
+
+
+def diff_plans(a: Plan | Path | str, b: Plan | Path | str) -> PlanDiff:
+    """Two plans side by side (``realloc diff``): decisions, value bridge, headline figures, BTC
+    sold, funding and the inputs that differ, as a :class:`~realloc.reports.plan_diff.PlanDiff`
+    (``.tables`` as DataFrames, ``.markdown()``, ``.write(dir)``).
+
+    ``a`` and ``b`` are plan folders or :class:`Plan` objects; a plan object is written into a
+    temporary folder and read back, so it is compared exactly as its folder would be. A folder
+    that is not a plan's raises ``NotARunFolder`` (a ``ValueError``).
+    """
+    import tempfile
+
+    from realloc.reports.plan_diff import diff, diff_runs, read_plan
+
+    if not isinstance(a, Plan) and not isinstance(b, Plan):
+        return diff(a, b)
+    with tempfile.TemporaryDirectory(prefix="realloc-diff-") as tmp:
+        runs = [
+            read_plan(p.write(Path(tmp) / name)) if isinstance(p, Plan) else read_plan(p)
+            for name, p in (("A", a), ("B", b))
+        ]
+    labels = [_plan_label(p, name) for name, p in (("A", a), ("B", b))]
+    return diff_runs(*runs, *labels)
+
+
+diff = diff_plans
+"""``realloc.diff`` (the package's lazy export table looks names up in this module)."""
+
+
+def _plan_label(p: Plan | Path | str, name: str) -> str:
+    """How the diff names a plan: its folder, or for a plan object its portfolio file."""
+    if not isinstance(p, Plan):
+        return str(p)
+    return f"plan {name} ({p.source})" if p.source is not None else f"plan {name}"
 
 
 def _resolve_portfolio(

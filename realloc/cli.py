@@ -436,6 +436,41 @@ def example(directory: Path, xlsx: bool) -> None:
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 
+@main.command("diff")
+@click.argument("plan_a", type=click.Path(path_type=Path))
+@click.argument("plan_b", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Also write diff.md and the CSV tables (diff_headline, diff_value_bridge, "
+    "diff_decisions, diff_btc_sold, diff_inputs) into this folder (replaced atomically; only "
+    "a new or empty folder or an earlier diff).",
+)
+@handle_errors
+def diff(plan_a: Path, plan_b: Path, out_dir: Path | None) -> None:
+    """Compare two plan folders: decisions (conversions, contracts, rig sales), the value
+    bridge by term, headline figures, BTC sold per year and quarter, funding, and every input
+    that differs, as B − A. Prints the Markdown page; exit 2 when a folder is not a plan's.
+
+    Example: realloc plan --out base && realloc plan board.yaml --out board && realloc diff
+    base board --out base_vs_board
+    """
+    from realloc import api
+    from realloc.reports.board import NotARunFolder
+
+    try:
+        made = api.diff_plans(plan_a, plan_b)
+    except NotARunFolder as e:
+        _say(f"error: {e}")
+        sys.exit(EXIT_BAD_INPUT)
+    if out_dir is not None:
+        files = made.write(out_dir)
+        _say(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
+    click.echo(made.markdown(), nl=False)
+
+
 main.add_command(sweep)  # batch what-ifs (realloc/sweep_cli.py)
 main.add_command(compare)
 main.add_command(breakeven)

@@ -69,6 +69,12 @@ SWEEP_FILES = frozenset(
 )
 """``scenarios.parquet`` is the old name of ``variants.parquet`` (a store written before the
 rename; compare reads it, a rerun of the sweep replaces it)."""
+DIFF_FILES = frozenset(
+    "diff.md diff_headline.csv diff_value_bridge.csv diff_decisions.csv diff_btc_sold.csv "
+    "diff_inputs.csv".split()
+)
+"""What ``realloc diff --out`` writes (reports/plan_diff.py). Not in :data:`LEGACY`: no realloc
+before the markers wrote a diff, so a folder holding ``diff.md`` and no marker is the user's."""
 LEGACY = {
     "plan": (PLAN_FILES, {"summary.json"}),
     "forecast": (FORECAST_FILES, {"forecast.csv"}),
