@@ -24,7 +24,14 @@ from realloc.optimizer.matrix import to_matrix
 from realloc.optimizer.risk import ValueDistribution, distribution
 from realloc.optimizer.solve import solve_plan
 from realloc.optimizer.solvers import SolverOptions, make_backend
-from realloc.optimizer.verify import ABS, REL, Check, Verification, relative_tolerance, verify
+from realloc.optimizer.verify import (
+    REL,
+    Check,
+    Verification,
+    check_cvar,
+    relative_tolerance,
+    verify,
+)
 
 
 @dataclass
@@ -146,7 +153,7 @@ def plan_portfolio(
     result.distribution = distribution(values, index.probability, alpha)
     if risk is not None and risk.risk_weight > 0:
         check = Verification(
-            [*check.checks, _cvar_check(model, run.plan.x, result.distribution, rel)],
+            [*check.checks, check_cvar(model, run.plan.x, result.distribution, rel)],
             check.recomputed_value_usd,
         )
     seconds["verify"] = time.perf_counter() - t0
@@ -179,32 +186,6 @@ def _expected_usd(model, x) -> float | None:
     if x is None:
         return None
     return float(model.index.probability @ scenario_values(model, x))
-
-
-def _cvar_check(model, x, dist: ValueDistribution, rel: float) -> Check:
-    """The LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the scenario values.
-
-    The tolerance follows what enters the shortfall rows ``u_ω ≥ η − V_ω``: |η|, u_ω and every
-    term of V_ω, times ``rel`` (verify's relative tolerance), each row's residual amplified by
-    1/(1 − α) as CVaR reads it; plus the verifier's $1 floor (``ABS``), amplified alike.
-    """
-    alpha = model.risk.cvar_alpha
-    prob = model.index.probability
-    lp_cvar = (x[model.eta] - float(prob @ x[model.shortfall]) / (1 - alpha)) * 1e6
-    terms = [
-        sum(
-            float(np.abs(tv.coefs * x[tv.cols]).sum())
-            for tv in (m[w] for m in model.terms.values())
-        )
-        for w in range(len(prob))
-    ]
-    rows = abs(x[model.eta]) + float(prob @ (np.abs(x[model.shortfall]) + np.array(terms)))
-    return Check(
-        "cvar",
-        float(abs(lp_cvar - dist.cvar_usd)),
-        float(ABS["USD"] + rel * rows * 1e6) / (1 - alpha),
-        "USD",
-    )
 
 
 def _scenario_rows(frame: pd.DataFrame, name: str, several: bool) -> pd.DataFrame:
