@@ -53,30 +53,7 @@ def resolve_csv_series(
             where = describe_loc(loc, top)
             line = node_line(node, loc)
             where = f"{where} ({line})" if line else where
-            if set(data) != {"csv", "column"}:
-                raise InputError(
-                    f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with exactly "
-                    f"those two keys, got keys {', '.join(cut(k) for k in data)}",
-                    path,
-                )
-            if not isinstance(data["csv"], str) or not isinstance(data["column"], str | int):
-                raise InputError(
-                    f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with FILE a "
-                    "file name and NAME a column name of that file",
-                    path,
-                )
-            csv_path = resolve_reference(
-                path.parent / data["csv"], roots, "series file", where, path
-            )
-            if not _exists(csv_path):
-                raise InputError(
-                    f"{where}: series file {shown(path.parent / data['csv'], 200)} not found "
-                    "(paths are "
-                    "relative to the YAML file)",
-                    path,
-                )
-            used_by = f" (the series {where} of {path.name})"
-            series = read_csv_series(csv_path, str(data["column"]), used_by, horizon, reads)
+            series = _csv_column(data, path, where, roots, horizon, reads)
             if sources is not None:
                 sources[loc] = series
             return series.values
@@ -110,6 +87,34 @@ def resolve_csv_series(
             for i, v in enumerate(data)
         ]
     return data
+
+
+def _csv_column(
+    data: dict, path: Path, where: str, roots: Sequence[Path], horizon: Horizon, reads: CsvReads
+) -> CsvSeries:
+    """The series a ``{csv: FILE, column: NAME}`` mapping at ``where`` names (FILE relative to
+    ``path``'s folder, inside ``roots``)."""
+    if set(data) != {"csv", "column"}:
+        raise InputError(
+            f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with exactly "
+            f"those two keys, got keys {', '.join(cut(k) for k in data)}",
+            path,
+        )
+    if not isinstance(data["csv"], str) or not isinstance(data["column"], str | int):
+        raise InputError(
+            f"{where}: a CSV series is written {{csv: FILE, column: NAME}} with FILE a "
+            "file name and NAME a column name of that file",
+            path,
+        )
+    csv_path = resolve_reference(path.parent / data["csv"], roots, "series file", where, path)
+    if not _exists(csv_path):
+        raise InputError(
+            f"{where}: series file {shown(path.parent / data['csv'], 200)} not found "
+            "(paths are relative to the YAML file)",
+            path,
+        )
+    used_by = f" (the series {where} of {path.name})"
+    return read_csv_series(csv_path, str(data["column"]), used_by, horizon, reads)
 
 
 def _exists(path: Path) -> bool:
