@@ -194,11 +194,11 @@ class Context:
     contracts: pd.DataFrame
     tre: pd.DataFrame  # treasury.csv by month of the horizon
     gap: np.ndarray  # funding gap by month, USD
+    ledger: Ledger  # every cash flow by term and month
+    mined: np.ndarray  # BTC mined by month, recomputed from plan.csv
+    mined_err: np.ndarray  # how far the rounding of plan.csv can move it
+    tv: np.ndarray  # terminal value: [value, magnitude, rounding error], USD discounted
     by_use: dict = field(default_factory=dict)  # plan.csv by use, site and month
-    ledger: Ledger = None
-    mined: np.ndarray = None  # BTC mined by month, recomputed from plan.csv
-    mined_err: np.ndarray = None  # how far the rounding of plan.csv can move it
-    tv: np.ndarray = None  # terminal value: [value, magnitude, rounding error], USD discounted
     ready: list[np.ndarray] = field(default_factory=list)  # IT MW ready, by site and month
     constructing: list[np.ndarray] = field(default_factory=list)  # IT MW under construction
     groups: list[Group] = field(default_factory=list)  # fleet groups, site by site
