@@ -332,7 +332,37 @@ class _Reader:
                     f"({', '.join(columns or ['month', 'one per site'])})"
                 )
             return {}
-        header_row, header = rows[0]
+        names = self._series_columns(sheet, *rows[0], columns)
+        data_rows = [(n, v) for n, v in rows[1:] if any(x is not None for x in v)]
+        expected_first = start_month if isinstance(start_month, str) else None  # else: invalid
+        values: dict[str, list[float]] = {n: [] for n in names.values() if n != "month"}
+        ended: dict[str, int] = {}  # column -> row of its first blank (end of its series)
+        for k, (number, cells) in enumerate(data_rows):
+            cells = cells + [None] * (max(names) + 1 - len(cells))
+            self._series_month(sheet, number, cells, names, expected_first, k)
+            for i, name in names.items():
+                if name == "month":
+                    continue
+                v = cells[i]
+                where = _where(sheet, number, name)
+                if v is None:
+                    ended.setdefault(name, number)
+                    continue
+                if name in ended:
+                    raise self.error(
+                        f"{_where(sheet, ended[name], name)}: blank cell inside the series "
+                        "(only trailing cells may be blank); give a value for every month"
+                    )
+                values[name].append(self.number(where, v))
+                loc_key = (sheet, name, len(values[name]) - 1)
+                self.locations[loc_key] = where
+        return values
+
+    def _series_columns(
+        self, sheet: str, header_row: int, header: list[Any], columns: list[str] | None
+    ) -> dict[int, str]:
+        """{cell index: column name} of a series sheet's header row: ``month`` and, with
+        ``columns``, only those (case-insensitive); no name twice, none of ``columns`` absent."""
         names: dict[int, str] = {}
         for i, h in enumerate(header):
             if h is None:
@@ -361,47 +391,37 @@ class _Reader:
                 f"{_where(sheet, header_row)}: no column {', '.join(map(repr, absent))}; row 1 "
                 f"must name the columns ({', '.join(columns or ['month', 'one per site'])})"
             )
+        return names
+
+    def _series_month(
+        self,
+        sheet: str,
+        number: int,
+        cells: list[Any],
+        names: dict[int, str],
+        expected_first: str | None,
+        k: int,
+    ) -> None:
+        """Check data row ``k`` (sheet row ``number``) of a series sheet: no value in an unnamed
+        column, and its month the ``k``-th from ``expected_first`` (the portfolio's start)."""
+        for i, v in enumerate(cells):
+            if v is not None and i not in names:
+                raise self.error(
+                    f"{_where(sheet, number)}, cell {get_column_letter(i + 1)}{number}: "
+                    f"value {short_repr(v)} in a column without a name in row 1"
+                )
+        where_m = _where(sheet, number, "month")
         month_col = next(i for i, n in names.items() if n == "month")
-        data_rows = [(n, v) for n, v in rows[1:] if any(x is not None for x in v)]
-        expected_first = start_month if isinstance(start_month, str) else None  # else: invalid
-        values: dict[str, list[float]] = {n: [] for n in names.values() if n != "month"}
-        ended: dict[str, int] = {}  # column -> row of its first blank (end of its series)
-        for k, (number, cells) in enumerate(data_rows):
-            cells = cells + [None] * (max(names) + 1 - len(cells))
-            for i, v in enumerate(cells):
-                if v is not None and i not in names:
-                    raise self.error(
-                        f"{_where(sheet, number)}, cell {get_column_letter(i + 1)}{number}: "
-                        f"value {short_repr(v)} in a column without a name in row 1"
-                    )
-            where_m = _where(sheet, number, "month")
-            if cells[month_col] is None:
-                raise self.error(f"{where_m}: expected a month (YYYY-MM), got a blank cell")
-            m = self.month(where_m, cells[month_col])
-            if expected_first is not None and MONTH_PATTERN.match(expected_first):
-                want = month_label(expected_first, k)
-                if m != want:
-                    raise self.error(
-                        f"{where_m}: expected {want} (months run one row each from start_month "
-                        f"{expected_first} without gaps), got {m!r}"
-                    )
-            for i, name in names.items():
-                if name == "month":
-                    continue
-                v = cells[i]
-                where = _where(sheet, number, name)
-                if v is None:
-                    ended.setdefault(name, number)
-                    continue
-                if name in ended:
-                    raise self.error(
-                        f"{_where(sheet, ended[name], name)}: blank cell inside the series "
-                        "(only trailing cells may be blank); give a value for every month"
-                    )
-                values[name].append(self.number(where, v))
-                loc_key = (sheet, name, len(values[name]) - 1)
-                self.locations[loc_key] = where
-        return values
+        if cells[month_col] is None:
+            raise self.error(f"{where_m}: expected a month (YYYY-MM), got a blank cell")
+        m = self.month(where_m, cells[month_col])
+        if expected_first is not None and MONTH_PATTERN.match(expected_first):
+            want = month_label(expected_first, k)
+            if m != want:
+                raise self.error(
+                    f"{where_m}: expected {want} (months run one row each from start_month "
+                    f"{expected_first} without gaps), got {m!r}"
+                )
 
 
 def _merged_ranges(ws: Any) -> list[str]:
@@ -494,8 +514,20 @@ def _read(reader: _Reader) -> dict[str, Any]:
     """Build the portfolio's data dict from the sheets (validation is left to pydantic)."""
     data: dict[str, Any] = reader.fields("portfolio", PORTFOLIO_FIELDS, ())
     reader.locations[()] = ""
+    site_rows, sites, index = _read_sites(reader)
+    _read_power_prices(reader, data.get("start_month"), site_rows, sites, index)
+    _read_fleets(reader, sites, index)
+    _read_conversions(reader, sites, index)
+    data["sites"] = sites
+    data["contracts"] = _read_contracts(reader, index)
+    reader.locations[("contracts",)] = _where("contracts")
+    data["market"] = _read_market(reader, data.get("start_month"))
+    data["treasury"] = reader.fields("treasury", TREASURY_FIELDS, ("treasury",))
+    return data
 
-    # sites
+
+def _read_sites(reader: _Reader) -> tuple[list[_Row], list[dict[str, Any]], dict[str, int]]:
+    """Sheet ``sites``: its rows, each as site data, and each site name's position."""
     site_rows = reader.table(
         "sites", SITE_COLUMNS, [c for c in _required(Site) if c != POWER_PRICE]
     )
@@ -514,9 +546,19 @@ def _read(reader: _Reader) -> dict[str, Any]:
             index[name] = i
         sites.append(site)
     reader.locations[("sites",)] = _where("sites")
+    return site_rows, sites, index
 
-    # power prices by month
-    prices = reader.series_sheet("power_prices", None, data.get("start_month"))
+
+def _read_power_prices(
+    reader: _Reader,
+    start_month: Any,
+    site_rows: list[_Row],
+    sites: list[dict[str, Any]],
+    index: dict[str, int],
+) -> None:
+    """Sheet ``power_prices`` (a column of monthly prices per site) into ``sites``; each site
+    has either that column or one price in sheet ``sites``."""
+    prices = reader.series_sheet("power_prices", None, start_month)
     for name, series in prices.items():
         if name not in index:
             raise reader.error(
@@ -551,14 +593,18 @@ def _read(reader: _Reader) -> dict[str, Any]:
                 "monthly prices; got a blank cell"
             )
 
-    # fleets
+
+def _read_fleets(reader: _Reader, sites: list[dict[str, Any]], index: dict[str, int]) -> None:
+    """Sheet ``fleets`` into each site's ``fleets`` list."""
     for row in reader.table("fleets", FLEET_COLUMNS, ["site", *_required(FleetGroup)]):
         i = _site_index(reader, index, "fleets", row)
         fleets = sites[i].setdefault("fleets", [])
         loc = ("sites", i, "fleets", len(fleets))
         fleets.append(_row_data(reader, "fleets", row, loc, skip=("site",)))
 
-    # conversions
+
+def _read_conversions(reader: _Reader, sites: list[dict[str, Any]], index: dict[str, int]) -> None:
+    """Sheet ``conversions`` (at most one row per site) into each site's ``conversion``."""
     seen: dict[int, int] = {}
     for row in reader.table("conversions", CONVERSION_COLUMNS, ["site", *_required(Conversion)]):
         i = _site_index(reader, index, "conversions", row)
@@ -570,9 +616,11 @@ def _read(reader: _Reader) -> dict[str, Any]:
         seen[i] = row.number
         loc = ("sites", i, "conversion")
         sites[i]["conversion"] = _row_data(reader, "conversions", row, loc, skip=("site",))
-    data["sites"] = sites
 
-    # contracts
+
+def _read_contracts(reader: _Reader, index: dict[str, int]) -> list[dict[str, Any]]:
+    """Sheet ``contracts``; eligible sites as a comma-separated list, signed MW as
+    'Site: MW; Site: MW', every site named one of sheet ``sites``."""
     contracts = []
     for k, row in enumerate(reader.table("contracts", CONTRACT_COLUMNS, _required(Contract))):
         loc = ("contracts", k)
@@ -600,23 +648,22 @@ def _read(reader: _Reader) -> dict[str, Any]:
                         f"(known: {', '.join(index)})"
                     )
         contracts.append(c)
-    data["contracts"] = contracts
-    reader.locations[("contracts",)] = _where("contracts")
+    return contracts
 
-    # market
-    market = reader.series_sheet("market", MARKET_COLUMNS, data.get("start_month"))
-    data["market"] = {}
+
+def _read_market(reader: _Reader, start_month: Any) -> dict[str, list[float]]:
+    """Sheet ``market``: BTC price and hashprice by month (columns left empty are omitted)."""
+    market = reader.series_sheet("market", MARKET_COLUMNS, start_month)
+    out = {}
     reader.locations[("market",)] = _where("market")
     for name, series in market.items():
         loc = ("market", name)
         reader.locations[loc] = _where("market", None, name)
         if series:
-            data["market"][name] = series
+            out[name] = series
         for k in range(len(series)):
             reader.locations[(*loc, k)] = reader.locations[("market", name, k)]
-
-    data["treasury"] = reader.fields("treasury", TREASURY_FIELDS, ("treasury",))
-    return data
+    return out
 
 
 def _check_zip(data: bytes, path: Path) -> None:

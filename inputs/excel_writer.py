@@ -19,7 +19,7 @@ from realloc.inputs.excel_loader import (
     SITE_COLUMNS,
     TREASURY_FIELDS,
 )
-from realloc.models import Portfolio
+from realloc.models import Contract, Portfolio
 from realloc.models.base import month_label
 from realloc.reports.safe_text import xlsx_text
 
@@ -61,14 +61,34 @@ def write_excel(portfolio: Portfolio, path: Path | str) -> Path:
     p = portfolio
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
-
+    _sheet(wb, "portfolio", ["field", "value"], [[f, getattr(p, f)] for f in PORTFOLIO_FIELDS])
+    site_rows, monthly = _site_rows(p)
+    _sheet(wb, "sites", SITE_COLUMNS, site_rows)
+    fleet_rows = [
+        [s.name, *(getattr(g, c) for c in FLEET_COLUMNS[1:])] for s in p.sites for g in s.fleets
+    ]
+    _sheet(wb, "fleets", FLEET_COLUMNS, fleet_rows)
+    conv_rows = [
+        [s.name, *(getattr(s.conversion, c) for c in CONVERSION_COLUMNS[1:])]
+        for s in p.sites
+        if s.conversion is not None
+    ]
+    _sheet(wb, "conversions", CONVERSION_COLUMNS, conv_rows)
+    _sheet(wb, "contracts", CONTRACT_COLUMNS, [_contract_row(c) for c in p.contracts])
+    market = {c: getattr(p.market, c) for c in MARKET_COLUMNS[1:]}
+    _sheet(wb, "market", MARKET_COLUMNS, _series_rows(p, market))
+    if monthly:
+        _sheet(wb, "power_prices", ["month", *monthly], _series_rows(p, dict(monthly)))
     _sheet(
-        wb,
-        "portfolio",
-        ["field", "value"],
-        [[f, getattr(p, f)] for f in PORTFOLIO_FIELDS],
+        wb, "treasury", ["field", "value"], [[f, getattr(p.treasury, f)] for f in TREASURY_FIELDS]
     )
+    wb.save(path)
+    return path
 
+
+def _site_rows(p: Portfolio) -> tuple[list[list[Any]], dict[str, list[float]]]:
+    """Rows of sheet ``sites``, and the monthly power prices that go to sheet
+    ``power_prices`` instead (their cell in ``sites`` left blank)."""
     site_rows = []
     monthly: dict[str, list[float]] = {}
     for s in p.sites:
@@ -83,64 +103,43 @@ def write_excel(portfolio: Portfolio, path: Path | str) -> Path:
                 v = None
             row.append(v)
         site_rows.append(row)
-    _sheet(wb, "sites", SITE_COLUMNS, site_rows)
+    return site_rows, monthly
 
-    fleet_rows = [
-        [s.name, *(getattr(g, c) for c in FLEET_COLUMNS[1:])] for s in p.sites for g in s.fleets
-    ]
-    _sheet(wb, "fleets", FLEET_COLUMNS, fleet_rows)
 
-    conv_rows = [
-        [s.name, *(getattr(s.conversion, c) for c in CONVERSION_COLUMNS[1:])]
-        for s in p.sites
-        if s.conversion is not None
-    ]
-    _sheet(wb, "conversions", CONVERSION_COLUMNS, conv_rows)
-
-    contract_rows = []
-    for c in p.contracts:
-        row = []
-        for col in CONTRACT_COLUMNS:
-            v = getattr(c, col)
-            if col == "eligible_sites":
-                v = ", ".join(v)
-            elif col == "signed_it_mw" and v is not None:
-                if not v:
-                    raise ValueError(
-                        f"contract {c.name!r} is signed with no sites in signed_it_mw; "
-                        "the Excel layout cannot hold that"
-                    )
-                v = "; ".join(
-                    f"{site}: {mw:g}" if mw == int(mw) else f"{site}: {mw!r}"
-                    for site, mw in v.items()
+def _contract_row(c: Contract) -> list[Any]:
+    """A contract's row: eligible sites comma-separated, signed MW as 'Site: MW; Site: MW'."""
+    row = []
+    for col in CONTRACT_COLUMNS:
+        v = getattr(c, col)
+        if col == "eligible_sites":
+            v = ", ".join(v)
+        elif col == "signed_it_mw" and v is not None:
+            if not v:
+                raise ValueError(
+                    f"contract {c.name!r} is signed with no sites in signed_it_mw; "
+                    "the Excel layout cannot hold that"
                 )
-            row.append(v)
-        contract_rows.append(row)
-    _sheet(wb, "contracts", CONTRACT_COLUMNS, contract_rows)
+            v = "; ".join(
+                f"{site}: {mw:g}" if mw == int(mw) else f"{site}: {mw!r}" for site, mw in v.items()
+            )
+        row.append(v)
+    return row
 
-    def series_rows(columns: dict[str, float | list[float]]) -> list[list[Any]]:
-        n = max([p.months] + [len(v) for v in columns.values() if isinstance(v, list)])
-        rows = []
-        for k in range(n):
-            row: list[Any] = [month_label(p.start_month, k)]
-            for v in columns.values():
-                if isinstance(v, list):
-                    row.append(v[k] if k < len(v) else None)
-                else:
-                    row.append(v if k < p.months else None)
-            rows.append(row)
-        return rows
 
-    market = {c: getattr(p.market, c) for c in MARKET_COLUMNS[1:]}
-    _sheet(wb, "market", MARKET_COLUMNS, series_rows(market))
-    if monthly:
-        _sheet(wb, "power_prices", ["month", *monthly], series_rows(dict(monthly)))
-
-    _sheet(
-        wb, "treasury", ["field", "value"], [[f, getattr(p.treasury, f)] for f in TREASURY_FIELDS]
-    )
-    wb.save(path)
-    return path
+def _series_rows(p: Portfolio, columns: dict[str, float | list[float]]) -> list[list[Any]]:
+    """One row per month: the month, then each column's value (a single number repeated over
+    the portfolio's months; a list as long as it runs)."""
+    n = max([p.months] + [len(v) for v in columns.values() if isinstance(v, list)])
+    rows = []
+    for k in range(n):
+        row: list[Any] = [month_label(p.start_month, k)]
+        for v in columns.values():
+            if isinstance(v, list):
+                row.append(v[k] if k < len(v) else None)
+            else:
+                row.append(v if k < p.months else None)
+        rows.append(row)
+    return rows
 
 
 __all__ = ["write_excel"]

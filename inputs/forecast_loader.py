@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from realloc.inputs.errors import InputError, from_validation_error
-from realloc.inputs.yaml_loader import _node_line, parse_yaml
+from realloc.inputs.yaml_parse import node_line, parse_yaml
 from realloc.models.forecast import ForecastSpec
 
 
@@ -26,7 +26,7 @@ def load_forecast_spec(path: Path | str) -> ForecastSpec:
     try:
         return ForecastSpec.model_validate(data)
     except ValidationError as e:
-        err = from_validation_error(e, path, data, lambda loc: _node_line(node, loc), ForecastSpec)
+        err = from_validation_error(e, path, data, lambda loc: node_line(node, loc), ForecastSpec)
         message = err.message
         raise InputError(
             message.replace("in the portfolio", "in the forecast spec", 1), path

@@ -24,7 +24,7 @@ from realloc.inputs.errors import InputError, from_validation_error
 from realloc.inputs.files import allowed_roots
 from realloc.inputs.forecast_loader import load_forecast_spec
 from realloc.inputs.market_forecast import forecast_window, load_spec
-from realloc.inputs.yaml_loader import _node_line, parse_yaml
+from realloc.inputs.yaml_parse import node_line, parse_yaml
 from realloc.models import Portfolio
 from realloc.models.forecast import ForecastSpec, generate, markets
 from realloc.models.scenarios import MarketScenario, MarketScenarioSet
@@ -87,7 +87,7 @@ def load_market_scenarios(path: Path | str, portfolio: Portfolio) -> list[Market
         scenario_set = MarketScenarioSet.model_validate(data)
     except ValidationError as e:
         err = from_validation_error(
-            e, path, data, lambda loc: _node_line(node, loc), MarketScenarioSet
+            e, path, data, lambda loc: node_line(node, loc), MarketScenarioSet
         )
         raise InputError(
             err.message.replace("in the portfolio", "in the scenario file", 1),
@@ -97,7 +97,7 @@ def load_market_scenarios(path: Path | str, portfolio: Portfolio) -> list[Market
         for field in ("btc_price_usd", "hashprice_usd_per_ph_day"):
             series = getattr(sc.market, field)
             if isinstance(series, list) and len(series) != portfolio.months:
-                line = " (" + _node_line(node, ("scenarios", i, "market", field)) + ")"
+                line = " (" + node_line(node, ("scenarios", i, "market", field)) + ")"
                 raise InputError(
                     f"scenario {sc.name!r}: market.{field} has {len(series)} months{line} but "
                     f"the portfolio plans {portfolio.months} from {portfolio.start_month}; "

@@ -189,7 +189,6 @@ class Portfolio(Frozen):
             lambda x: ("sites", groups[x][0], "fleets", groups[x][1], "name"),
         )
         _unique("contract", [c.name for c in self.contracts], lambda i: ("contracts", i, "name"))
-        site_names = {s.name for s in self.sites}
         for i, s in enumerate(self.sites):
             _covers(("sites", i, "power_price_usd_per_mwh"), s.power_price_usd_per_mwh, self.months)
             if not s.fleets and s.conversion is None:
@@ -206,41 +205,47 @@ class Portfolio(Frozen):
             self.months,
         )
         _positive(("market", "btc_price_usd"), self.market.btc_price_usd)
+        site_names = {s.name for s in self.sites}
         for k, c in enumerate(self.contracts):
-            for j, site in enumerate(c.eligible_sites):
-                if site not in site_names:
-                    raise FieldError(
-                        ("contracts", k, "eligible_sites", j),
-                        f"names site {site!r}, which is not in sites"
-                        f"{_did_you_mean(site, site_names)} "
-                        f"(known: {', '.join(sorted(site_names))})",
-                    )
-            for site in c.signed_it_mw or {}:
-                if site not in c.eligible_sites:
-                    raise FieldError(
-                        ("contracts", k, "signed_it_mw"),
-                        f"names {site!r}, which is not in its eligible_sites",
-                    )
-            a = month_index(self.start_month, c.start_month)
-            if a >= self.months:
-                raise FieldError(
-                    ("contracts", k, "start_month"),
-                    f"{c.start_month} is after the last planned month; extend "
-                    "months or drop the contract",
-                )
-            if a < 0 and not c.signed:
-                raise FieldError(
-                    ("contracts", k, "start_month"),
-                    f"{c.start_month} is before start_month {self.start_month}; "
-                    "only signed contracts may start before the horizon",
-                )
-            for site, mw in (c.signed_it_mw or {}).items():
-                if mw > 0 and self.site(site).conversion is None:
-                    raise FieldError(
-                        ("contracts", k, "signed_it_mw"),
-                        f"is signed at {site!r}, which has no conversion section (no IT capacity)",
-                    )
+            self._check_contract(k, c, site_names)
         return self
+
+    def _check_contract(self, k: int, c: Contract, site_names: set[str]) -> None:
+        """Contract ``k`` names known sites, signs only eligible ones with IT capacity, and
+        starts inside the horizon (or before it, when signed)."""
+        for j, site in enumerate(c.eligible_sites):
+            if site not in site_names:
+                raise FieldError(
+                    ("contracts", k, "eligible_sites", j),
+                    f"names site {site!r}, which is not in sites"
+                    f"{_did_you_mean(site, site_names)} "
+                    f"(known: {', '.join(sorted(site_names))})",
+                )
+        for site in c.signed_it_mw or {}:
+            if site not in c.eligible_sites:
+                raise FieldError(
+                    ("contracts", k, "signed_it_mw"),
+                    f"names {site!r}, which is not in its eligible_sites",
+                )
+        a = month_index(self.start_month, c.start_month)
+        if a >= self.months:
+            raise FieldError(
+                ("contracts", k, "start_month"),
+                f"{c.start_month} is after the last planned month; extend "
+                "months or drop the contract",
+            )
+        if a < 0 and not c.signed:
+            raise FieldError(
+                ("contracts", k, "start_month"),
+                f"{c.start_month} is before start_month {self.start_month}; "
+                "only signed contracts may start before the horizon",
+            )
+        for site, mw in (c.signed_it_mw or {}).items():
+            if mw > 0 and self.site(site).conversion is None:
+                raise FieldError(
+                    ("contracts", k, "signed_it_mw"),
+                    f"is signed at {site!r}, which has no conversion section (no IT capacity)",
+                )
 
     def site(self, name: str) -> Site:
         """The site called ``name``."""

@@ -1,10 +1,17 @@
-"""Build the reallocation LP in PuLP: variables, one ``add_<family>`` function per constraint
-family of ``docs/model.md``, and the objective as a dict of named terms.
+"""Build the reallocation model as arrays: columns, one ``add_<family>`` function per
+constraint family of ``docs/model.md``, and the objective as a dict of named terms.
 
-Money is in $M inside the model (HiGHS prefers coefficients near 1); power in MW; BTC in BTC.
-Rows are built from the index's precomputed tuples as ``LpAffineExpression`` objects from
-(variable, coefficient) pairs: no ``lpSum`` temporaries, no nested loops over impossible
-combinations.
+The builder records every column (name, bounds, integrality) and every row (a sparse list of
+(column, coefficient) pairs, a sense and a right-hand side) in flat lists; ``to_matrix``
+(optimizer/matrix.py) turns them into the CSR arrays that HiGHS is handed in memory. PuLP is
+not on that path: it is the CBC backend's modelling layer (optimizer/solvers.py builds a PuLP
+problem from the arrays) and an export — ``Model.prob`` gives the same model as a PuLP problem,
+same names and order, to inspect, write out (``writeLP``/``writeMPS``) or extend.
+
+Money is in $M inside the model (solvers hold their tolerances best with coefficients near 1);
+power in MW; BTC in BTC. Rows are built from the index's precomputed tuples, with no loops over
+impossible combinations (a contract at a site it is not eligible for, a build that could not be
+ready inside the horizon).
 """
 
 from __future__ import annotations
@@ -54,14 +61,13 @@ class TermVector:
 
 @dataclass
 class Model:
-    """A built model: its columns and rows as arrays (what every solver is given), index arrays
-    per family, and the same model as a PuLP problem on demand (``prob``).
+    """A built model: its columns and rows as flat lists (what ``to_matrix`` hands the solvers),
+    index arrays per family, and the same model as a PuLP problem on demand (``prob``).
 
-    ``var`` and ``row`` record names, bounds and (column, coefficient) pairs in flat lists;
-    ``prob`` turns them into ``LpVariable``/``LpConstraint`` objects with the same names, in the
-    same order, the first time it is asked for. Solving never needs it: creating ~100k PuLP
-    objects took two thirds of the build (0.55 s of 0.8 s at 50×120×50), and reading them back
-    into arrays another 0.07–0.16 s.
+    ``var`` and ``row`` record names, bounds and (column, coefficient) pairs; ``prob`` turns
+    them into ``LpVariable``/``LpConstraint`` objects with the same names, in the same order,
+    the first time it is asked for. Solving never needs it, and a PuLP object per column and
+    row would cost more than the rest of the build, so it is only made for a caller who asks.
     """
 
     index: ModelIndex

@@ -18,6 +18,7 @@ signed contract) and by how much, and what would close it.
 from __future__ import annotations
 
 import calendar
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -192,27 +193,64 @@ def funding_gap_text(
     if in_gap.size == 0:
         return []
     tr = p.treasury
-    phi = tr.sale_cost_bps / 1e4
-    first, last = int(in_gap[0]), int(in_gap[-1])
-    worst = int(np.argmax(g))
-    total = float(g.sum())
-    price = treasury["btc_price_usd"].to_numpy(dtype=float)
-    sold = treasury["btc_sold"].to_numpy(dtype=float)
-    held = treasury["btc_held"].to_numpy(dtype=float)
-    tol = 1e-6 * max(1.0, tr.btc, tr.max_btc_sold_per_month)
+    sf = _Shortfall(
+        months=months,
+        gap=g,
+        in_gap=in_gap,
+        price=treasury["btc_price_usd"].to_numpy(dtype=float),
+        sold=treasury["btc_sold"].to_numpy(dtype=float),
+        held=treasury["btc_held"].to_numpy(dtype=float),
+        tol=1e-6 * max(1.0, tr.btc, tr.max_btc_sold_per_month),
+    )
     where = f" in scenario {scenario!r} ({short} scenario(s) are short)" if scenario else ""
-
+    worst = int(np.argmax(g))
     lines = [
         f"The plan cannot be funded{where}: cash falls below the cash floor "
         f"(treasury.min_cash_usd = {_money(tr.min_cash_usd)}) in {in_gap.size} month(s), first "
-        f"in {months[first]}; the largest shortfall is {_money(g[worst])} in {months[worst]}, "
-        f"{_money(total)} in all."
+        f"in {months[sf.first]}; the largest shortfall is {_money(g[worst])} in {months[worst]}, "
+        f"{_money(sf.total)} in all."
     ]
+    limits, floor_binds, at_depth = _sale_limits(sf, tr)
+    lines += limits
+    lines += _spending(sf, p, cashflows)
+    fixes = _fixes(sf, tr, floor_binds, at_depth)
+    lines.append("Any one of these closes it: " + "; or ".join(fixes) + ".")
+    return lines
 
-    # which limit stopped the BTC sales
-    at_floor = np.flatnonzero(held[: last + 1] <= tr.min_btc + tol)
-    at_depth = np.flatnonzero(sold[: last + 1] >= tr.max_btc_sold_per_month - tol)
-    floor_binds = at_floor.size > 0 and held[last] <= tr.min_btc + tol
+
+@dataclass(frozen=True)
+class _Shortfall:
+    """The described scenario's gap and BTC treasury by month."""
+
+    months: list[str]
+    gap: np.ndarray  # USD missing by month
+    in_gap: np.ndarray  # months with a gap above GAP_USD
+    price: np.ndarray
+    sold: np.ndarray
+    held: np.ndarray
+    tol: float  # BTC within which a floor or the sale limit counts as reached
+
+    @property
+    def first(self) -> int:
+        return int(self.in_gap[0])
+
+    @property
+    def last(self) -> int:
+        return int(self.in_gap[-1])
+
+    @property
+    def total(self) -> float:
+        return float(self.gap.sum())
+
+
+def _sale_limits(sf: _Shortfall, tr) -> tuple[list[str], bool, np.ndarray]:
+    """Which limit stopped the BTC sales: the lines saying so, whether the BTC floor binds at
+    the last month short, and the months up to it that sell at the market-depth limit."""
+    months, last, held = sf.months, sf.last, sf.held
+    lines = []
+    at_floor = np.flatnonzero(held[: last + 1] <= tr.min_btc + sf.tol)
+    at_depth = np.flatnonzero(sf.sold[: last + 1] >= tr.max_btc_sold_per_month - sf.tol)
+    floor_binds = at_floor.size > 0 and held[last] <= tr.min_btc + sf.tol
     if floor_binds:
         since = months[int(at_floor[0])]
         if tr.min_btc > 0:
@@ -232,8 +270,14 @@ def funding_gap_text(
         )
     if not floor_binds and not at_depth.size:
         lines.append("Neither the BTC floor nor the sale limit binds: no BTC is left to sell.")
+    return lines, floor_binds, at_depth
 
-    # what forces the spending
+
+def _spending(sf: _Shortfall, p: Portfolio, cashflows: pd.DataFrame | None) -> list[str]:
+    """What forces the spending: the largest outflows up to the last month short, and the
+    builds signed contracts need."""
+    months, last = sf.months, sf.last
+    lines = []
     if cashflows is not None:
         window = cashflows[cashflows["month"].isin(months[: last + 1])]
         out = {
@@ -258,10 +302,15 @@ def funding_gap_text(
                     f"{s.name} (about {_money(build * c.capex_usd_per_it_mw)} of capex) by "
                     f"{month_label(p.start_month, t)}; moving their start later spreads it out."
                 )
+    return lines
 
-    # what closes it
-    fixes = [f"add {_money(total)} of cash by {months[first]} (starting cash, a credit line or "
-             "equity)"]  # fmt: skip
+
+def _fixes(sf: _Shortfall, tr, floor_binds: bool, at_depth: np.ndarray) -> list[str]:
+    """What closes the gap, each fix enough on its own: more cash, a lower cash or BTC floor,
+    or a higher sale limit (the last two sized at the gap's BTC at each month's price)."""
+    months, total, last = sf.months, sf.total, sf.last
+    fixes = [f"add {_money(total)} of cash by {months[sf.first]} (starting cash, a credit line "
+             "or equity)"]  # fmt: skip
     if tr.min_cash_usd > 0:
         if total <= tr.min_cash_usd:
             fixes.append(
@@ -273,7 +322,9 @@ def funding_gap_text(
                 f"a zero cash floor alone is not enough ({_money(total - tr.min_cash_usd)} "
                 "would still be missing)"
             )
-    need_btc = g / ((1 - phi) * price) if phi < 1 else np.full_like(g, np.inf)
+    phi = tr.sale_cost_bps / 1e4
+    g = sf.gap
+    need_btc = g / ((1 - phi) * sf.price) if phi < 1 else np.full_like(g, np.inf)
     extra_btc = float(need_btc.sum())
     if floor_binds and tr.min_btc > 0 and np.isfinite(extra_btc):
         if extra_btc <= tr.min_btc:
@@ -287,11 +338,10 @@ def funding_gap_text(
                 "more would be needed)"
             )
     if at_depth.size and not floor_binds and np.isfinite(extra_btc):
-        limit = float(np.max(sold[in_gap] + need_btc[in_gap]))
+        limit = float(np.max(sf.sold[sf.in_gap] + need_btc[sf.in_gap]))
         fixes.append(
             f"raise treasury.max_btc_sold_per_month to about {limit:,.1f} BTC "
-            f"(the stack holds {held[last] - tr.min_btc:,.1f} BTC above the floor in "
+            f"(the stack holds {sf.held[last] - tr.min_btc:,.1f} BTC above the floor in "
             f"{months[last]})"
         )
-    lines.append("Any one of these closes it: " + "; or ".join(fixes) + ".")
-    return lines
+    return fixes

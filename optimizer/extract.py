@@ -74,6 +74,31 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     hosted (when above 1e-7 MW), constructing and ready-but-idle IT (conversion sites), and
     unused grid. Built as arrays per kind of row, then put in (scenario, site, month, kind)
     order; the figures are the same sums as a loop over every site and month would make."""
+    states = _site_states(m, x)
+    parts = [
+        _mining_rows(m.index, states.mining),
+        *_hosting_rows(m.index, states.host_mw),
+        *_conversion_rows(m.index, states),
+        _unused_rows(m.index, states.used),
+    ]
+    return _plan_frame(m.index, parts)
+
+
+@dataclass
+class _SiteStates:
+    """IT MW ready, constructing and hosted per [site, month]; MW hosted per eligible pair; grid
+    MW mining per [scenario, group, month] and drawn per [scenario, site, month]."""
+
+    ready: np.ndarray
+    constructing: np.ndarray
+    hosted: np.ndarray
+    host_mw: np.ndarray
+    mining: np.ndarray
+    used: np.ndarray
+    conv: np.ndarray  # [S] bool: sites with a conversion section
+
+
+def _site_states(m: Model, x: np.ndarray) -> _SiteStates:
     ix = m.index
     W, S, T = len(ix.scenarios), len(ix.sites), ix.n_months
     mu, eta = ix.mining_pue, ix.ai_pue
@@ -96,56 +121,87 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     for g in range(len(ix.groups)):  # in group order, as the per-site sum
         used[:, ix.group_site[g], :] += mining[:, g, :]
     used += np.where(conv[:, None], eta[:, None] * (constructing + ready), 0.0)[None]
+    return _SiteStates(ready, constructing, hosted, host_mw, mining, used, conv)
 
-    parts = []  # (w, s, t, kind, order within kind, use, detail, power, it)
+
+# Each kind of plan.csv row as a tuple of columns (scalars broadcast):
+# (scenario, site, month, kind, order within kind, use, detail, power_mw, it_mw)
+
+
+def _mining_rows(ix: ModelIndex, mining: np.ndarray) -> tuple:
+    """One row per scenario, fleet group and month (kind 0, groups in site order)."""
+    W, T = len(ix.scenarios), ix.n_months
     g_order = np.zeros(len(ix.groups), dtype=int)
-    for s in range(S):
+    for s in range(len(ix.sites)):
         g_order[ix.group_site == s] = np.arange(int((ix.group_site == s).sum()))
     w_, g_, t_ = np.meshgrid(np.arange(W), np.arange(len(ix.groups)), np.arange(T), indexing="ij")
-    parts.append(
-        (
-            w_.ravel(),
-            ix.group_site[g_.ravel()],
-            t_.ravel(),
-            0,
-            g_order[g_.ravel()],
-            "mining",
-            np.asarray(ix.groups, dtype=object)[g_.ravel()],
-            mining.ravel(),
-            np.zeros(mining.size),
-        )
+    return (
+        w_.ravel(),
+        ix.group_site[g_.ravel()],
+        t_.ravel(),
+        0,
+        g_order[g_.ravel()],
+        "mining",
+        np.asarray(ix.groups, dtype=object)[g_.ravel()],
+        mining.ravel(),
+        np.zeros(mining.size),
     )
-    if len(ix.pairs):
-        site_of = np.array([s for s, _ in ix.pairs])
-        contract_of = np.array([k for _, k in ix.pairs])
-        shown = ix.contract_active[contract_of] & (host_mw[:, None] > EPS)  # [P, T]
-        i_, t_ = np.nonzero(shown)
-        for w in range(W):
-            parts.append(
-                (
-                    np.full(len(i_), w),
-                    site_of[i_],
-                    t_,
-                    1,
-                    i_,
-                    "hosting",
-                    np.asarray(ix.contracts, dtype=object)[contract_of[i_]],
-                    eta[site_of[i_]] * host_mw[i_],
-                    host_mw[i_],
-                )
-            )
-    s_c = np.flatnonzero(conv)
-    w_, s_, t_ = np.meshgrid(np.arange(W), s_c, np.arange(T), indexing="ij")
+
+
+def _hosting_rows(ix: ModelIndex, host_mw: np.ndarray) -> list[tuple]:
+    """Per scenario, one row per pair and month its contract is active and hosts over 1e-7 MW
+    (kind 1)."""
+    if not len(ix.pairs):
+        return []
+    site_of = np.array([s for s, _ in ix.pairs])
+    contract_of = np.array([k for _, k in ix.pairs])
+    shown = ix.contract_active[contract_of] & (host_mw[:, None] > EPS)  # [P, T]
+    i_, t_ = np.nonzero(shown)
+    return [
+        (
+            np.full(len(i_), w),
+            site_of[i_],
+            t_,
+            1,
+            i_,
+            "hosting",
+            np.asarray(ix.contracts, dtype=object)[contract_of[i_]],
+            ix.ai_pue[site_of[i_]] * host_mw[i_],
+            host_mw[i_],
+        )
+        for w in range(len(ix.scenarios))
+    ]
+
+
+def _conversion_rows(ix: ModelIndex, states: _SiteStates) -> list[tuple]:
+    """Constructing (kind 2) and ready-but-idle IT (kind 3) per scenario, conversion site and
+    month."""
+    s_c = np.flatnonzero(states.conv)
+    w_, s_, t_ = np.meshgrid(
+        np.arange(len(ix.scenarios)), s_c, np.arange(ix.n_months), indexing="ij"
+    )
     w_, s_, t_ = w_.ravel(), s_.ravel(), t_.ravel()
-    for kind, use, it in (
-        (2, "constructing", constructing[s_, t_]),
-        (3, "ready_idle", (ready - hosted)[s_, t_]),
-    ):
-        parts.append((w_, s_, t_, kind, np.zeros(len(w_), dtype=int), use, "", eta[s_] * it, it))
+    eta = ix.ai_pue
+    return [
+        (w_, s_, t_, kind, np.zeros(len(w_), dtype=int), use, "", eta[s_] * it, it)
+        for kind, use, it in (
+            (2, "constructing", states.constructing[s_, t_]),
+            (3, "ready_idle", (states.ready - states.hosted)[s_, t_]),
+        )
+    ]
+
+
+def _unused_rows(ix: ModelIndex, used: np.ndarray) -> tuple:
+    """Grid MW left unused per scenario, site and month (kind 4)."""
+    W, S, T = len(ix.scenarios), len(ix.sites), ix.n_months
     w_, s_, t_ = np.meshgrid(np.arange(W), np.arange(S), np.arange(T), indexing="ij")
     w_, s_, t_ = w_.ravel(), s_.ravel(), t_.ravel()
     unused = ix.grid_mw[s_] - used[w_, s_, t_]
-    parts.append((w_, s_, t_, 4, np.zeros(len(w_), dtype=int), "unused", "", unused, 0.0 * unused))
+    return (w_, s_, t_, 4, np.zeros(len(w_), dtype=int), "unused", "", unused, 0.0 * unused)
+
+
+def _plan_frame(ix: ModelIndex, parts: list[tuple]) -> pd.DataFrame:
+    """The rows of every kind in (scenario, site, month, kind, order within kind) order."""
 
     def cat(j: int, dtype=None) -> np.ndarray:
         return np.concatenate(
@@ -158,7 +214,7 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
         "month": np.asarray(ix.months, dtype=object)[t[order]],
         "site": np.asarray(ix.sites, dtype=object)[s[order]],
     }
-    if W > 1:
+    if len(ix.scenarios) > 1:
         columns["scenario"] = np.asarray([sc.name for sc in ix.scenarios], dtype=object)[w[order]]
     columns["use"] = cat(5, object)[order]
     columns["detail"] = cat(6, object)[order]
@@ -311,6 +367,9 @@ def cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     return _cashflow_table(m, x)
 
 
+SHADOW_PRICE_COLUMNS = ["family", "site", "month", "shadow_price_usd", "meaning"]
+
+
 def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome) -> pd.DataFrame:
     """Value of relaxing each binding limit, in USD, from the LP duals of the value phase.
 
@@ -318,11 +377,27 @@ def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome) -> pd.DataFra
     ∂ value / ∂ bound: one sign flip and $M → $.
     """
     sol = outcome.duals_from
-    cols = ["family", "site", "month", "shadow_price_usd", "meaning"]
     if sol is None or sol.row_dual is None:
-        return pd.DataFrame(columns=cols)
-    dv = -sol.row_dual * USD_PER_MUSD  # ∂V/∂rhs in USD per unit of the row
-    dvc = -sol.col_dual * USD_PER_MUSD
+        return pd.DataFrame(columns=SHADOW_PRICE_COLUMNS)
+    rows = _limit_prices(m, ix, -sol.row_dual * USD_PER_MUSD)
+    rows += _floor_prices(m, ix, -sol.col_dual * USD_PER_MUSD)
+    return pd.DataFrame(rows, columns=SHADOW_PRICE_COLUMNS)
+
+
+def _price(family: str, where: str, month: str, usd: float, meaning: str) -> dict:
+    """One row of shadow_prices.csv."""
+    return {
+        "family": family,
+        "site": where,
+        "month": month,
+        "shadow_price_usd": _clean(usd, 6),
+        "meaning": meaning,
+    }
+
+
+def _limit_prices(m: Model, ix: ModelIndex, dv: np.ndarray) -> list[dict]:
+    """Grid and conversion limits per site, contract sizes per contract, from the row duals
+    (``dv``: ∂V/∂rhs in USD per unit of each row)."""
     by_family: dict[str, dict[tuple, float]] = {}
     for i, fam in enumerate(m.row_family):
         by_family.setdefault(fam, {})[m.row_key[i]] = dv[i]
@@ -331,73 +406,36 @@ def shadow_price_table(m: Model, ix: ModelIndex, outcome: Outcome) -> pd.DataFra
         grid_by_site[key[0]] += v
     rows = []
     for s, site in enumerate(ix.sites):
-        grid = grid_by_site[s]
-        rows.append(
-            {
-                "family": "site_power",
-                "site": site,
-                "month": "all",
-                "shadow_price_usd": _clean(grid, 6),
-                "meaning": "value of 1 more MW of grid at the site in every month",
-            }
-        )
+        meaning = "value of 1 more MW of grid at the site in every month"
+        rows.append(_price("site_power", site, "all", grid_by_site[s], meaning))
         if s in ix.conv_sites:
             conv = by_family.get("conversion_limit", {}).get((s,), 0.0)
-            rows.append(
-                {
-                    "family": "conversion_limit",
-                    "site": site,
-                    "month": "all",
-                    "shadow_price_usd": _clean(conv, 6),
-                    "meaning": "value of 1 more MW of IT the site may convert",
-                }
-            )
+            meaning = "value of 1 more MW of IT the site may convert"
+            rows.append(_price("conversion_limit", site, "all", conv, meaning))
     for k, name in enumerate(ix.contracts):
         v = by_family.get("contract_size", {}).get((k,))
         if v is not None:
-            rows.append(
-                {
-                    "family": "contract_size",
-                    "site": name,
-                    "month": "all",
-                    "shadow_price_usd": _clean(v, 6),
-                    "meaning": "value of 1 more MW the tenant would take",
-                }
-            )
+            meaning = "value of 1 more MW the tenant would take"
+            rows.append(_price("contract_size", name, "all", v, meaning))
+    return rows
+
+
+def _floor_prices(m: Model, ix: ModelIndex, dvc: np.ndarray) -> list[dict]:
+    """Cash floor by month and in all, BTC floor in all: the floors are the cash and held
+    columns' lower bounds, so their reduced costs (``dvc``, USD) price them."""
+    rows = []
     W = len(ix.scenarios)
     for t, month in enumerate(ix.months):
-        # the floor is the cash column's lower bound: its reduced cost prices it ($M per $M)
-        floor = sum(dvc[m.cash[w, t]] for w in range(W)) / USD_PER_MUSD
-        rows.append(
-            {
-                "family": "cash_floor",
-                "site": "",
-                "month": month,
-                "shadow_price_usd": _clean(floor, 6),
-                "meaning": "change in value if the cash floor at this month end were $1 higher",
-            }
-        )
+        floor = sum(dvc[m.cash[w, t]] for w in range(W)) / USD_PER_MUSD  # $M per $M
+        meaning = "change in value if the cash floor at this month end were $1 higher"
+        rows.append(_price("cash_floor", "", month, floor, meaning))
     total_floor = sum(dvc[m.cash.ravel()]) / USD_PER_MUSD
-    rows.append(
-        {
-            "family": "cash_floor",
-            "site": "",
-            "month": "all",
-            "shadow_price_usd": _clean(total_floor, 6),
-            "meaning": "change in value if the cash floor were $1 higher in every month",
-        }
-    )
+    meaning = "change in value if the cash floor were $1 higher in every month"
+    rows.append(_price("cash_floor", "", "all", total_floor, meaning))
     btc_floor = sum(dvc[m.held.ravel()])
-    rows.append(
-        {
-            "family": "btc_floor",
-            "site": "",
-            "month": "all",
-            "shadow_price_usd": _clean(btc_floor, 6),
-            "meaning": "change in value if the BTC floor were 1 BTC higher in every month",
-        }
-    )
-    return pd.DataFrame(rows, columns=cols)
+    meaning = "change in value if the BTC floor were 1 BTC higher in every month"
+    rows.append(_price("btc_floor", "", "all", btc_floor, meaning))
+    return rows
 
 
 def extract(m: Model, outcome: Outcome) -> PlanTables:

@@ -173,27 +173,95 @@ def _escalated_rate(rate: float, escalator: float, months_since_start: int) -> f
 def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -> ModelIndex:
     """Prepare the index of ``portfolio``; one scenario (its own market) unless given."""
     p = portfolio
+    if scenarios is None:
+        scenarios = [Scenario("base", 1.0, p.market)]
+    return ModelIndex(
+        portfolio=p,
+        **_calendar(p),
+        **_site_fields(p),
+        **_group_fields(p),
+        **_contract_fields(p),
+        scenarios=scenarios,
+        probability=np.array([sc.probability for sc in scenarios], dtype=float),
+        btc_price_usd=np.array([_series(sc.market.btc_price_usd, p.months) for sc in scenarios]),
+        hashprice_usd_per_ph_day=np.array(
+            [_series(sc.market.hashprice_usd_per_ph_day, p.months) for sc in scenarios]
+        ),
+    )
+
+
+def _calendar(p: Portfolio) -> dict:
+    """Month labels, days and hours per month, and the discount factor δ_t."""
     T = p.months
     months = [month_label(p.start_month, t) for t in range(T)]
     days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], dtype=float)
-    discount = (1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12)
+    return {
+        "months": months,
+        "days": days,
+        "hours": 24 * days,
+        "discount": (1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12),
+    }
 
+
+def _site_fields(p: Portfolio) -> dict:
+    """Per site: grid, mining and power figures, and the conversion section's (0, or an AI PUE
+    of 1, at sites without one)."""
     sites = p.sites
-    S = len(sites)
     conv = [s.conversion for s in sites]
 
     def conv_arr(attr: str, default: float = 0.0) -> np.ndarray:
         return np.array([getattr(c, attr) if c else default for c in conv], dtype=float)
 
-    groups = [(si, g) for si, s in enumerate(sites) for g in s.fleets]
+    return {
+        "sites": [s.name for s in sites],
+        "grid_mw": np.array([s.grid_mw for s in sites], dtype=float),
+        "mining_pue": np.array([s.mining_pue for s in sites], dtype=float),
+        "availability": np.array([s.availability_share for s in sites], dtype=float),
+        "mining_opex_usd_per_mw_month": np.array([s.mining_opex_usd_per_mw_month for s in sites]),
+        "power_price_usd_per_mwh": np.array(
+            [_series(s.power_price_usd_per_mwh, p.months) for s in sites]
+        ),
+        "conv_sites": [i for i in range(len(sites)) if conv[i] is not None],
+        "max_it_mw": conv_arr("max_it_mw"),
+        "existing_it_mw": conv_arr("existing_it_mw"),
+        "capex_usd_per_it_mw": conv_arr("capex_usd_per_it_mw"),
+        "lead_months": conv_arr("lead_months").astype(int),
+        "ai_pue": conv_arr("ai_pue", 1.0),
+        "ai_opex_usd_per_kw_month": conv_arr("ai_opex_usd_per_kw_month"),
+    }
+
+
+def _group_fields(p: Portfolio) -> dict:
+    """Per fleet group (site by site): its site, MW, efficiency, resale price by month and
+    salvage price after the last month."""
+    T = p.months
+    groups = [(si, g) for si, s in enumerate(p.sites) for g in s.fleets]
     resale = np.array(
         [
             [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (t / 12) for t in range(T)]
             for _, g in groups
         ]
     ).reshape(len(groups), T)
+    return {
+        "groups": [g.name for _, g in groups],
+        "group_site": np.array([si for si, _ in groups], dtype=int),
+        "group_power_mw": np.array([g.power_mw for _, g in groups], dtype=float),
+        "group_efficiency_j_per_th": np.array(
+            [g.efficiency_j_per_th for _, g in groups], dtype=float
+        ),
+        "resale_usd_per_th": resale,
+        "salvage_usd_per_th": np.array(
+            [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12) for _, g in groups],
+            dtype=float,
+        ),
+    }
 
-    K = len(p.contracts)
+
+def _contract_fields(p: Portfolio) -> dict:
+    """Per contract: term, escalated rate and activity by month, limits and flags; and the
+    (site, contract) pairs a contract may be hosted on (eligible sites with a conversion
+    section), with the signed MW of each (NaN when not signed)."""
+    T, K = p.months, len(p.contracts)
     start = np.array([month_index(p.start_month, c.start_month) for c in p.contracts], dtype=int)
     end = np.array([start[k] + c.term_months for k, c in enumerate(p.contracts)], dtype=int)
     active = np.zeros((K, T), dtype=bool)
@@ -204,66 +272,27 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
             rate[k, t] = _escalated_rate(
                 c.rate_usd_per_kw_month, c.escalator_per_year, t - start[k]
             )
-
-    site_pos = {s.name: i for i, s in enumerate(sites)}
+    site_pos = {s.name: i for i, s in enumerate(p.sites)}
     pairs: list[tuple[int, int]] = []
     signed_mw: list[float] = []
     for k, c in enumerate(p.contracts):
         for name in c.eligible_sites:
             si = site_pos[name]
-            if conv[si] is None:
+            if p.sites[si].conversion is None:
                 continue
             pairs.append((si, k))
             signed_mw.append(float((c.signed_it_mw or {}).get(name, 0.0)) if c.signed else np.nan)
-
-    if scenarios is None:
-        scenarios = [Scenario("base", 1.0, p.market)]
-    prob = np.array([sc.probability for sc in scenarios], dtype=float)
-
-    return ModelIndex(
-        portfolio=p,
-        months=months,
-        days=days,
-        hours=24 * days,
-        discount=discount,
-        sites=[s.name for s in sites],
-        grid_mw=np.array([s.grid_mw for s in sites], dtype=float),
-        mining_pue=np.array([s.mining_pue for s in sites], dtype=float),
-        availability=np.array([s.availability_share for s in sites], dtype=float),
-        mining_opex_usd_per_mw_month=np.array([s.mining_opex_usd_per_mw_month for s in sites]),
-        power_price_usd_per_mwh=np.array([_series(s.power_price_usd_per_mwh, T) for s in sites]),
-        conv_sites=[i for i in range(S) if conv[i] is not None],
-        max_it_mw=conv_arr("max_it_mw"),
-        existing_it_mw=conv_arr("existing_it_mw"),
-        capex_usd_per_it_mw=conv_arr("capex_usd_per_it_mw"),
-        lead_months=conv_arr("lead_months").astype(int),
-        ai_pue=conv_arr("ai_pue", 1.0),
-        ai_opex_usd_per_kw_month=conv_arr("ai_opex_usd_per_kw_month"),
-        groups=[g.name for _, g in groups],
-        group_site=np.array([si for si, _ in groups], dtype=int),
-        group_power_mw=np.array([g.power_mw for _, g in groups], dtype=float),
-        group_efficiency_j_per_th=np.array([g.efficiency_j_per_th for _, g in groups], dtype=float),
-        resale_usd_per_th=resale,
-        salvage_usd_per_th=np.array(
-            [g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12) for _, g in groups],
-            dtype=float,
-        ),
-        contracts=[c.name for c in p.contracts],
-        contract_start=start,
-        contract_end=end,
-        contract_rate_usd_per_kw_month=rate,
-        contract_active=active,
-        contract_max_it_mw=np.array([c.max_it_mw for c in p.contracts], dtype=float),
-        contract_min_it_mw=np.array([c.min_it_mw for c in p.contracts], dtype=float),
-        contract_signed=np.array([c.signed for c in p.contracts], dtype=bool),
-        contract_pass_through=np.array([c.power_pass_through for c in p.contracts], dtype=bool),
-        contract_tenant_capex_share=np.array([c.tenant_capex_share for c in p.contracts]),
-        pairs=pairs,
-        pair_signed_mw=np.array(signed_mw, dtype=float),
-        scenarios=scenarios,
-        probability=prob,
-        btc_price_usd=np.array([_series(sc.market.btc_price_usd, T) for sc in scenarios]),
-        hashprice_usd_per_ph_day=np.array(
-            [_series(sc.market.hashprice_usd_per_ph_day, T) for sc in scenarios]
-        ),
-    )
+    return {
+        "contracts": [c.name for c in p.contracts],
+        "contract_start": start,
+        "contract_end": end,
+        "contract_rate_usd_per_kw_month": rate,
+        "contract_active": active,
+        "contract_max_it_mw": np.array([c.max_it_mw for c in p.contracts], dtype=float),
+        "contract_min_it_mw": np.array([c.min_it_mw for c in p.contracts], dtype=float),
+        "contract_signed": np.array([c.signed for c in p.contracts], dtype=bool),
+        "contract_pass_through": np.array([c.power_pass_through for c in p.contracts], dtype=bool),
+        "contract_tenant_capex_share": np.array([c.tenant_capex_share for c in p.contracts]),
+        "pairs": pairs,
+        "pair_signed_mw": np.array(signed_mw, dtype=float),
+    }

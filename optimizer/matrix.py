@@ -1,7 +1,8 @@
 """The built model in matrix form (CSR rows, bounds, costs), as the builder recorded it.
 
 Every solve phase (plan, lexicographic BTC, baseline, elastic) is a variation of these arrays:
-different costs, bounds or one extra row. Solvers receive arrays through their APIs, not files.
+different costs, bounds or one extra row. HiGHS is handed them in memory (highspy's
+``passModel``); the CBC backend builds a PuLP problem from them (optimizer/solvers.py).
 """
 
 from __future__ import annotations

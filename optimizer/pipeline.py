@@ -24,7 +24,14 @@ from realloc.optimizer.matrix import to_matrix
 from realloc.optimizer.risk import ValueDistribution, distribution
 from realloc.optimizer.solve import solve_plan
 from realloc.optimizer.solvers import SolverOptions, make_backend
-from realloc.optimizer.verify import ABS, REL, Check, Verification, relative_tolerance, verify
+from realloc.optimizer.verify import (
+    REL,
+    Check,
+    Verification,
+    check_cvar,
+    relative_tolerance,
+    verify,
+)
 
 
 @dataclass
@@ -98,14 +105,40 @@ def plan_portfolio(
         backend = make_backend(solver, options)
     run = solve_plan(model, mf, backend)
     seconds.update(run.seconds)
-    size = {
-        "columns": mf.n_cols,
-        "rows": mf.n_rows,
-        "nonzeros": mf.n_nonzeros,
-        "integer_columns": int(mf.integer.sum()),
-        "scenarios": len(index.scenarios),
-    }
-    diagnosis = structural_problems(portfolio)
+    result = _solved(portfolio, model, mf, run, relax, risk, seconds)
+    if run.plan.x is None:
+        if not result.diagnosis:
+            limit = getattr(getattr(backend, "options", None), "time_limit_s", None)
+            result.diagnosis = no_plan_text(run.plan.status, limit)
+        return result
+    t0 = time.perf_counter()
+    tables = extract(model, run.plan)
+    seconds["extract"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    values = scenario_values(model, run.plan.x)
+    alpha = risk.cvar_alpha if risk else 0.95
+    result.distribution = distribution(values, index.probability, alpha)
+    check = _verification(portfolio, model, run.plan.x, tables, result.distribution, solver, relax)
+    seconds["verify"] = time.perf_counter() - t0
+    result.tables = tables
+    result.verification = check
+    if len(index.scenarios) > 1:
+        result.scenario_values = _scenario_value_table(model, values, run.baseline.x)
+    if run.plan.status == "unfunded":
+        result.diagnosis = funding_gap_text(
+            tables.funding_gap, tables.treasury, portfolio, tables.cashflows
+        )
+    if not check.ok:
+        worst = "; ".join(
+            f"{c.family} off by {c.max_violation:.6g} {c.unit}" for c in check.failures()
+        )
+        raise PlanVerificationError(f"the solved plan fails verification: {worst}")
+    return result
+
+
+def _solved(portfolio, model, mf, run, relax: bool, risk, seconds: dict) -> PlanResult:
+    """The result of the solve phases, before any plan tables: statuses, values, the status
+    quo's terms and flows, the model's size and the portfolio's structural problems."""
     base_terms: dict[str, float] = {}
     if run.baseline.x is not None:
         base_terms = value_terms(model, run.baseline.x)
@@ -121,57 +154,50 @@ def plan_portfolio(
         solver=run.solver,
         solver_version=run.solver_version,
         relaxed=relax,
-        model_size=size,
+        model_size={
+            "columns": mf.n_cols,
+            "rows": mf.n_rows,
+            "nonzeros": mf.n_nonzeros,
+            "integer_columns": int(mf.integer.sum()),
+            "scenarios": len(model.index.scenarios),
+        },
         seconds=seconds,
-        diagnosis=diagnosis,
+        diagnosis=structural_problems(portfolio),
         mip_gap=next((p.mip_gap for p in run.plan.phases if p.mip_gap is not None), None),
         risk=risk,
         objective_usd=None if run.plan.value_musd is None else run.plan.value_musd * 1e6,
     )
     if run.baseline.x is not None:
         result.baseline_cashflows = cashflow_table(model, run.baseline.x)
-    if run.plan.x is None:
-        if not diagnosis:
-            limit = getattr(getattr(backend, "options", None), "time_limit_s", None)
-            result.diagnosis = no_plan_text(run.plan.status, limit)
-        return result
-    t0 = time.perf_counter()
-    tables = extract(model, run.plan)
-    seconds["extract"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    rel = relative_tolerance(solver)
-    check = verify_plan(portfolio, model, run.plan.x, tables, relaxed=relax, rel=rel)
-    values = scenario_values(model, run.plan.x)
-    alpha = risk.cvar_alpha if risk else 0.95
-    result.distribution = distribution(values, index.probability, alpha)
-    if risk is not None and risk.risk_weight > 0:
-        check = Verification(
-            [*check.checks, _cvar_check(model, run.plan.x, result.distribution, rel)],
-            check.recomputed_value_usd,
-        )
-    seconds["verify"] = time.perf_counter() - t0
-    result.tables = tables
-    result.verification = check
-    if len(index.scenarios) > 1:
-        base = scenario_values(model, run.baseline.x) if run.baseline.x is not None else None
-        result.scenario_values = pd.DataFrame(
-            {
-                "scenario": [sc.name for sc in index.scenarios],
-                "probability": index.probability,
-                "value_usd": np.round(values, 2),
-                "baseline_value_usd": np.round(base, 2) if base is not None else np.nan,
-            }
-        )
-    if run.plan.status == "unfunded":
-        result.diagnosis = funding_gap_text(
-            tables.funding_gap, tables.treasury, portfolio, tables.cashflows
-        )
-    if not check.ok:
-        worst = "; ".join(
-            f"{c.family} off by {c.max_violation:.6g} {c.unit}" for c in check.failures()
-        )
-        raise PlanVerificationError(f"the solved plan fails verification: {worst}")
     return result
+
+
+def _verification(
+    portfolio, model, x, tables: PlanTables, dist: ValueDistribution, solver: str, relax: bool
+) -> Verification:
+    """Every scenario's tables verified (``verify_plan``), and the LP's CVaR against the
+    scenario values' when the plan was optimized with a CVaR weight."""
+    rel = relative_tolerance(solver)
+    check = verify_plan(portfolio, model, x, tables, relaxed=relax, rel=rel)
+    if model.risk is not None and model.risk.risk_weight > 0:
+        check = Verification(
+            [*check.checks, check_cvar(model, x, dist, rel)], check.recomputed_value_usd
+        )
+    return check
+
+
+def _scenario_value_table(model, values: np.ndarray, baseline_x) -> pd.DataFrame:
+    """Per scenario: probability, the plan's value and the status quo's (when it solved)."""
+    index = model.index
+    base = scenario_values(model, baseline_x) if baseline_x is not None else None
+    return pd.DataFrame(
+        {
+            "scenario": [sc.name for sc in index.scenarios],
+            "probability": index.probability,
+            "value_usd": np.round(values, 2),
+            "baseline_value_usd": np.round(base, 2) if base is not None else np.nan,
+        }
+    )
 
 
 def _expected_usd(model, x) -> float | None:
@@ -179,32 +205,6 @@ def _expected_usd(model, x) -> float | None:
     if x is None:
         return None
     return float(model.index.probability @ scenario_values(model, x))
-
-
-def _cvar_check(model, x, dist: ValueDistribution, rel: float) -> Check:
-    """The LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the scenario values.
-
-    The tolerance follows what enters the shortfall rows ``u_ω ≥ η − V_ω``: |η|, u_ω and every
-    term of V_ω, times ``rel`` (verify's relative tolerance), each row's residual amplified by
-    1/(1 − α) as CVaR reads it; plus the verifier's $1 floor (``ABS``), amplified alike.
-    """
-    alpha = model.risk.cvar_alpha
-    prob = model.index.probability
-    lp_cvar = (x[model.eta] - float(prob @ x[model.shortfall]) / (1 - alpha)) * 1e6
-    terms = [
-        sum(
-            float(np.abs(tv.coefs * x[tv.cols]).sum())
-            for tv in (m[w] for m in model.terms.values())
-        )
-        for w in range(len(prob))
-    ]
-    rows = abs(x[model.eta]) + float(prob @ (np.abs(x[model.shortfall]) + np.array(terms)))
-    return Check(
-        "cvar",
-        float(abs(lp_cvar - dist.cvar_usd)),
-        float(ABS["USD"] + rel * rows * 1e6) / (1 - alpha),
-        "USD",
-    )
 
 
 def _scenario_rows(frame: pd.DataFrame, name: str, several: bool) -> pd.DataFrame:

@@ -170,38 +170,7 @@ def analyse(
     m = build_model(index, relax=relax, risk=risk)
     mf = to_matrix(m)
     weights = sorted({*frontier_weights, risk.risk_weight})
-    rows = []
-    rp_usd = None
-    start = basis = None
-    for i, lam in enumerate(weights):
-        if lam == risk.risk_weight:  # the plan itself is this point
-            status, d = plan.status, plan.distribution
-            mw = it_mw_converted_total(plan.tables.conversions)
-        else:
-            say(f"frontier λ = {lam:g} ({i + 1}/{len(weights)})")
-            value = objective_coefficients(m, lam)
-            # the previous λ's LP basis is optimal but for the costs: the simplex restarts from
-            # it (50 paths: 31 s for five λ instead of 94 s)
-            out = _solve_value(backend, replace(mf, value=value), m, start=start, basis=basis)
-            if out.x is None:
-                notes.append(f"frontier point λ = {lam:g}: {out.status}")
-                continue
-            start, basis = out.x, out.basis
-            status, mw = out.status, _converted_mw(m, out.x)
-            d = distribution(scenario_values(m, out.x), index.probability, risk.cvar_alpha)
-        rows.append(
-            {
-                "risk_weight": lam,
-                "status": status,
-                "expected_value_usd": round(d.expected_usd, 2),
-                "cvar_usd": round(d.cvar_usd, 2),
-                "p5_value_usd": round(d.p5_usd, 2),
-                "worst_value_usd": round(d.worst_usd, 2),
-                "it_mw_converted": round(mw, 6),
-            }
-        )
-        if lam == 0.0 and status == "optimal":
-            rp_usd = d.expected_usd
+    rows, rp_usd = _frontier(plan, m, mf, backend, weights, notes, say)
     seconds["frontier"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
@@ -222,6 +191,47 @@ def analyse(
         seconds=seconds,
         eev_outside_money_usd=eev_outside,
     )
+
+
+def _frontier(
+    plan: PlanResult, m: Model, mf, backend, weights: list[float], notes: list[str], say: Progress
+) -> tuple[list[dict], float | None]:
+    """One row per CVaR weight λ (the plan itself at its own λ, each other λ re-solved on the
+    same rows), and RP: the expected value of the λ = 0 plan when it is optimal."""
+    risk, probability = m.risk, m.index.probability
+    rows = []
+    rp_usd = None
+    start = basis = None
+    for i, lam in enumerate(weights):
+        if lam == risk.risk_weight:  # the plan itself is this point
+            status, d = plan.status, plan.distribution
+            mw = it_mw_converted_total(plan.tables.conversions)
+        else:
+            say(f"frontier λ = {lam:g} ({i + 1}/{len(weights)})")
+            value = objective_coefficients(m, lam)
+            # the previous λ's LP basis is optimal but for the costs: the simplex restarts from
+            # it rather than from scratch
+            out = _solve_value(backend, replace(mf, value=value), m, start=start, basis=basis)
+            if out.x is None:
+                notes.append(f"frontier point λ = {lam:g}: {out.status}")
+                continue
+            start, basis = out.x, out.basis
+            status, mw = out.status, _converted_mw(m, out.x)
+            d = distribution(scenario_values(m, out.x), probability, risk.cvar_alpha)
+        rows.append(
+            {
+                "risk_weight": lam,
+                "status": status,
+                "expected_value_usd": round(d.expected_usd, 2),
+                "cvar_usd": round(d.cvar_usd, 2),
+                "p5_value_usd": round(d.p5_usd, 2),
+                "worst_value_usd": round(d.worst_usd, 2),
+                "it_mw_converted": round(mw, 6),
+            }
+        )
+        if lam == 0.0 and status == "optimal":
+            rp_usd = d.expected_usd
+    return rows, rp_usd
 
 
 def _eev(portfolio, m: Model, mf, backend, relax: bool, notes: list[str]):

@@ -5,6 +5,11 @@ from ``rig_sales``, BTC mined from ``plan`` and the market, every cash flow from
 principles, and the value from those flows, so a builder bug shows up as a violation here.
 A plan that fails is not written.
 
+``rederive`` reads the tables once into arrays and rebuilds those quantities; then each
+invariant family has its own check, ``check_<family>``, documented beside the builder function
+(optimizer/build.py) whose rows or bounds it re-derives. ``CHECKS`` lists them in the order
+they are reported; docs/model.md maps every builder family to its check.
+
 Tolerances follow what each check reads (docs/model.md, "Verification"): for every row checked,
 ``ABS[unit] + REL · Σ|terms| + Σ |coefficient| · read error`` — a floor at ten times the
 solver's feasibility tolerance, a relative part for floating point and the solver's residuals,
@@ -15,12 +20,14 @@ Balances are checked month by month (as the LP's rows), so nothing accumulates o
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from realloc.models import Market, Portfolio, month_index, month_label
+from realloc.models import Market, Portfolio, Site, month_index, month_label
+from realloc.optimizer.risk import ValueDistribution
 from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD
 
 REL = 1e-7
@@ -153,8 +160,23 @@ def _series(v: float | list[float], T: int) -> np.ndarray:
 
 
 @dataclass
-class _Ctx:
-    """What every part of the verification shares: calendar, market and the running sums."""
+class Group:
+    """One fleet group as re-derived from rig_sales.csv and plan.csv: MW owned and running by
+    month, and how far the rounding of those tables can move them."""
+
+    name: str
+    site: Site
+    owned: np.ndarray  # MW still owned (start less the sales so far)
+    owned_mag: np.ndarray  # start plus Σ|sales so far|
+    sold_rows: np.ndarray  # read error of the sales so far
+    run_mw: np.ndarray  # MW of rigs running (plan.csv's power over the site's PUE)
+    run_err: float  # read error of one mining row
+
+
+@dataclass
+class Context:
+    """What every check reads: the calendar and market, the tables as arrays by site and month,
+    and the flows re-derived from them (``rederive``)."""
 
     p: Portfolio
     T: int
@@ -165,18 +187,36 @@ class _Ctx:
     disc: np.ndarray
     price: np.ndarray
     hashprice: np.ndarray
-    ledger: Ledger
+    rel: float  # relative part of every tolerance (``relative_tolerance``)
+    relaxed: bool  # minimum commitments dropped (``--relax``)
+    value_usd: float  # the value the model gives the plan
+    conversions: pd.DataFrame
+    contracts: pd.DataFrame
+    tre: pd.DataFrame  # treasury.csv by month of the horizon
+    gap: np.ndarray  # funding gap by month, USD
+    ledger: Ledger  # every cash flow by term and month
     mined: np.ndarray  # BTC mined by month, recomputed from plan.csv
     mined_err: np.ndarray  # how far the rounding of plan.csv can move it
     tv: np.ndarray  # terminal value: [value, magnitude, rounding error], USD discounted
-    rel: float  # relative part of every tolerance (``relative_tolerance``)
+    by_use: dict = field(default_factory=dict)  # plan.csv by use, site and month
+    ready: list[np.ndarray] = field(default_factory=list)  # IT MW ready, by site and month
+    constructing: list[np.ndarray] = field(default_factory=list)  # IT MW under construction
+    groups: list[Group] = field(default_factory=list)  # fleet groups, site by site
 
 
-def _context(p: Portfolio, market: Market, rel: float) -> _Ctx:
+def _context(
+    p: Portfolio,
+    market: Market,
+    tables: dict[str, pd.DataFrame],
+    value_usd: float,
+    relaxed: bool,
+    rel: float,
+) -> Context:
     T = p.months
     months = [month_label(p.start_month, t) for t in range(T)]
     days = np.array([calendar.monthrange(*map(int, m.split("-")))[1] for m in months], float)
-    return _Ctx(
+    gap = tables["funding_gap"].set_index("month")["gap_usd"].reindex(months).fillna(0)
+    return Context(
         p=p,
         T=T,
         months=months,
@@ -186,11 +226,17 @@ def _context(p: Portfolio, market: Market, rel: float) -> _Ctx:
         disc=(1 + p.discount_rate_per_year) ** (-(np.arange(T) + 1) / 12),
         price=_series(market.btc_price_usd, T),
         hashprice=_series(market.hashprice_usd_per_ph_day, T),
+        rel=rel,
+        relaxed=relaxed,
+        value_usd=value_usd,
+        conversions=tables["conversions"],
+        contracts=tables["contracts"],
+        tre=tables["treasury"].set_index("month").reindex(months),
+        gap=gap.to_numpy(),
         ledger=Ledger(T),
         mined=np.zeros(T),
         mined_err=np.zeros(T),
         tv=np.zeros(3),
-        rel=rel,
     )
 
 
@@ -239,29 +285,40 @@ def _split(frame: pd.DataFrame, column: str) -> dict[str, pd.DataFrame]:
     return {key: rows for key, rows in frame.groupby(column, sort=False)}
 
 
-def _build_checks(c: _Ctx, conversions: pd.DataFrame) -> list[Check]:
-    """Builds ready inside the horizon and within each site's conversion limit."""
-    ready_late = Rows("builds_ready_in_horizon", "MW", c.rel)
-    built_by_site: dict[str, float] = {}
-    for r in conversions.itertuples():
-        if r.ready_month not in c.pos:
-            ready_late.add(r.it_mw, 0.0, 0.0, f"{r.site} {r.start_month}")
-        built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
-    limit = Rows("conversion_limit", "MW", c.rel)
-    for s in c.p.sites:
-        if s.conversion:
-            conv = s.conversion
-            built = built_by_site.get(s.name, 0.0)
-            limit.add(
-                built + conv.existing_it_mw - conv.max_it_mw,
-                built + conv.existing_it_mw + conv.max_it_mw,
-                U_MW * c.T,  # one possible build row per month
-                s.name,
-            )
-    return [ready_late.check(), limit.check()]
+def rederive(c: Context, plan: pd.DataFrame, rig_sales: pd.DataFrame) -> None:
+    """Rebuild, site by site, readiness from conversions.csv, fleets from rig_sales.csv, BTC
+    mined from plan.csv and every cash flow into ``c.ledger`` (the checks then only compare).
+
+    Each table is read once into arrays by site (or fleet group) and month, not filtered per
+    site and group: O(rows) instead of O(sites × rows).
+    """
+    p = c.p
+    plan = plan.assign(t=plan["month"].map(c.pos))
+    c.by_use = _by_site_month(plan, {s.name: i for i, s in enumerate(p.sites)}, c.T)
+    group_of = {
+        (s.name, g.name): (i, j) for i, s in enumerate(p.sites) for j, g in enumerate(s.fleets)
+    }
+    run_power = _sum_by(
+        plan[plan["use"] == "mining"], ["site", "detail"], group_of, c.T, "power_mw"
+    )
+    conversions_at = _split(c.conversions, "site")
+    hosted = (
+        c.contracts.groupby(["site", "contract"])["it_mw"].sum().to_dict()
+        if len(c.contracts)
+        else {}
+    )
+    sales_of = _split(rig_sales, "fleet_group")
+    for si, site in enumerate(p.sites):
+        rows = conversions_at.get(site.name, c.conversions[:0])
+        ready, constructing = _readiness(c, site, rows)
+        c.ready.append(ready)
+        c.constructing.append(constructing)
+        if site.conversion:
+            _contract_flows(c, site, hosted)
+        _fleet_flows(c, si, site, run_power, sales_of)
 
 
-def _readiness(c: _Ctx, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def _readiness(c: Context, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Ready and constructing IT MW by month from conversions.csv, and its capex in the ledger
     (``capex_usd`` paid evenly over the lead months, all at the start when the lead is 0)."""
     conv = site.conversion
@@ -298,7 +355,7 @@ def _hours_of(p: Portfolio, months: np.ndarray) -> np.ndarray:
     )
 
 
-def _contract_flows(c: _Ctx, site, hosted: dict) -> None:
+def _contract_flows(c: Context, site, hosted: dict) -> None:
     """Rent, AI opex and power, tenant prepayment and terminal value of every contract eligible
     at ``site``: values from the MW of contracts.csv (``hosted``: {(site, contract): MW}),
     rounding error from each figure that could be there (written or left out below EPS)."""
@@ -336,30 +393,8 @@ def _contract_flows(c: _Ctx, site, hosted: dict) -> None:
             c.tv += [float(per_mw.sum()) * mw, size * abs(mw), size * U_MW]
 
 
-def _hosting_rows(c: _Ctx, si: int, site, by_use: dict, ready, constructing, rows) -> None:
-    """hosting_capacity and plan_states_consistent at one site (``rows``: the two Rows)."""
-    capacity, states = rows
-    hosted = by_use["hosting"]["it_mw"][si]
-    hosted_abs = by_use["hosting"]["abs_it_mw"][si]
-    n_pairs = sum(site.name in k.eligible_sites for k in c.p.contracts)
-    builds = U_MW * (np.arange(c.T) + 1)  # one possible build row per month so far
-    err_hosted = U_MW * n_pairs
-    capacity.add(hosted - ready, hosted_abs + ready, err_hosted + builds, site.name)
-    if not site.conversion:
-        return
-    idle = by_use["ready_idle"]["it_mw"][si]
-    cons = by_use["constructing"]["it_mw"][si]
-    states.add(
-        np.abs(idle - (ready - hosted)),
-        np.abs(idle) + ready + hosted_abs,
-        U_MW + err_hosted + builds,
-        site.name,
-    )
-    states.add(np.abs(cons - constructing), np.abs(cons) + constructing, U_MW + builds, site.name)
-
-
-def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet: Rows) -> None:
-    """Owned and running MW of each fleet group (fleet_limit) and its mining economics."""
+def _fleet_flows(c: Context, si: int, site, run_power: dict, sales_of: dict) -> None:
+    """Owned and running MW of each fleet group (into ``c.groups``) and its mining economics."""
     p, T = c.p, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     for gj, g in enumerate(site.fleets):
@@ -377,14 +412,9 @@ def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet:
         c.ledger.err["rig_proceeds_usd"] += resale * per_th * read_err
         owned = g.power_mw - np.cumsum(sold_mw)
         owned_mag = g.power_mw + np.cumsum(np.abs(sold_mw))
-        where = [f"{g.name} {m}" for m in c.months]
-        fleet.add(-owned, owned_mag, sold_rows, where)
         run_mw = run_power.get((si, gj), np.zeros(T)) / site.mining_pue
         run_err = U_MW / site.mining_pue  # one mining row per group and month
-        alpha = site.availability_share
-        fleet.add(
-            run_mw - alpha * owned, run_mw + alpha * owned_mag, run_err + alpha * sold_rows, where
-        )
+        c.groups.append(Group(g.name, site, owned, owned_mag, sold_rows, run_mw, run_err))
         # revenue per MW running: (1000/e PH/s) × days × hashprice × (1 − pool fee)
         per_mw = 1000 / g.efficiency_j_per_th * c.days * c.hashprice * (1 - p.pool_fee_share)
         c.ledger.add("mining_revenue_usd", slice(None), per_mw * run_mw, per_mw * run_err)
@@ -402,8 +432,123 @@ def _fleet_flows(c: _Ctx, si: int, site, run_power: dict, sales_of: dict, fleet:
             c.tv += [unit * owned[-1], abs(unit) * owned_mag[-1], abs(unit) * sold_rows[-1]]
 
 
-def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Check]:
-    """Contract size, minimum commitment, signed MW and eligibility from contracts.csv."""
+# The checks: one per invariant family, each beside the builder family (optimizer/build.py) or
+# bound it re-derives; ``CHECKS`` below lists them in the order verification reports them.
+
+
+def check_builds_ready_in_horizon(c: Context) -> Check:
+    """Every build in conversions.csv is ready inside the horizon: ``add_variables`` creates
+    ``build[s,t]`` only for ``t ≤ T−1−L_s``."""
+    rows = Rows("builds_ready_in_horizon", "MW", c.rel)
+    for r in c.conversions.itertuples():
+        if r.ready_month not in c.pos:
+            rows.add(r.it_mw, 0.0, 0.0, f"{r.site} {r.start_month}")
+    return rows.check()
+
+
+def check_conversion_limit(c: Context) -> Check:
+    """``add_conversion_limit``: E_s + Σ builds of conversions.csv ≤ X_s at each site."""
+    built_by_site: dict[str, float] = {}
+    for r in c.conversions.itertuples():
+        built_by_site[r.site] = built_by_site.get(r.site, 0.0) + r.it_mw
+    rows = Rows("conversion_limit", "MW", c.rel)
+    for s in c.p.sites:
+        if s.conversion:
+            conv = s.conversion
+            built = built_by_site.get(s.name, 0.0)
+            rows.add(
+                built + conv.existing_it_mw - conv.max_it_mw,
+                built + conv.existing_it_mw + conv.max_it_mw,
+                U_MW * c.T,  # one possible build row per month
+                s.name,
+            )
+    return rows.check()
+
+
+def check_site_power(c: Context) -> Check:
+    """``add_site_power``: everything plan.csv draws but "unused" within the interconnect, per
+    site and month."""
+    rows = Rows("site_power", "MW", c.rel)
+    drawn = c.by_use["drawn"]
+    for si, site in enumerate(c.p.sites):
+        # one row per group, contract eligible here, and (with a conversion section)
+        # constructing and ready_idle
+        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 2
+        rows.add(
+            drawn["power_mw"][si] - site.grid_mw,
+            drawn["abs_power_mw"][si] + site.grid_mw,
+            U_MW * n_rows,
+            [f"{site.name} {m}" for m in c.months],
+        )
+    return rows.check()
+
+
+def _hosting_read_errors(c: Context, site) -> tuple[float, np.ndarray]:
+    """Read errors of a site's hosted MW (a hosting row per eligible contract) and of its
+    readiness (one possible build row per month so far)."""
+    n_pairs = sum(site.name in k.eligible_sites for k in c.p.contracts)
+    return U_MW * n_pairs, U_MW * (np.arange(c.T) + 1)
+
+
+def check_hosting_capacity(c: Context) -> Check:
+    """``add_hosting_capacity``: MW hosted (plan.csv) ≤ IT MW ready, readiness rebuilt from
+    conversions.csv."""
+    rows = Rows("hosting_capacity", "MW", c.rel)
+    hosting = c.by_use["hosting"]
+    for si, site in enumerate(c.p.sites):
+        hosted, ready = hosting["it_mw"][si], c.ready[si]
+        err_hosted, builds = _hosting_read_errors(c, site)
+        rows.add(hosted - ready, hosting["abs_it_mw"][si] + ready, err_hosted + builds, site.name)
+    return rows.check()
+
+
+def check_plan_states_consistent(c: Context) -> Check:
+    """plan.csv's ``ready_idle`` and ``constructing`` rows equal the readiness that
+    ``add_build_cumulative``'s stock gives (ready less hosted; started, not yet ready), rebuilt
+    from conversions.csv."""
+    rows = Rows("plan_states_consistent", "MW", c.rel)
+    by_use = c.by_use
+    for si, site in enumerate(c.p.sites):
+        if not site.conversion:
+            continue
+        hosted = by_use["hosting"]["it_mw"][si]
+        hosted_abs = by_use["hosting"]["abs_it_mw"][si]
+        ready, constructing = c.ready[si], c.constructing[si]
+        idle = by_use["ready_idle"]["it_mw"][si]
+        cons = by_use["constructing"]["it_mw"][si]
+        err_hosted, builds = _hosting_read_errors(c, site)
+        rows.add(
+            np.abs(idle - (ready - hosted)),
+            np.abs(idle) + ready + hosted_abs,
+            U_MW + err_hosted + builds,
+            site.name,
+        )
+        rows.add(np.abs(cons - constructing), np.abs(cons) + constructing, U_MW + builds, site.name)
+    return rows.check()
+
+
+def check_fleet_limit(c: Context) -> Check:
+    """``add_fleet_balance`` and ``add_fleet_limit``: MW owned (start less rig_sales.csv so far)
+    stays ≥ 0, and MW running (plan.csv) ≤ α_s · MW owned."""
+    rows = Rows("fleet_limit", "MW", c.rel)
+    for g in c.groups:
+        where = [f"{g.name} {m}" for m in c.months]
+        rows.add(-g.owned, g.owned_mag, g.sold_rows, where)
+        alpha = g.site.availability_share
+        rows.add(
+            g.run_mw - alpha * g.owned,
+            g.run_mw + alpha * g.owned_mag,
+            g.run_err + alpha * g.sold_rows,
+            where,
+        )
+    return rows.check()
+
+
+def check_contract_size(c: Context) -> Check:
+    """``add_contract_size`` and ``add_min_commitment`` (unless relaxed), and the signed MW that
+    ``add_variables`` fixes: contract sizes, minimums and signed MW from contracts.csv, and
+    every row at a site the contract is eligible for (a breach reported under contract_size)."""
+    contracts = c.contracts
     size = Rows("contract_size", "MW", c.rel)
     eligible = Rows("contract_eligible_sites", "count", c.rel)
     for k in c.p.contracts:
@@ -414,7 +559,7 @@ def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Ch
         # declined unless served beyond the size row's own tolerance (solver noise on a
         # declined contract is not a breach of its minimum)
         taken = total > float(tolerance("MW", total + k.max_it_mw, err, c.rel))
-        if k.min_it_mw > 0 and not relaxed and not k.signed and taken:
+        if k.min_it_mw > 0 and not c.relaxed and not k.signed and taken:
             size.add(k.min_it_mw - total, total + k.min_it_mw, err, k.name)
         for site, mw in (k.signed_it_mw or {}).items():
             got = float(rows.loc[rows["site"] == site, "it_mw"].sum())
@@ -423,67 +568,109 @@ def _contract_checks(c: _Ctx, contracts: pd.DataFrame, relaxed: bool) -> list[Ch
     known = contracts["contract"].isin([k.name for k in c.p.contracts])
     eligible.add(float((~known).sum()), 0.0, 0.0, "unknown contracts")
     size_check, elig = size.check(), eligible.check()
-    if not elig.ok:  # reported under contract_size, as before
-        size_check = Check("contract_size", elig.max_violation, elig.tolerance, "MW", elig.where)
-    return [size_check]
+    if not elig.ok:
+        return Check("contract_size", elig.max_violation, elig.tolerance, "MW", elig.where)
+    return size_check
 
 
-def _btc_checks(c: _Ctx, tre: pd.DataFrame) -> list[Check]:
-    """BTC conserved month by month (mined recomputed from plan.csv), floor and market depth."""
+def check_btc_balance(c: Context) -> Check:
+    """``add_btc_balance``: BTC conserved month by month in treasury.csv, with BTC mined
+    recomputed from plan.csv and the market (and the written ``btc_mined`` equal to it)."""
     tr = c.p.treasury
-    held = tre["btc_held"].to_numpy(dtype=float)
-    sold = tre["btc_sold"].to_numpy(dtype=float)
+    held = c.tre["btc_held"].to_numpy(dtype=float)
+    sold = c.tre["btc_sold"].to_numpy(dtype=float)
     held_prev = np.concatenate([[tr.btc], held[:-1]])
     prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_BTC)])
-    balance = Rows("btc_balance", "BTC", c.rel)
-    balance.add(
+    rows = Rows("btc_balance", "BTC", c.rel)
+    rows.add(
         np.abs(held - (held_prev + c.mined - sold)),
         np.abs(held) + np.abs(held_prev) + c.mined + np.abs(sold),
         U_BTC + prev_err + U_BTC + c.mined_err,
         c.months,
     )
-    written = tre["btc_mined"].to_numpy(dtype=float)
-    balance.add(np.abs(written - c.mined), c.mined, U_BTC + c.mined_err, c.months)
-    floor = Rows("btc_floor_and_depth", "BTC", c.rel)
-    floor.add(tr.min_btc - held, tr.min_btc, U_BTC, c.months)
-    floor.add(sold - tr.max_btc_sold_per_month, tr.max_btc_sold_per_month, U_BTC, c.months)
-    return [balance.check(), floor.check()]
+    written = c.tre["btc_mined"].to_numpy(dtype=float)
+    rows.add(np.abs(written - c.mined), c.mined, U_BTC + c.mined_err, c.months)
+    return rows.check()
 
 
-def _cash_checks(c: _Ctx, tre: pd.DataFrame, gap: np.ndarray) -> list[Check]:
-    """Cash conserved month by month (every flow recomputed) and above its floor."""
+def check_btc_floor_and_depth(c: Context) -> Check:
+    """The bounds ``add_variables`` puts on ``held`` (≥ B_min) and ``sold`` (≤ Q_max)."""
+    tr = c.p.treasury
+    held = c.tre["btc_held"].to_numpy(dtype=float)
+    sold = c.tre["btc_sold"].to_numpy(dtype=float)
+    rows = Rows("btc_floor_and_depth", "BTC", c.rel)
+    rows.add(tr.min_btc - held, tr.min_btc, U_BTC, c.months)
+    rows.add(sold - tr.max_btc_sold_per_month, tr.max_btc_sold_per_month, U_BTC, c.months)
+    return rows.check()
+
+
+def check_cash_balance(c: Context) -> Check:
+    """``add_cash_balance``: cash conserved month by month in treasury.csv, every flow
+    recomputed (``rederive``), BTC sales at the month's price net of sale cost, plus the gap."""
     tr, led = c.p.treasury, c.ledger
     phi = tr.sale_cost_bps / 1e4
-    cash = tre["cash_usd"].to_numpy(dtype=float)
-    sold = tre["btc_sold"].to_numpy(dtype=float)
+    cash = c.tre["cash_usd"].to_numpy(dtype=float)
+    sold = c.tre["btc_sold"].to_numpy(dtype=float)
     prev = np.concatenate([[tr.cash_usd], cash[:-1]])
     prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_USD)])
     sales_usd = (1 - phi) * c.price * sold
     skip = ("mining_revenue_usd",)  # reaches cash only through BTC sales
-    expected = prev + led.total("value", skip) + sales_usd + gap
-    balance = Rows("cash_balance", "USD", c.rel)
-    balance.add(
+    expected = prev + led.total("value", skip) + sales_usd + c.gap
+    rows = Rows("cash_balance", "USD", c.rel)
+    rows.add(
         np.abs(cash - expected),
-        np.abs(cash) + np.abs(prev) + led.total("mag", skip) + np.abs(sales_usd) + np.abs(gap),
+        np.abs(cash) + np.abs(prev) + led.total("mag", skip) + np.abs(sales_usd) + np.abs(c.gap),
         U_USD + prev_err + led.total("err", skip) + (1 - phi) * c.price * U_BTC + U_USD,
         c.months,
     )
-    floor = Rows("cash_floor", "USD", c.rel)
-    floor.add(tr.min_cash_usd - cash, tr.min_cash_usd, U_USD, c.months)
-    return [balance.check(), floor.check()]
+    return rows.check()
 
 
-def _value_check(c: _Ctx, sold: np.ndarray, value_usd: float) -> tuple[Check, float]:
-    """The value recomputed from the flows against the value the model gives the plan."""
+def check_cash_floor(c: Context) -> Check:
+    """The bound ``add_variables`` puts on ``cash`` (≥ K_min)."""
+    rows = Rows("cash_floor", "USD", c.rel)
+    cash = c.tre["cash_usd"].to_numpy(dtype=float)
+    rows.add(c.p.treasury.min_cash_usd - cash, c.p.treasury.min_cash_usd, U_USD, c.months)
+    return rows.check()
+
+
+def recomputed_value(c: Context) -> tuple[float, float, float]:
+    """The plan's value from the re-derived flows, the sum of the magnitudes behind it and the
+    most the rounding of the tables can move it (USD, discounted)."""
     phi = c.p.treasury.sale_cost_bps / 1e4
     led, d = c.ledger, c.disc
-    sale_cost = phi * c.price * sold
+    sale_cost = phi * c.price * c.tre["btc_sold"].to_numpy(dtype=float)
     value = float(d @ led.total("value") - d @ sale_cost + c.tv[0])
     mag = float(d @ led.total("mag") + d @ np.abs(sale_cost) + c.tv[1])
     err = float(d @ led.total("err") + d @ (phi * c.price * U_BTC) + c.tv[2])
-    row = Rows("value", "USD", c.rel)
-    row.add(abs(value - value_usd), mag + abs(value), err)
-    return row.check(), value
+    return value, mag, err
+
+
+def check_value(c: Context) -> Check:
+    """``collect_value_terms`` and ``add_objective``: the value recomputed from the flows
+    against the value the model gives the plan."""
+    value, mag, err = recomputed_value(c)
+    rows = Rows("value", "USD", c.rel)
+    rows.add(abs(value - c.value_usd), mag + abs(value), err)
+    return rows.check()
+
+
+CHECKS: dict[str, Callable[[Context], Check]] = {
+    "builds_ready_in_horizon": check_builds_ready_in_horizon,
+    "conversion_limit": check_conversion_limit,
+    "site_power": check_site_power,
+    "hosting_capacity": check_hosting_capacity,
+    "plan_states_consistent": check_plan_states_consistent,
+    "fleet_limit": check_fleet_limit,
+    "contract_size": check_contract_size,
+    "btc_balance": check_btc_balance,
+    "btc_floor_and_depth": check_btc_floor_and_depth,
+    "cash_balance": check_cash_balance,
+    "cash_floor": check_cash_floor,
+    "value": check_value,
+}
+"""Invariant family → its check (``check_<family>``), in the order verification reports them.
+docs/model.md names the check of each builder family; tests/test_docs.py holds the two alike."""
 
 
 def verify(
@@ -501,48 +688,40 @@ def verify(
 ) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
     relative part of the tolerances (``relative_tolerance(solver)``)."""
-    c = _context(p, market or p.market, rel)
-    checks = _build_checks(c, conversions)
-    plan = plan.assign(t=plan["month"].map(c.pos))
-    # each table read once into arrays by site (or fleet group) and month, not filtered per
-    # site and group: O(rows) instead of O(sites × rows)
-    site_of = {s.name: i for i, s in enumerate(p.sites)}
-    by_use = _by_site_month(plan, site_of, c.T)
-    group_of = {
-        (s.name, g.name): (i, j) for i, s in enumerate(p.sites) for j, g in enumerate(s.fleets)
+    tables = {
+        "treasury": treasury,
+        "conversions": conversions,
+        "contracts": contracts,
+        "funding_gap": funding_gap,
     }
-    run_power = _sum_by(
-        plan[plan["use"] == "mining"], ["site", "detail"], group_of, c.T, "power_mw"
-    )
-    conversions_at = _split(conversions, "site")
-    hosted = (
-        contracts.groupby(["site", "contract"])["it_mw"].sum().to_dict() if len(contracts) else {}
-    )
-    sales_of = _split(rig_sales, "fleet_group")
-    grid, fleet = Rows("site_power", "MW", c.rel), Rows("fleet_limit", "MW", c.rel)
-    hosting = (Rows("hosting_capacity", "MW", c.rel), Rows("plan_states_consistent", "MW", c.rel))
-    for si, site in enumerate(p.sites):
-        ready, constructing = _readiness(c, site, conversions_at.get(site.name, conversions[:0]))
-        _hosting_rows(c, si, site, by_use, ready, constructing, hosting)
-        if site.conversion:
-            _contract_flows(c, site, hosted)
-        # grid: everything but "unused" within the interconnect; one row per group, contract
-        # eligible here, and (with a conversion section) constructing and ready_idle
-        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in p.contracts) + 2
-        drawn = by_use["drawn"]
-        where = [f"{site.name} {m}" for m in c.months]
-        grid.add(
-            drawn["power_mw"][si] - site.grid_mw,
-            drawn["abs_power_mw"][si] + site.grid_mw,
-            U_MW * n_rows,
-            where,
+    c = _context(p, market or p.market, tables, value_usd, relaxed, rel)
+    rederive(c, plan, rig_sales)
+    return Verification([check(c) for check in CHECKS.values()], recomputed_value(c)[0])
+
+
+def check_cvar(model, x: np.ndarray, dist: ValueDistribution, rel: float) -> Check:
+    """``add_cvar_shortfall``: the LP's CVaR, η − Σ π_ω u_ω/(1 − α), against the CVaR of the
+    scenario values (plans with a CVaR weight). Unlike the checks above it reads the solution,
+    not the tables: η and u_ω are written nowhere.
+
+    The tolerance follows what enters the shortfall rows ``u_ω ≥ η − V_ω``: |η|, u_ω and every
+    term of V_ω, times ``rel``, each row's residual amplified by 1/(1 − α) as CVaR reads it;
+    plus the $1 floor (``ABS``), amplified alike.
+    """
+    alpha = model.risk.cvar_alpha
+    prob = model.index.probability
+    lp_cvar = (x[model.eta] - float(prob @ x[model.shortfall]) / (1 - alpha)) * 1e6
+    terms = [
+        sum(
+            float(np.abs(tv.coefs * x[tv.cols]).sum())
+            for tv in (m[w] for m in model.terms.values())
         )
-        _fleet_flows(c, si, site, run_power, sales_of, fleet)
-    checks += [grid.check(), hosting[0].check(), hosting[1].check(), fleet.check()]
-    checks += _contract_checks(c, contracts, relaxed)
-    tre = treasury.set_index("month").reindex(c.months)
-    checks += _btc_checks(c, tre)
-    gap = funding_gap.set_index("month")["gap_usd"].reindex(c.months).fillna(0).to_numpy()
-    checks += _cash_checks(c, tre, gap)
-    value_check, value = _value_check(c, tre["btc_sold"].to_numpy(dtype=float), value_usd)
-    return Verification([*checks, value_check], value)
+        for w in range(len(prob))
+    ]
+    rows = abs(x[model.eta]) + float(prob @ (np.abs(x[model.shortfall]) + np.array(terms)))
+    return Check(
+        "cvar",
+        float(abs(lp_cvar - dist.cvar_usd)),
+        float(ABS["USD"] + rel * rows * 1e6) / (1 - alpha),
+        "USD",
+    )

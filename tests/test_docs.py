@@ -1,4 +1,5 @@
-"""The docs are kept in step with the code: the family tables and the input reference."""
+"""The docs are kept in step with the code: the family tables (builder and verifier) and the
+input reference."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from pathlib import Path
 
 from realloc.models.reference import input_reference_markdown
 from realloc.models.scenarios import RiskSpec
-from realloc.optimizer import CONSTRAINT_FAMILIES
+from realloc.optimizer import CONSTRAINT_FAMILIES, verify
+from realloc.optimizer import build as build_module
 from realloc.optimizer.build import Model, build_model
 from realloc.optimizer.index import build_index
 from tests.helpers import tiny
@@ -50,6 +52,34 @@ def test_model_doc_family_table_matches_code_and_row_names():
     # each function's docstring opens with its math
     for fn in CONSTRAINT_FAMILIES.values():
         assert fn.__doc__ and fn.__doc__.strip()
+
+
+def test_model_doc_names_the_check_of_every_builder_family():
+    # the check column names a verify.py function that says, in its docstring, which builder
+    # function it re-derives
+    text = (ROOT / "docs" / "model.md").read_text()
+    rows = _table_rows(text.split("## Constraint families")[1].split("##")[0])
+    for family, cells in rows.items():
+        check = getattr(verify, cells[4].strip("`"))
+        assert check in (*verify.CHECKS.values(), verify.check_cvar), family
+        assert f"``{CONSTRAINT_FAMILIES[family].__name__}``" in check.__doc__, family
+
+
+def test_model_doc_verification_table_matches_the_checks():
+    # one row per check family, in the order verification reports them (CHECKS, then the CVaR
+    # check of plans with a CVaR weight), each naming its function and the builder functions
+    # its docstring names
+    text = (ROOT / "docs" / "model.md").read_text()
+    rows = _table_rows(text.split("## Verification")[1].split("##")[0])
+    assert list(rows) == [*verify.CHECKS, "cvar"]
+    for family, cells in rows.items():
+        check = verify.CHECKS.get(family, verify.check_cvar)
+        assert cells[2] == f"`{check.__name__}`" == f"`check_{family}`"
+        builders = re.findall(r"`(\w+)`", cells[3])
+        assert builders, family
+        for name in builders:
+            assert callable(getattr(build_module, name)), name
+            assert f"``{name}``" in check.__doc__, (family, name)
 
 
 def test_readme_input_reference_is_generated_from_the_models():

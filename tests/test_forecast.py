@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from realloc import inputs
+from realloc.inputs import examples
 from realloc.inputs.errors import InputError
 from realloc.inputs.forecast_loader import load_forecast_spec
 from realloc.models.forecast import (
@@ -35,7 +35,7 @@ from realloc.models.forecast import (
 )
 from realloc.reports.forecast_report import write_forecast
 
-EXAMPLE = Path(inputs.examples.__file__).parent / "forecast_base.yaml"
+EXAMPLE = Path(examples.__file__).parent / "forecast_base.yaml"
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from realloc.inputs.errors import InputError
-from realloc.inputs.yaml_loader import MAX_YAML_DEPTH, parse_yaml
+from realloc.inputs.yaml_parse import MAX_YAML_DEPTH, parse_yaml
 from realloc.optimizer.highs import HighsBackend, new_highs
 from realloc.optimizer.pipeline import plan_portfolio
 from tests.helpers import tiny

@@ -385,7 +385,7 @@ def test_a_flat_4mb_list_is_not_an_alias_bomb_and_is_quick(tmp_path: Path) -> No
 
 
 def test_aliases_are_counted_only_for_what_they_add(tmp_path: Path) -> None:
-    from realloc.inputs.yaml_loader import MAX_YAML_NODES, parse_yaml
+    from realloc.inputs.yaml_parse import MAX_YAML_NODES, parse_yaml
 
     path = tmp_path / "a.yaml"
     path.write_text("a: &x [1, 2, 3]\nb: *x\nc: *x\n", "utf-8")

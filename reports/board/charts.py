@@ -403,11 +403,30 @@ def treasury_fan_chart(
 ) -> bytes:
     """The treasury over market paths: expected BTC held, sold and price, and expected cash,
     each with its P5–P95 band across paths (``fan``, from :func:`treasury_fan`)."""
-    x = _months_x(expected["month"])
-    fx = _months_x(fan["month"])
     fig = _figure(11, 6.4)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[3, 2])
-    width = 20  # days
+    price = _btc_fan_panel(top, expected, fan)
+    _cash_fan_panel(bottom, expected, fan, floor, gap)
+    handles, labels = [], []
+    for ax in (top, price, bottom):
+        h, lab = ax.get_legend_handles_labels()
+        handles += h
+        labels += lab
+    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize=8.5)
+    bottom.set_title("Cash", fontsize=11, loc="left")
+    bottom.margins(x=0.01)
+    return _png(fig)
+
+
+_FAN_BAR_DAYS = 20
+"""Width of the monthly bars (BTC sold, funding gap) of the treasury fan chart, in days."""
+
+
+def _btc_fan_panel(top, expected: pd.DataFrame, fan: pd.DataFrame):
+    """BTC held (band and expected) and sold on ``top``, the BTC price on a right-hand axis
+    (returned, for the legend)."""
+    x = _months_x(expected["month"])
+    fx = _months_x(fan["month"])
     top.fill_between(
         fx,
         fan["btc_held_p5"],
@@ -417,7 +436,9 @@ def treasury_fan_chart(
         label="BTC held, P5–P95 of paths",
     )
     top.plot(x, expected["btc_held"], color="#c47a12", linewidth=1.6, label="BTC held, expected")
-    top.bar(x, expected["btc_sold"], width=width, color="#b83a3a", label="BTC sold, expected")
+    top.bar(
+        x, expected["btc_sold"], width=_FAN_BAR_DAYS, color="#b83a3a", label="BTC sold, expected"
+    )
     top.set_ylabel("BTC")
     top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
     top.set_ylim(bottom=0)
@@ -449,6 +470,16 @@ def treasury_fan_chart(
         fontweight="bold",
         loc="left",
     )
+    return price
+
+
+def _cash_fan_panel(
+    bottom, expected: pd.DataFrame, fan: pd.DataFrame, floor: float | None, gap: pd.DataFrame
+) -> None:
+    """Cash (band, P50 and expected), the cash floor and the expected funding gap on
+    ``bottom``."""
+    x = _months_x(expected["month"])
+    fx = _months_x(fan["month"])
     bottom.fill_between(
         fx,
         fan["cash_usd_p5"],
@@ -470,7 +501,7 @@ def treasury_fan_chart(
         bottom.bar(
             gx,
             gap["gap_usd"],
-            width=width,
+            width=_FAN_BAR_DAYS,
             color="#d62728",
             alpha=0.6,
             label="Funding gap, expected",
@@ -480,15 +511,6 @@ def treasury_fan_chart(
     low = min(float(fan["cash_usd_p5"].min()), float(expected["cash_usd"].min()))
     bottom.set_ylim(bottom=min(0.0, low * 1.05))
     bottom.grid(axis="y", alpha=0.3)
-    handles, labels = [], []
-    for ax in (top, price, bottom):
-        h, lab = ax.get_legend_handles_labels()
-        handles += h
-        labels += lab
-    fig.legend(handles, labels, loc="outside lower center", ncols=4, frameon=False, fontsize=8.5)
-    bottom.set_title("Cash", fontsize=11, loc="left")
-    bottom.margins(x=0.01)
-    return _png(fig)
 
 
 def value_range_chart(values: pd.DataFrame, block: dict) -> bytes:
