@@ -19,6 +19,7 @@ _API = {
     "plan": "realloc.api",
     "forecast": "realloc.api",
     "build_report": "realloc.api",
+    "write_example": "realloc.api",
     "diff": "realloc.api",
     "Plan": "realloc.api",
     "Forecast": "realloc.api",

@@ -315,6 +315,36 @@ def _plan_label(p: Plan | Path | str, name: str) -> str:
     return f"plan {name} ({p.source})" if p.source is not None else f"plan {name}"
 
 
+def write_example(directory: Path | str, *, xlsx: bool = False) -> list[str]:
+    """Write the bundled example into a new or empty ``directory`` for editing (``realloc
+    example``): the portfolio and its CSV series, the forecast spec, the variant sets, named
+    market scenarios and the reference figures its comments cite; with ``xlsx`` also the
+    portfolio as an Excel template. Returns the file names. The folder is the user's from then
+    on: it carries no realloc marker, so realloc never replaces it."""
+    import shutil
+
+    from realloc.reports.atomic import OutputRefused, OutputSpec, staged_dir
+
+    directory = Path(directory)
+    if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
+        raise OutputRefused(
+            f"{directory} is not empty; realloc example writes only into a new or empty folder, "
+            "so that no file of yours is overwritten (give another DIRECTORY)"
+        )
+    written = []
+    with staged_dir(directory, OutputSpec("example", marked=False)) as stage:
+        for f in sorted(example_dir().iterdir()):
+            if f.suffix in (".yaml", ".csv"):
+                shutil.copyfile(f, stage / f.name)
+                written.append(f.name)
+        if xlsx:
+            from realloc.inputs.excel_writer import write_excel
+
+            write_excel(load(), stage / "gigawatt_miner.xlsx")
+            written.append("gigawatt_miner.xlsx")
+    return written
+
+
 def _resolve_portfolio(
     portfolio: _BasePortfolio | Path | str | None, data_root: Path | str | None, progress: Progress
 ) -> tuple[_BasePortfolio, Path | None]:

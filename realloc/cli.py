@@ -9,7 +9,6 @@ SIGTERM. Tracebacks never reach the user (set REALLOC_DEBUG=1 to see them).
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -383,9 +382,9 @@ def validate(portfolio: Path, data_root: Path | None) -> None:
 
     Example: realloc validate my_portfolio.yaml
     """
-    from realloc.inputs import load_portfolio
+    from realloc import api
 
-    p = load_portfolio(portfolio, data_root)
+    p = api.load(portfolio, data_root=data_root)
     for note in p.unservable_contracts():
         _say(f"note: {note}")
     click.echo(
@@ -413,26 +412,9 @@ def example(directory: Path, xlsx: bool) -> None:
 
     Example: realloc example ex --xlsx && realloc plan ex/gigawatt_miner.xlsx --out out
     """
-    from realloc.inputs.examples import example_dir
-    from realloc.reports.atomic import OutputRefused, OutputSpec, staged_dir
+    from realloc import api
 
-    if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
-        raise OutputRefused(
-            f"{directory} is not empty; realloc example writes only into a new or empty folder, "
-            "so that no file of yours is overwritten (give another DIRECTORY)"
-        )
-    written = []
-    with staged_dir(directory, OutputSpec("example", marked=False)) as stage:
-        for f in sorted(example_dir().iterdir()):
-            if f.suffix in (".yaml", ".csv"):
-                shutil.copyfile(f, stage / f.name)
-                written.append(f.name)
-        if xlsx:
-            from realloc.api import load
-            from realloc.inputs.excel_writer import write_excel
-
-            write_excel(load(), stage / "gigawatt_miner.xlsx")
-            written.append("gigawatt_miner.xlsx")
+    written = api.write_example(directory, xlsx=xlsx)
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 
