@@ -369,11 +369,11 @@ def plan(
     mip_gap: float = 1e-4,
     forecast: Path | str | None = None,
     stochastic: bool = False,
-    paths: int = 50,
+    paths: int | None = None,
     scenarios: Path | str | None = None,
-    cvar_alpha: float = 0.95,
-    risk_weight: float = 0.0,
-    frontier: Sequence[float] = DEFAULT_FRONTIER,
+    cvar_alpha: float | None = None,
+    risk_weight: float | None = None,
+    frontier: Sequence[float] | None = None,
     data_root: Path | str | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
@@ -384,17 +384,25 @@ def plan(
     ``forecast``, else the portfolio's own ``market.forecast``, else the bundled
     ``forecast_base.yaml``; ``scenarios`` (a market-scenario file) gives named paths instead.
     ``risk_weight`` λ weighs CVaR at ``cvar_alpha``; ``frontier`` lists the λ re-solved for the
-    efficient frontier, VSS and EVPI (empty: none of them).
+    efficient frontier, VSS and EVPI (empty: none of them). Defaults: 50 paths, α 0.95, λ 0,
+    frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
+    deterministic plan they raise :class:`InputError` rather than being ignored.
     """
     from realloc.optimizer import plan_portfolio
 
+    over_paths = stochastic or scenarios is not None
+    _check_plan_options(
+        solver, time_limit_s, mip_gap, over_paths, paths, cvar_alpha, risk_weight, frontier
+    )
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
     options = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
-    if stochastic or scenarios is not None:
+    if over_paths:
         made = _plan_stochastic(
-            p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
-            risk_weight, tuple(frontier), data_root, progress,
+            p, source, options, solver, relax, forecast, 50 if paths is None else paths,
+            scenarios, 0.95 if cvar_alpha is None else cvar_alpha,
+            0.0 if risk_weight is None else risk_weight,
+            DEFAULT_FRONTIER if frontier is None else tuple(frontier), data_root, progress,
         )  # fmt: skip
         made.source_sha256 = sha256
         return made
@@ -408,6 +416,40 @@ def plan(
     )
     result = plan_portfolio(p, solver=solver, relax=relax, options=options)
     return Plan(result, None, source, sha256)
+
+
+def _check_plan_options(
+    solver, time_limit_s, mip_gap, over_paths, paths, cvar_alpha, risk_weight, frontier
+) -> None:
+    """The command line's option rules, for Python callers: a value out of range, or a
+    path-only option on a deterministic plan, is an :class:`InputError`, never ignored."""
+    import math
+
+    def finite(v) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    problems = []
+    if solver not in ("highs", "cbc"):
+        problems.append(f"solver {solver!r}: choose 'highs' or 'cbc'")
+    if time_limit_s is not None and not (finite(time_limit_s) and time_limit_s > 0):
+        problems.append(f"time_limit_s {time_limit_s!r}: give seconds above 0, or None")
+    if not (finite(mip_gap) and 0 <= mip_gap <= 1):
+        problems.append(f"mip_gap {mip_gap!r}: give a number from 0 to 1")
+    given = {"paths": paths, "cvar_alpha": cvar_alpha, "risk_weight": risk_weight,
+             "frontier": frontier}  # fmt: skip
+    if not over_paths and any(v is not None for v in given.values()):
+        named = ", ".join(k for k, v in given.items() if v is not None)
+        problems.append(f"{named}: only for a plan over market paths (stochastic=True)")
+    if paths is not None and not (isinstance(paths, int) and 1 <= paths <= 10_000):
+        problems.append(f"paths {paths!r}: give a whole number from 1 to 10,000")
+    if cvar_alpha is not None and not (finite(cvar_alpha) and 0 < cvar_alpha < 1):
+        problems.append(f"cvar_alpha {cvar_alpha!r}: give a number strictly between 0 and 1")
+    weights = [risk_weight] if risk_weight is not None else []
+    weights += list(frontier) if frontier is not None else []
+    if any(not (finite(w) and 0 <= w <= 1) for w in weights):
+        problems.append("risk_weight and frontier weights: give numbers from 0 to 1")
+    if problems:
+        raise InputError("plan options: " + "; ".join(problems))
 
 
 def _file_sha256(source: Path | None) -> str | None:

@@ -175,6 +175,11 @@ def plan(
     started = time.perf_counter()
     path = portfolio or example_path()
     spec = plan_output_spec(out_dir, path, replace)  # a refusal costs nothing: before solving
+    over_paths = {}
+    if stochastic or scenarios_file is not None:
+        over_paths = dict(
+            paths=paths, cvar_alpha=cvar_alpha, risk_weight=risk_weight, frontier=frontier
+        )
     made = api.plan(
         path,
         solver=solver,
@@ -183,13 +188,10 @@ def plan(
         mip_gap=mip_gap,
         forecast=forecast_spec,
         stochastic=stochastic,
-        paths=paths,
         scenarios=scenarios_file,
-        cvar_alpha=cvar_alpha,
-        risk_weight=risk_weight,
-        frontier=frontier,
         data_root=data_root,
         progress=_say,
+        **over_paths,
     )
     printed = write_plan_and_report(made, out_dir, spec, report)
     _finish(made.result, out_dir, started, printed)

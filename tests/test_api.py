@@ -125,3 +125,22 @@ def test_to_pulp_is_the_solved_model() -> None:
     prob.solve(pulp.PULP_CBC_CMD(msg=False))
     assert pulp.LpStatus[prob.status] == "Optimal"
     assert pulp.value(prob.objective) * 1e6 == pytest.approx(made.value_usd, rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "options, fragment",
+    [
+        ({"risk_weight": 0.3}, "risk_weight: only for a plan over market paths"),
+        ({"paths": 10, "frontier": ()}, "paths, frontier: only for a plan over market paths"),
+        ({"mip_gap": float("nan")}, "mip_gap nan"),
+        ({"time_limit_s": -5}, "time_limit_s -5"),
+        ({"solver": "gurobi"}, "solver 'gurobi'"),
+        ({"stochastic": True, "paths": 0}, "paths 0"),
+        ({"stochastic": True, "cvar_alpha": 1.0}, "cvar_alpha 1.0"),
+        ({"stochastic": True, "frontier": (0, 2)}, "frontier weights"),
+    ],
+)
+def test_plan_options_are_checked_not_ignored(options: dict, fragment: str) -> None:
+    """The command line's option rules hold for Python callers too (issue 12 item 10)."""
+    with pytest.raises(realloc.InputError, match=re.escape(fragment)):
+        realloc.plan(tiny(), **options)
