@@ -107,6 +107,40 @@ def converted_it_mw(result: PlanResult, site: str) -> float:
     return float(conv.loc[conv["site"] == site, "it_mw"].sum()) if len(conv) else 0.0
 
 
+def _check_bracket(lo: float, hi: float, tolerance: float) -> None:
+    """Refuse a bracket or tolerance the bisection cannot work with, before any plan is
+    solved."""
+    if not lo < hi:
+        raise ValueError(f"the bracket needs lo < hi, got lo={lo:g}, hi={hi:g}")
+    if not tolerance > 0:
+        raise ValueError(f"the tolerance must be above zero, got {tolerance:g}")
+
+
+def _bisect(
+    probe: Callable[[float], Probe],
+    lo: float,
+    hi: float,
+    tolerance: float,
+    threshold_mw: float,
+    site: str,
+) -> tuple[float, float, bool]:
+    """The bisection itself, apart from how a point is probed: check that the decision
+    differs at the bracket's ends (else NoFlip), then halve the bracket until it is no wider
+    than ``tolerance``. Returns the final bracket and whether ``site`` converts at its low end.
+    """
+    p_lo, p_hi = probe(lo), probe(hi)
+    at_lo = p_lo.converts(threshold_mw)
+    if at_lo == p_hi.converts(threshold_mw):
+        raise NoFlip(p_lo, p_hi, site, threshold_mw)
+    while hi - lo > tolerance:
+        mid = (lo + hi) / 2
+        if probe(mid).converts(threshold_mw) == at_lo:
+            lo = mid
+        else:
+            hi = mid
+    return lo, hi, at_lo
+
+
 def find_breakeven(
     portfolio_at: Callable[[float], Portfolio],
     site: str,
@@ -121,10 +155,7 @@ def find_breakeven(
     on_probe: Callable[[Probe], None] | None = None,
 ) -> Breakeven:
     """Bisect ``[lo, hi]`` to where ``site`` starts or stops converting, to ``tolerance``."""
-    if not lo < hi:
-        raise ValueError(f"the bracket needs lo < hi, got lo={lo:g}, hi={hi:g}")
-    if not tolerance > 0:
-        raise ValueError(f"the tolerance must be above zero, got {tolerance:g}")
+    _check_bracket(lo, hi, tolerance)
     started = time.perf_counter()
     options = options or SolverOptions()
     backend = HighsBackend(options, reuse=True) if reuse and solver == "highs" else None
@@ -147,16 +178,7 @@ def find_breakeven(
             on_probe(p)
         return p
 
-    p_lo, p_hi = probe(lo), probe(hi)
-    at_lo = p_lo.converts(threshold_mw)
-    if at_lo == p_hi.converts(threshold_mw):
-        raise NoFlip(p_lo, p_hi, site, threshold_mw)
-    while hi - lo > tolerance:
-        mid = (lo + hi) / 2
-        if probe(mid).converts(threshold_mw) == at_lo:
-            lo = mid
-        else:
-            hi = mid
+    lo, hi, at_lo = _bisect(probe, lo, hi, tolerance, threshold_mw, site)
     return Breakeven(
         site,
         lo,

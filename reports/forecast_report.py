@@ -82,6 +82,8 @@ def _write_files(
 def _fan_chart(
     frame: pd.DataFrame, tables: dict[str, pd.DataFrame], breakeven: pd.DataFrame | None, path: Path
 ) -> None:
+    """The forecast's fan chart: hashprice (with the fleet's hashcost) over BTC price, halvings
+    marked on both, saved as a PNG."""
     paths = frame["scenario"].nunique()
     months = tables["hashprice_usd_per_ph_day"]["month"]
     x = pd.PeriodIndex(months, freq="M").to_timestamp()
@@ -95,8 +97,24 @@ def _fan_chart(
         fontsize=14,
         fontweight="bold",
     )
+    _hashprice_panel(top, x, tables["hashprice_usd_per_ph_day"], paths, breakeven, months)
+    _btc_panel(bottom, x, tables["btc_price_usd"], paths)
+    halvings = halving_months(frame) if frame["subsidy_btc"].notna().any() else []
+    _mark_halvings(top, bottom, halvings)
+    fig.savefig(path, dpi=120)
 
-    _fan(top, x, tables["hashprice_usd_per_ph_day"], paths, "tab:blue", "Hashprice")
+
+def _hashprice_panel(
+    ax: Axes,
+    x: pd.DatetimeIndex,
+    table: pd.DataFrame,
+    paths: int,
+    breakeven: pd.DataFrame | None,
+    months: pd.Series,
+) -> None:
+    """The top panel: the hashprice fan with one hashcost line per efficiency class, so the
+    reader sees when each class of rig stops paying for its power."""
+    _fan(ax, x, table, paths, "tab:blue", "Hashprice")
     if breakeven is not None:
         # one line per efficiency class (portfolio-average hashcost), not per group: readable
         classes = (
@@ -109,7 +127,7 @@ def _fan_chart(
         for (eff, row), style in zip(
             classes.iterrows(), ["--", "-.", ":", (0, (5, 1))] * 10, strict=False
         ):
-            top.plot(
+            ax.plot(
                 x,
                 row.to_numpy(),
                 ls=style,
@@ -117,19 +135,25 @@ def _fan_chart(
                 lw=1.2,
                 label=f"Hashcost {eff:g} J/TH (avg of sites)",
             )
-    top.set_title("Hashprice (mining revenue per PH/s per day)")
-    top.set_ylabel("Hashprice, $ per PH/s per day")
-    top.set_ylim(bottom=0)
-    top.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
+    ax.set_title("Hashprice (mining revenue per PH/s per day)")
+    ax.set_ylabel("Hashprice, $ per PH/s per day")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v:,.0f}"))
 
-    _fan(bottom, x, tables["btc_price_usd"], paths, "tab:orange", "BTC price")
-    bottom.set_title("BTC price")
-    bottom.set_ylabel("BTC price, $ per BTC")
-    bottom.set_ylim(bottom=0)
-    bottom.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v / 1000:,.0f}k"))
-    bottom.set_xlabel("Month")
 
-    halvings = halving_months(frame) if frame["subsidy_btc"].notna().any() else []
+def _btc_panel(ax: Axes, x: pd.DatetimeIndex, table: pd.DataFrame, paths: int) -> None:
+    """The bottom panel: the BTC price fan, in thousands of dollars."""
+    _fan(ax, x, table, paths, "tab:orange", "BTC price")
+    ax.set_title("BTC price")
+    ax.set_ylabel("BTC price, $ per BTC")
+    ax.set_ylim(bottom=0)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"${v / 1000:,.0f}k"))
+    ax.set_xlabel("Month")
+
+
+def _mark_halvings(top: Axes, bottom: Axes, halvings: list[str]) -> None:
+    """Halving months as dashed lines on both panels (labelled once, on the top), then the
+    shared grid, margins and legends: these come last so the legends list every line."""
     for ax in (top, bottom):
         for m in halvings:
             ax.axvline(
@@ -143,7 +167,6 @@ def _fan_chart(
         ax.margins(x=0)
     top.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
-    fig.savefig(path, dpi=120)
 
 
 def _fan(

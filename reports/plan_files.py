@@ -171,36 +171,7 @@ def write_plan(
         summary = summary_dict(result, analysis)
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
-        t = result.tables
-        if t is not None:
-            write_csv(
-                t.plan,
-                stage / "plan.csv",
-                (["scenario"] if "scenario" in t.plan.columns else []) + PLAN_COLUMNS,
-            )
-            write_csv(
-                t.treasury,
-                stage / "treasury.csv",
-                (["scenario"] if "scenario" in t.treasury.columns else []) + TREASURY_COLUMNS,
-            )
-            write_csv(t.conversions, stage / "conversions.csv")
-            write_csv(t.contracts, stage / "contracts.csv")
-            write_csv(t.rig_sales, stage / "rig_sales.csv")
-            write_csv(t.cashflows, stage / "cashflows.csv")
-            if result.baseline_cashflows is not None:
-                write_csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
-            write_csv(t.shadow_prices, stage / "shadow_prices.csv")
-            if result.status == "unfunded":
-                keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
-                write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
-            write_csv(pd.DataFrame(result.verification.as_records()), stage / "verification.csv")
-            if result.scenario_values is not None:
-                write_stochastic_files(
-                    stage,
-                    result.scenario_values,
-                    analysis.frontier if analysis is not None else None,
-                    summary["stochastic"],
-                )
+        _write_tables(stage, result, analysis, summary)
         (stage / "summary.md").write_text(summary_markdown(result, summary))
         names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
         write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
@@ -210,3 +181,42 @@ def write_plan(
         if then is not None:
             then(stage)
     return out_dir
+
+
+def _write_tables(
+    stage: Path, result: PlanResult, analysis: StochasticAnalysis | None, summary: dict
+) -> None:
+    """The plan's CSV tables (and a stochastic plan's extra files) into ``stage``; nothing
+    when the solve produced no tables. Kept apart from write_plan, which owns the staging,
+    marker and manifest around them."""
+    t = result.tables
+    if t is None:
+        return
+    write_csv(
+        t.plan,
+        stage / "plan.csv",
+        (["scenario"] if "scenario" in t.plan.columns else []) + PLAN_COLUMNS,
+    )
+    write_csv(
+        t.treasury,
+        stage / "treasury.csv",
+        (["scenario"] if "scenario" in t.treasury.columns else []) + TREASURY_COLUMNS,
+    )
+    write_csv(t.conversions, stage / "conversions.csv")
+    write_csv(t.contracts, stage / "contracts.csv")
+    write_csv(t.rig_sales, stage / "rig_sales.csv")
+    write_csv(t.cashflows, stage / "cashflows.csv")
+    if result.baseline_cashflows is not None:
+        write_csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
+    write_csv(t.shadow_prices, stage / "shadow_prices.csv")
+    if result.status == "unfunded":
+        keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
+        write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
+    write_csv(pd.DataFrame(result.verification.as_records()), stage / "verification.csv")
+    if result.scenario_values is not None:
+        write_stochastic_files(
+            stage,
+            result.scenario_values,
+            analysis.frontier if analysis is not None else None,
+            summary["stochastic"],
+        )

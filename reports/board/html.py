@@ -102,24 +102,48 @@ def _gap_box(run: Run) -> str:
 
 
 def _summary_sentences(run: Run) -> list[str]:
-    s = run.summary
-    out = []
+    """The executive summary in plain sentences, in reading order: how values are measured
+    (market paths), what the plan is worth, what it decides, what BTC it sells and when it
+    pays back. Each part is its own helper and may say nothing."""
+    return [
+        *_paths_sentence(run),
+        *_value_sentence(run),
+        *_decision_sentences(run),
+        *_btc_sentence(run),
+        *_payback_sentence(run),
+    ]
+
+
+def _paths_sentence(run: Run) -> list[str]:
+    """For a plan over market paths: that values are expected values, and the spread."""
     block = run.stochastic
-    if block:
-        alpha = float(block.get("cvar_alpha", 0.95))
-        out.append(
-            f"Values are expected values over {block.get('scenarios')} market paths for BTC "
-            f"price and hashprice, weighted by probability: on the worst {1 - alpha:.0%} of "
-            f"paths the plan is worth {money(block.get('cvar_usd'))} on average (CVaR), and "
-            f"from {money(block.get('p5_value_usd'))} (P5) to "
-            f"{money(block.get('p95_value_usd'))} (P95); see Risk across market paths."
-        )
-    if s.get("value_usd") is not None:
-        out.append(
-            f"The plan is worth {money(s.get('value_usd'))} (discounted) against "
-            f"{money(s.get('baseline_value_usd'))} for the status quo (no new builds, contracts "
-            f"or rig sales): {money(s.get('uplift_usd'))} more."
-        )
+    if not block:
+        return []
+    alpha = float(block.get("cvar_alpha", 0.95))
+    return [
+        f"Values are expected values over {block.get('scenarios')} market paths for BTC "
+        f"price and hashprice, weighted by probability: on the worst {1 - alpha:.0%} of "
+        f"paths the plan is worth {money(block.get('cvar_usd'))} on average (CVaR), and "
+        f"from {money(block.get('p5_value_usd'))} (P5) to "
+        f"{money(block.get('p95_value_usd'))} (P95); see Risk across market paths."
+    ]
+
+
+def _value_sentence(run: Run) -> list[str]:
+    """The plan's value against the status quo's, when the plan has one."""
+    s = run.summary
+    if s.get("value_usd") is None:
+        return []
+    return [
+        f"The plan is worth {money(s.get('value_usd'))} (discounted) against "
+        f"{money(s.get('baseline_value_usd'))} for the status quo (no new builds, contracts "
+        f"or rig sales): {money(s.get('uplift_usd'))} more."
+    ]
+
+
+def _decision_sentences(run: Run) -> list[str]:
+    """The once-for-all decisions: which sites convert, and which new contracts to sign."""
+    out = []
     conv = run.table("conversions")
     if not conv.empty:
         sites = ", ".join(
@@ -145,27 +169,39 @@ def _summary_sentences(run: Run) -> list[str]:
                 )
                 + "."
             )
+    return out
+
+
+def _btc_sentence(run: Run) -> list[str]:
+    """BTC sold over the horizon and the cash it raises (on average, over market paths)."""
+    s = run.summary
     sold, raised = s.get("btc_sold_total"), s.get("usd_raised_total")
     if sold and run.expected:
-        out.append(
+        return [
             f"Sell {sold:,.2f} BTC in all on average over the paths (sales follow each path), "
             f"raising {money(raised)} net of sale costs."
-        )
-    elif sold:
-        out.append(f"Sell {sold:,.2f} BTC in all, raising {money(raised)} net of sale costs.")
-    elif sold is not None:
-        out.append("Sell no BTC.")
+        ]
+    if sold:
+        return [f"Sell {sold:,.2f} BTC in all, raising {money(raised)} net of sale costs."]
+    if sold is not None:
+        return ["Sell no BTC."]
+    return []
+
+
+def _payback_sentence(run: Run) -> list[str]:
+    """How far cumulative cash falls behind the status quo's and when (if) it catches up;
+    nothing when the plan is never behind."""
     pay = payback(run)
-    if pay is not None and not pay.never_behind:
-        dip = f"Cumulative cash falls {money(-pay.trough_usd)} behind the status quo's by "
-        dip += str(pay.trough_month)
-        out.append(
-            f"{dip}; the plan pays back in {pay.month} and stays ahead from then on."
-            if pay.month
-            else f"{dip} and does not catch up within the horizon, so the uplift rests on the "
-            "value counted at the horizon's end (terminal value, fleet salvage)."
-        )
-    return out
+    if pay is None or pay.never_behind:
+        return []
+    dip = f"Cumulative cash falls {money(-pay.trough_usd)} behind the status quo's by "
+    dip += str(pay.trough_month)
+    return [
+        f"{dip}; the plan pays back in {pay.month} and stays ahead from then on."
+        if pay.month
+        else f"{dip} and does not catch up within the horizon, so the uplift rests on the "
+        "value counted at the horizon's end (terminal value, fleet salvage)."
+    ]
 
 
 SECTION_IDS = (

@@ -173,15 +173,22 @@ def inputs_sections(run: Run) -> list[str]:
     a portfolio the size of the bundled example): the portfolio, treasury, market and
     contracts; then sites, fleet groups and conversions. Run folders written before
     inputs.json existed get a pointer to the inputs' hash instead."""
-    parts = ['<section id="inputs"><h2>Appendix A: input assumptions</h2>']
     inputs = run.inputs
     if not isinstance(inputs, dict):
-        parts.append(
+        return [
+            '<section id="inputs"><h2>Appendix A: input assumptions</h2>\n'
             "<p>This run folder has no inputs.json (it was written by an older realloc): run "
             "the plan again to list every input here. The inputs' SHA-256 is "
             f"<code>{esc(run.summary.get('inputs_sha256', 'n/a'))}</code>.</p></section>"
-        )
-        return ["\n".join(parts)]
+        ]
+    return [_portfolio_section(run, inputs), _sites_section(inputs)]
+
+
+def _portfolio_section(run: Run, inputs: dict) -> str:
+    """The appendix's first page: the portfolio-wide inputs (discounting, treasury, market,
+    contracts), with a note when the plan was made over market paths rather than this
+    market alone."""
+    parts = ['<section id="inputs"><h2>Appendix A: input assumptions</h2>']
     parts.append(
         "<p>Every input the plan used, from the run folder's inputs.json (the validated "
         "portfolio, defaults filled in). Monthly series show their first and last month and "
@@ -211,7 +218,12 @@ def inputs_sections(run: Run) -> list[str]:
     parts.append('<div class="keep"><h3>Hosting contracts</h3>')
     parts.append(_table(contracts) if contracts else "<p>None offered or signed.</p>")
     parts.append("</div></section>")
-    first = "\n".join(parts)
+    return "\n".join(parts)
+
+
+def _sites_section(inputs: dict) -> str:
+    """The appendix's second page: the per-site inputs (sites, their fleet groups, and which
+    sites can convert to AI hosting on what terms)."""
     parts = [
         '<section id="inputs-sites"><h2>Appendix A, continued: sites, fleets and conversions</h2>'
     ]
@@ -236,7 +248,7 @@ def inputs_sections(run: Run) -> list[str]:
             parts.append(f"<p>Cannot convert: {esc(', '.join(fixed))}.</p>")
         parts.append("</div>")
     parts.append("</section>")
-    return [first, "\n".join(parts)]
+    return "\n".join(parts)
 
 
 # --------------------------------------------------------------------------- workbook

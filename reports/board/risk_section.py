@@ -139,28 +139,41 @@ def risk_section(run: Run, pngs: dict[str, bytes]) -> str:
     block = run.stochastic
     if not block:
         return ""
+    parts = ['<section id="risk"><h2>Risk across market paths</h2>']
+    parts.extend(_risk_intro(run, block, pngs))
+    parts.extend(_value_tables(run, block))
+    parts.extend(_frontier_block(run, pngs))
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _risk_intro(run: Run, block: dict, pngs: dict[str, bytes]) -> list[str]:
+    """What the paths are and what CVaR means, then the value-range chart: the reader needs
+    the words before the figures that use them."""
     alpha = float(block.get("cvar_alpha", 0.95))
     n = block.get("scenarios", len(run.probabilities))
-    parts = ['<section id="risk"><h2>Risk across market paths</h2>']
-    parts.append(
+    return [
         f"<p>This plan was optimized over {esc(n)} market paths for BTC price and hashprice, "
         "each with its probability. Conversions, contracts and rig sales are decided once for "
         "all of them; mining, BTC sales and cash follow each path. "
         f"{esc(_objective_words(block))} Values elsewhere in this report are expected values "
         f"over the paths. CVaR {alpha:.0%} is the mean value of the worst {1 - alpha:.0%} of "
-        "paths: what the plan is worth when the market goes badly.</p>"
-    )
-    parts.append(
+        "paths: what the plan is worth when the market goes badly.</p>",
         img(
             pngs.get("value_range"),
             "Plan and status-quo value on each market path",
             "Dots: paths (larger = more likely). Band: P5 to P95. Tick: median. Diamond: "
             f"expected value. Red: the plan's CVaR {alpha:.0%}.",
-        )
-    )
+        ),
+    ]
+
+
+def _value_tables(run: Run, block: dict) -> list[str]:
+    """The value distribution and the planning benchmarks side by side, then the sentences
+    and solver notes that read them: one block so the pair stays on one page."""
     words = planning_value_sentences(run, block)
     bench = _benchmarks(block)
-    parts.append('<div class="pair keep">')
+    parts = ['<div class="pair keep">']
     parts.append(
         "<div><h3>Value across paths</h3>"
         + kv_table(distribution_rows(run, block), cls="kv compact")
@@ -177,30 +190,32 @@ def risk_section(run: Run, pngs: dict[str, bytes]) -> str:
         parts.append("<ul>" + "".join(f"<li>{esc(w)}</li>" for w in words) + "</ul>")
     for note in block.get("notes") or []:
         parts.append(f'<p class="note">Note: {esc(note)}</p>')
+    return parts
+
+
+FRONTIER_FORMATS = {
+    "risk_weight": lambda v: f"{v:g}",
+    "expected_value_usd": musd,
+    "cvar_usd": musd,
+    "p5_value_usd": musd,
+    "worst_value_usd": musd,
+    "it_mw_converted": lambda v: f"{v:,.1f}",
+}
+
+
+def _frontier_block(run: Run, pngs: dict[str, bytes]) -> list[str]:
+    """The efficient frontier (chart and table), or nothing when the plan was solved at one
+    risk weight only: it is optional, so it lives apart from the section's fixed parts."""
     frontier = frontier_frame(run)
-    if not frontier.empty:
-        parts.append('<div class="keep"><h3>Efficient frontier</h3>')
-        parts.append(
-            "<p>The plan re-solved with more and more weight λ on the downside: λ = 0 maximizes "
-            "expected value, λ = 1 the CVaR. Moving along the frontier gives up expected value "
-            "for a better bad case; the ringed point is this plan.</p>"
-        )
-        parts.append(img(pngs.get("frontier"), "Efficient frontier: expected value against CVaR"))
-        cols = [c for c in FRONTIER_HEADERS if c in frontier.columns]
-        parts.append(
-            html_table(
-                frontier[cols],
-                FRONTIER_HEADERS,
-                {
-                    "risk_weight": lambda v: f"{v:g}",
-                    "expected_value_usd": musd,
-                    "cvar_usd": musd,
-                    "p5_value_usd": musd,
-                    "worst_value_usd": musd,
-                    "it_mw_converted": lambda v: f"{v:,.1f}",
-                },
-            )
-        )
-        parts.append("</div>")
-    parts.append("</section>")
-    return "\n".join(parts)
+    if frontier.empty:
+        return []
+    cols = [c for c in FRONTIER_HEADERS if c in frontier.columns]
+    return [
+        '<div class="keep"><h3>Efficient frontier</h3>',
+        "<p>The plan re-solved with more and more weight λ on the downside: λ = 0 maximizes "
+        "expected value, λ = 1 the CVaR. Moving along the frontier gives up expected value "
+        "for a better bad case; the ringed point is this plan.</p>",
+        img(pngs.get("frontier"), "Efficient frontier: expected value against CVaR"),
+        html_table(frontier[cols], FRONTIER_HEADERS, FRONTIER_FORMATS),
+        "</div>",
+    ]
