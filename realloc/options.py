@@ -74,7 +74,9 @@ class Number(click.ParamType):
         if isinstance(number, int) and abs(number) > 1e300:
             # a whole number of hundreds of digits overflows math.isfinite and ':g' (it used to
             # end in an OverflowError traceback): it is out of every option's range
-            self.fail(f"{str(number)[:_SHOWN]}… is out of range; give {self.describe()}", param, ctx)
+            self.fail(
+                f"{str(number)[:_SHOWN]}… is out of range; give {self.describe()}", param, ctx
+            )
         if not math.isfinite(number):
             self.fail(f"{number} is not a finite number; give {self.describe()}", param, ctx)
         below = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)
