@@ -57,3 +57,44 @@ def test_report_of_an_infeasible_plan_has_an_empty_verification_sheet(tmp_path):
     assert (tmp_path / "o" / "report.xlsx").is_file()
     code, out = _run("report", tmp_path / "o", "--format", "xlsx", "--out", tmp_path / "r")
     assert code == 0, out
+
+
+LONG = "y" * 300  # one path component over the 255-byte limit of every filesystem
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["plan", "{p}", "--out", LONG],
+        ["plan", "{p}", "--out", "y" * 250],  # fits, but its staging sibling .NAME.tmp-* does not
+        ["plan", "{p}", "--out", f"{LONG}/sub"],
+        ["plan", LONG],
+        ["validate", LONG],
+        ["plan", "{p}", "--forecast", LONG],
+        ["plan", "{p}", "--scenarios", LONG],
+        ["forecast", LONG],
+        ["forecast", "--out", LONG],
+        ["example", LONG],
+        ["compare", LONG],
+        ["report", "{p}", "--out", LONG],
+    ],
+)
+def test_paths_too_long_to_look_up_are_bad_input(tmp_path, monkeypatch, args):
+    """Path.exists() raises ENAMETOOLONG instead of answering False: it used to be an internal
+    error (or, for --out, a write failure after the whole plan was solved)."""
+    p = _portfolio(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    code, out = _run(*[a.replace("{p}", str(p)) for a in args])
+    assert code == 2, out
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["p.yaml"]
+
+
+def test_out_below_a_dangling_or_looping_symlink_is_refused_before_solving(tmp_path):
+    p = _portfolio(tmp_path)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    for link in ("dangling", "loop1"):
+        code, out = _run("plan", p, "--out", tmp_path / link / "x")
+        assert code == 2, out
+        assert "symbolic link" in out and "planning" not in out
