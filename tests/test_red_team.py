@@ -98,3 +98,62 @@ def test_out_below_a_dangling_or_looping_symlink_is_refused_before_solving(tmp_p
         code, out = _run("plan", p, "--out", tmp_path / link / "x")
         assert code == 2, out
         assert "symbolic link" in out and "planning" not in out
+
+
+def _api_cases(tmp_path):
+    import realloc
+
+    portfolio = realloc.load(_portfolio(tmp_path))
+    return (
+        realloc,
+        portfolio,
+        [
+            lambda: realloc.load(5),
+            lambda: realloc.load(b"p.yaml"),
+            lambda: realloc.load(""),
+            lambda: realloc.load("p\0.yaml"),
+            lambda: realloc.load(LONG),
+            lambda: portfolio.with_changes(None),
+            lambda: portfolio.with_changes([("months", 3)]),
+            lambda: realloc.plan(5),
+            lambda: realloc.plan(portfolio, solver="gurobi"),
+            lambda: realloc.plan(portfolio, time_limit_s=float("nan")),
+            lambda: realloc.plan(portfolio, mip_gap=2),
+            lambda: realloc.plan(
+                portfolio, stochastic=True, paths=10**9
+            ),  # was a 440 GiB MemoryError
+            lambda: realloc.plan(portfolio, stochastic=True, paths=2.5),
+            lambda: realloc.plan(portfolio, stochastic=True, paths=2, cvar_alpha=1),
+            lambda: realloc.plan(portfolio, stochastic=True, paths=2, frontier=(2,)),
+            lambda: realloc.forecast(5),
+            lambda: realloc.build_report(tmp_path / "nope"),
+            lambda: realloc.build_report(LONG),
+            lambda: realloc.build_report(tmp_path, formats=("doc",)),
+        ],
+    )
+
+
+def test_library_calls_raise_input_error_for_bad_arguments(tmp_path):
+    """Each of these used to raise TypeError, ValueError, OSError, MemoryError, AttributeError,
+    OutputRefused or NotARunFolder instead of realloc.InputError."""
+    realloc, _, cases = _api_cases(tmp_path)
+    for i, case in enumerate(cases):
+        with pytest.raises(realloc.InputError):
+            case()
+        assert i >= 0
+
+
+def test_library_writes_refused_and_report_formats_as_input_error(tmp_path, monkeypatch):
+    import realloc
+
+    monkeypatch.chdir(tmp_path)
+    made = realloc.plan(realloc.load(_portfolio(tmp_path)))
+    for out in (".", tmp_path, "p.yaml", LONG):
+        with pytest.raises(realloc.InputError):
+            made.write(out)
+    with pytest.raises(realloc.InputError):
+        made.report("o", formats=("doc",))
+    assert not (tmp_path / "o").exists()  # refused before the plan was written
+    made.write("o")
+    files = realloc.build_report("o", formats="html,xlsx")  # as --format takes it, not h,t,m,l
+    assert sorted(files) == ["html", "xlsx"]
