@@ -37,7 +37,7 @@ import yaml
 
 from realloc.inputs.csv_series import CsvReads, Horizon
 from realloc.inputs.errors import InputError
-from realloc.inputs.files import allowed_roots
+from realloc.inputs.files import allowed_roots, cut
 from realloc.inputs.overrides import (
     Override,
     OverrideError,
@@ -289,7 +289,9 @@ def load_scenario_set(
     unknown = sorted(set(map(str, data)) - set(TOP_KEYS))
     if unknown:
         raise InputError(
-            f"unknown top-level key(s) {', '.join(unknown)}; a scenario set has "
+            # at most 8 keys, each cut: a file of 200,000 keys gave a 1.7 MB message
+            f"unknown top-level key(s) {', '.join(cut(k, 80) for k in unknown[:8])}"
+            f"{f' and {len(unknown) - 8:,} more' if len(unknown) > 8 else ''}; a scenario set has "
             f"{', '.join(TOP_KEYS)}",
             path,
         )

@@ -157,3 +157,49 @@ def test_library_writes_refused_and_report_formats_as_input_error(tmp_path, monk
     made.write("o")
     files = realloc.build_report("o", formats="html,xlsx")  # as --format takes it, not h,t,m,l
     assert sorted(files) == ["html", "xlsx"]
+
+
+def test_a_file_of_many_unknown_keys_is_refused_quickly_in_a_short_message(tmp_path):
+    """200,000 unknown keys used to be located one by one in the YAML tree (quadratic: over two
+    minutes) and listed in a message of megabytes (validate, forecast, sweep)."""
+    import time
+
+    p = _portfolio(tmp_path)
+    many = tmp_path / "many.yaml"
+    many.write_bytes(b"".join(b"k%d: 1\n" % i for i in range(50_000)))
+    for args in (["validate", many], ["forecast", many], ["sweep", p, many, "--out", "sw"]):
+        start = time.monotonic()
+        code, out = _run(*args)
+        assert code == 2, out[:300]
+        assert len(out) < 20_000, len(out)
+        assert time.monotonic() - start < 30
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("start_date: 2026-02-07", "start_date: 2026-02-30"),  # PyYAML: bare ValueError
+        ("start_month: 2026-03", "start_month: 9999-12"),  # date(10000, ...) in block heights
+        ("start_month: 2026-03", "start_month: 0000-01"),  # date(0, ...)
+    ],
+)
+def test_forecast_spec_dates_no_calendar_holds_are_bad_input(tmp_path, old, new):
+    from realloc.inputs.examples import example_dir
+
+    text = (example_dir() / "forecast_base.yaml").read_text("utf-8")
+    assert old in text
+    spec = tmp_path / "f.yaml"
+    spec.write_text(text.replace(old, new, 1), "utf-8")
+    code, out = _run("forecast", spec, "--out", tmp_path / "fo")
+    assert code == 2, out
+    code, out = _run("plan", _portfolio(tmp_path), "--forecast", spec, "--out", tmp_path / "o")
+    assert code == 2, out
+
+
+@pytest.mark.parametrize("name", ["2026-02-30", "2026-13-01", "2026-02-30 10:00:00"])
+def test_a_date_like_value_that_is_no_date_is_text(tmp_path, name):
+    """PyYAML raised ValueError for a timestamp-looking scalar naming no real day."""
+    path = _portfolio(tmp_path, "name: Corpus Mining Co", f"name: {name}")
+    code, out = _run("validate", path)
+    assert code == 0, out
+    assert name in out
