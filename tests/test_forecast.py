@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from realloc import inputs
+from realloc.inputs import examples as _examples  # noqa: F401  (makes inputs.examples an attribute)
 from realloc.inputs.errors import InputError
 from realloc.inputs.forecast_loader import load_forecast_spec
 from realloc.models.forecast import (
