@@ -321,10 +321,11 @@ def build_report(
     """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
     folder itself; returns the files by format. Either way it is staged and swapped in at
     once, so the old folder stays whole until the new one is."""
-    from realloc.reports.atomic import OutputSpec, check_output_folder, staged_dir
+    from realloc.inputs.files import cut
+    from realloc.reports.atomic import OutputSpec, OutputWriteError, check_output_folder, staged_dir
+    from realloc.reports.board import PdfPrintError, choose_formats
     from realloc.reports.board import build_report as build
-    from realloc.reports.board import choose_formats
-    from realloc.reports.board.data import load_run
+    from realloc.reports.board.data import NotARunFolder, load_run
 
     if str(paper).lower() not in ("a4", "letter"):
         raise InputError(f"paper must be a4 or letter, not {paper!r:.40}")
@@ -344,8 +345,48 @@ def build_report(
         spec = OutputSpec("report", run_dir)
     rebuilt = {f"report.{f}" for f in chosen} | ({"report.html"} if "pdf" in chosen else set())
     with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
-        files = build(run_dir, stage, chosen, paper=paper.lower())
+        try:
+            files = build(run_dir, stage, chosen, paper=paper.lower())
+        except (PdfPrintError, OutputWriteError):
+            raise
+        except Exception as e:
+            edited = _edited_files(run_dir)
+            if not edited:
+                raise  # the folder is as realloc wrote it: a bug, reported as one
+            raise NotARunFolder(
+                f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
+                f"{'them' if len(edited) > 1 else 'it'} (the report failed on it: "
+                f"{type(e).__name__}: {cut(e, 80)}); rerun realloc plan for this folder"
+            ) from None
     return {k: target / f.name for k, f in files.items()}
+
+
+def _edited_files(run_dir: Path) -> list[str]:
+    """Files of a plan folder whose bytes differ from the SHA-256 that ``run.json`` recorded
+    when the plan was written (``["run.json"]`` when it holds no such record).
+
+    A report that fails on a plan folder must say whether the folder was edited (bad input:
+    exit 2, naming the files) or is exactly as realloc wrote it (a bug: exit 1). Hand-edited
+    CSVs (text where numbers were, a column removed, a 3-million-row plan.csv) used to end
+    in internal errors from pandas, Arrow or openpyxl.
+    """
+    import hashlib
+    import json
+
+    try:
+        recorded = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["files_sha256"]
+        assert isinstance(recorded, dict)
+    except Exception:
+        return ["run.json"]
+    edited = []
+    for name, digest in sorted(recorded.items()):
+        try:
+            actual = hashlib.sha256((run_dir / str(name)).read_bytes()).hexdigest()
+        except OSError:
+            actual = None
+        if actual != digest:
+            edited.append(str(name))
+    return edited
 
 
 def _resolve_portfolio(

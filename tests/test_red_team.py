@@ -203,3 +203,64 @@ def test_a_date_like_value_that_is_no_date_is_text(tmp_path, name):
     code, out = _run("validate", path)
     assert code == 0, out
     assert name in out
+
+
+@pytest.fixture(scope="module")
+def plan_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("plan")
+    code, out = _run("plan", _portfolio(folder / "in"), "--out", folder / "o")
+    assert code == 0, out
+    return folder / "o"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("summary.json", b"not json{"),
+        ("summary.json", b"[1, 2]"),
+        ("summary.json", b"[" * 100_000 + b"]" * 100_000),
+        ("summary.json", bytes(range(256))),
+        ("summary.json", b'{"solver": "s"}'),
+        ("inputs.json", b"{bad"),
+        ("inputs.json", b'{"name": 5, "sites": "x"}'),
+        ("run.json", b"{bad"),
+        ("run.json", b'{"created_utc": "9999-12-31T23:59:59Z"}'),
+        ("plan.csv", b""),
+        ("plan.csv", b"\x00\x01\x02garbage"),
+        ("plan.csv", b"a,b\n1,2\n"),
+        ("plan.csv", b"month,site,use,detail,power_mw,it_mw\n2026-01,Alpha,mining,x,abc,def\n"),
+        ("treasury.csv", b'x\n"unterminated\n'),
+        ("shadow_prices.csv", "family,site\nx,y\n".encode("utf-16")),
+        ("conversions.csv", b"site,start_month,ready_month,it_mw,capex_usd\nA,no,2026-13,5,1\n"),
+    ],
+)
+def test_report_of_an_edited_plan_folder_is_bad_input(plan_folder, tmp_path, name, data):
+    """Each edit used to end in an internal error (JSONDecodeError, AttributeError, KeyError,
+    RecursionError, Arrow, openpyxl, struct.error) instead of exit 2 naming the file."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(plan_folder, run)
+    (run / name).write_bytes(data)
+    code, out = _run("report", run, "--format", "html,xlsx", "--out", tmp_path / "r")
+    assert code == 2, out
+    assert name in out
+
+
+def test_report_never_reads_a_symlink_or_fifo_in_the_plan_folder(plan_folder, tmp_path):
+    import os
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(plan_folder, run)
+    (run / "plan.csv").unlink()
+    (run / "plan.csv").symlink_to("/etc/passwd")
+    (run / "treasury.csv").unlink()
+    os.mkfifo(run / "treasury.csv")
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r")
+    assert code == 0, out
+    assert "root:" not in (tmp_path / "r" / "report.html").read_text("utf-8")
+    (run / "summary.json").unlink()
+    (run / "summary.json").symlink_to(plan_folder / "summary.json")
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r2")
+    assert code == 2, out
