@@ -264,3 +264,45 @@ def test_report_never_reads_a_symlink_or_fifo_in_the_plan_folder(plan_folder, tm
     (run / "summary.json").symlink_to(plan_folder / "summary.json")
     code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r2")
     assert code == 2, out
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(tmp_path_factory) -> tuple[Path, Path, Path]:
+    folder = tmp_path_factory.mktemp("sweep")
+    p = _portfolio(folder / "in")
+    grid = folder / "in" / "g.yaml"
+    grid.write_text("scenarios:\n  base: {}\n  rich: {treasury.cash_usd: 120000000}\n", "utf-8")
+    code, out = _run("sweep", p, grid, "--out", folder / "sw", "--workers", 1)
+    assert code == 0, out
+    return p, grid, folder / "sw"
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("scenarios.parquet", b"garbage"), ("scenarios.parquet", b""), ("sweep.json", b"{bad"),
+     ("sweep.json", b"[]")],
+)  # fmt: skip
+def test_compare_of_a_damaged_sweep_store_is_bad_input(sweep_folder, tmp_path, name, data):
+    """pyarrow's ArrowInvalid and json's errors used to be internal errors."""
+    import shutil
+
+    store = tmp_path / "sw"
+    shutil.copytree(sweep_folder[2], store)
+    (store / name).write_bytes(data)
+    code, out = _run("compare", store, "--out", tmp_path / "c")
+    assert code == 2, out
+
+
+def test_a_damaged_part_of_a_sweep_store_is_solved_again(sweep_folder, tmp_path):
+    """A truncated part used to stop the resumed sweep with an internal error (pyarrow)."""
+    import shutil
+
+    p, grid, source = sweep_folder
+    store = tmp_path / "sw"
+    shutil.copytree(source, store)
+    part = sorted((store / "parts").iterdir())[0]
+    next(iter(sorted(part.glob("*.parquet")))).write_bytes(b"garbage")
+    code, out = _run("sweep", p, grid, "--out", store, "--workers", 1)
+    assert code == 0, out
+    code, out = _run("compare", store)
+    assert code == 0, out
