@@ -84,9 +84,13 @@ def _as_path(value: object, what: str) -> Path:
 def _checked(value: object, kind, what: str):
     """``value`` checked by the command line's definition of a valid option value
     (realloc/options.py: finite, ASCII digits, in range), or :class:`InputError`."""
+    import numbers
+
     import click
 
-    if kind.whole and isinstance(value, float) and value.is_integer():
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # numpy integers too
+    elif kind.whole and isinstance(value, float) and value.is_integer():
         value = int(value)
     if kind.whole and not isinstance(value, int | str):
         raise InputError(f"{what} must be a whole number, not {value!r:.40}")

@@ -306,3 +306,15 @@ def test_a_damaged_part_of_a_sweep_store_is_solved_again(sweep_folder, tmp_path)
     assert code == 0, out
     code, out = _run("compare", store)
     assert code == 0, out
+
+
+def test_library_options_take_numpy_numbers():
+    """A numpy integer for ``paths`` is a whole number (not refused as a non-integer)."""
+    import numpy as np
+
+    from realloc import options
+    from realloc.api import _checked
+
+    assert _checked(np.int64(5), options.PATHS, "paths") == 5
+    assert _checked(3.0, options.PATHS, "paths") == 3
+    assert _checked(np.float64(0.5), options.MIP_GAP, "mip_gap") == 0.5
