@@ -153,6 +153,12 @@ def short_repr(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
 
 
+MAX_PROBLEMS_SHOWN = 20
+"""Problems spelled out in one message; the rest are counted. A file of 200,000 unknown keys
+used to be described key by key (each located in the YAML tree, quadratic: minutes) in a
+message of tens of megabytes."""
+
+
 def from_validation_error(
     err: ValidationError,
     path: Path | str,
@@ -168,7 +174,8 @@ def from_validation_error(
     a value was read from when it is not the one being validated (a CSV series).
     """
     lines = []
-    for e in err.errors(include_url=False):
+    errors = err.errors(include_url=False)
+    for e in errors[:MAX_PROBLEMS_SHOWN]:
         loc = tuple(e["loc"])
         cause = (e.get("ctx") or {}).get("error")
         if isinstance(cause, FieldError):  # a cross-field check that knows its field
@@ -186,6 +193,8 @@ def from_validation_error(
             else f" (got {short_repr(got)})"
         )
         lines.append(f"{where}: {msg}{got_text}")
-    count = len(lines)
-    head = f"{count} problem{'s' if count > 1 else ''} in the portfolio: "
+    count = len(errors)
+    if count > len(lines):
+        lines.append(f"and {count - len(lines):,} more (fix these first)")
+    head = f"{count:,} problem{'s' if count > 1 else ''} in the portfolio: "
     return InputError(head + "; ".join(lines), path)

@@ -38,7 +38,7 @@ import yaml
 
 from realloc.inputs.csv_series import CsvReads, Horizon
 from realloc.inputs.errors import InputError
-from realloc.inputs.files import allowed_roots
+from realloc.inputs.files import allowed_roots, cut
 from realloc.inputs.overrides import (
     Override,
     OverrideError,
@@ -326,7 +326,9 @@ def _named_key(data: Any, path: Path) -> tuple[str, list[str]]:
     unknown = sorted(set(map(str, data)) - set(TOP_KEYS) - {LEGACY_KEY})
     if unknown:
         raise InputError(
-            f"unknown top-level key(s) {', '.join(unknown)}; a variant set has "
+            # at most 8 keys, each cut: a file of 200,000 keys gave a 1.7 MB message
+            f"unknown top-level key(s) {', '.join(cut(k, 80) for k in unknown[:8])}"
+            f"{f' and {len(unknown) - 8:,} more' if len(unknown) > 8 else ''}; a variant set has "
             f"{', '.join(TOP_KEYS)}",
             path,
         )

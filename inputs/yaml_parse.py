@@ -80,10 +80,21 @@ class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when pr
             )
         return int(text)
 
+    def construct_lenient_timestamp(self, node: yaml.ScalarNode) -> object:
+        """A date or time as PyYAML reads it, or the text as written when it names no real
+        day (``2026-02-30``, ``2026-13-01``): PyYAML's own constructor raised a bare
+        ValueError there (an internal error, not a message at the line); as text, validation
+        says what the field expects and where."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            return self.construct_scalar(node)
+
 
 _Loader.add_implicit_resolver(_INT, _DECIMAL_INT, list("-+0123456789"))
 _Loader.add_implicit_resolver(_FLOAT, _DECIMAL_FLOAT, list("-+0123456789."))
 _Loader.add_constructor(_INT, _Loader.construct_decimal_int)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_lenient_timestamp)
 
 
 def read_text(path: Path, kind: str = "portfolio") -> str:

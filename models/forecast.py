@@ -234,6 +234,14 @@ class ForecastSpec(Frozen):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> ForecastSpec:
+        last = month_label(self.start_month, self.months - 1)
+        if int(self.start_month.split("-")[0]) < 1:  # block heights are counted in dates
+            raise ValueError(f"start_month {self.start_month} is before year 1; give a real month")
+        if int(last.split("-")[0]) > 9999:
+            raise ValueError(
+                f"the forecast runs {self.start_month} to {last}, past 9999-12, the last month "
+                "a date can name; start earlier or give fewer months"
+            )
         if self.forward_curve is None:
             missing = [k for k in ("block", "hashrate", "fees") if getattr(self, k) is None]
             if missing:

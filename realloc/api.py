@@ -19,6 +19,9 @@ field, and the fix), exactly as the command line prints them.
 
 from __future__ import annotations
 
+import errno
+import functools
+import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +43,85 @@ Progress = Callable[[str], object]
 DEFAULT_FRONTIER = (0.0, 0.25, 0.5, 0.75, 1.0)
 
 
+def _input_errors(fn):
+    """Let a library call fail only with :class:`InputError` for anything the caller gave.
+
+    The command line turns an ``--out`` it must not replace (``OutputRefused``), a folder that
+    is not a plan's (``NotARunFolder``) and a path the system cannot look up (a name over 255
+    bytes, a symlink loop: ``Path.exists()`` raises rather than answering False) into exit 2;
+    a Python caller used to get those as other exception types, and a wrong argument type or
+    value (``load(5)``, ``paths=10**9``, ``formats=("doc",)``) as a TypeError, a ValueError or
+    a 440 GiB MemoryError. Errors while writing (disk full: ``OutputWriteError``) stay as they
+    are: they are not the input's fault.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from realloc.reports.atomic import OutputRefused
+        from realloc.reports.board.data import NotARunFolder
+
+        try:
+            return fn(*args, **kwargs)
+        except (OutputRefused, NotARunFolder) as e:
+            raise InputError(str(e)) from None
+        except OSError as e:
+            if e.errno not in (errno.ENAMETOOLONG, errno.ELOOP):
+                raise
+            name = str(e.filename or "a path")
+            raise InputError(f"{e.strerror}; give another path", name) from None
+
+    return wrapper
+
+
+def _as_path(value: object, what: str) -> Path:
+    """``value`` as a path, or :class:`InputError` naming the argument (not a TypeError)."""
+    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes):
+        text = os.fspath(value)
+        if isinstance(text, str) and text and "\0" not in text:
+            return Path(text)
+    shown = repr(value)
+    shown = shown if len(shown) <= 40 else shown[:40] + "…"
+    raise InputError(f"{what} must be a file or folder path (str or Path), not {shown}")
+
+
+def _checked(value: object, kind, what: str):
+    """``value`` checked by the command line's definition of a valid option value
+    (realloc/options.py: finite, ASCII digits, in range), or :class:`InputError`."""
+    import numbers
+
+    import click
+
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        value = int(value)  # numpy integers too
+    elif kind.whole and isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if kind.whole and not isinstance(value, int | str):
+        raise InputError(f"{what} must be a whole number, not {value!r:.40}")
+    try:
+        return kind.convert(value, None, None)
+    except click.BadParameter as e:
+        raise InputError(f"{what}: {e.message}") from None
+
+
+def _report_formats(formats: Sequence[str] | str | None) -> tuple[str, ...] | None:
+    """Report formats as the command line takes them: a sequence, or one comma-separated
+    string (``"html,xlsx"``: iterating it would give letters); unknown ones are InputError."""
+    from realloc.reports.board import REPORT_FORMATS
+
+    if formats is None:
+        return None
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    wanted = tuple(str(f).strip().lower() for f in formats if str(f).strip())
+    unknown = sorted(set(wanted) - set(REPORT_FORMATS))
+    if unknown or not wanted:
+        raise InputError(
+            f"unknown report format(s) {', '.join(unknown) or '(none)'}; "
+            f"choose from {', '.join(REPORT_FORMATS)}"
+        )
+    return wanted
+
+
 def _quiet(_: str) -> None:
     """The default progress: say nothing (a library call prints nothing unless asked)."""
 
@@ -50,6 +132,7 @@ class Portfolio(_BasePortfolio):
     What-ifs are copies with changes, never mutation: the portfolio is frozen.
     """
 
+    @_input_errors
     def with_changes(self, changes: Mapping[str, Any]) -> Portfolio:
         """A copy with ``changes`` applied, in the path and override language of variant files.
 
@@ -66,6 +149,8 @@ class Portfolio(_BasePortfolio):
             validate_portfolio,
         )
 
+        if not isinstance(changes, Mapping):
+            raise InputError(f"with_changes: give a mapping of path to change, not {changes!r:.40}")
         try:
             overrides = [parse_override(str(path), raw) for path, raw in changes.items()]
             changed = validate_portfolio(apply_overrides(portfolio_data(self), overrides))
@@ -81,14 +166,15 @@ def _as_api_portfolio(portfolio: _BasePortfolio) -> Portfolio:
     return Portfolio.model_construct(**dict(portfolio))
 
 
+@_input_errors
 def load(path: Path | str | None = None, *, data_root: Path | str | None = None) -> Portfolio:
     """Load and validate a portfolio (YAML or Excel); the bundled example when ``path`` is None.
 
     ``data_root``: one more folder whose files the portfolio may name (CSV series, a forecast
     spec); without it only files inside the portfolio's own folder tree are read.
     """
-    source = Path(path) if path is not None else example_path()
-    root = Path(data_root) if data_root is not None else None
+    source = _as_path(path, "path") if path is not None else example_path()
+    root = _as_path(data_root, "data_root") if data_root is not None else None
     return _as_api_portfolio(load_portfolio(source, root))
 
 
@@ -175,6 +261,7 @@ class Plan:
         index = build_index(self.result.portfolio, self.market_paths)
         return build_model(index, relax=self.result.relaxed, risk=self.result.risk).prob
 
+    @_input_errors
     def write(
         self,
         out_dir: Path | str,
@@ -196,7 +283,7 @@ class Plan:
         from realloc.reports.atomic import OutputSpec, check_output_folder
         from realloc.reports.plan_files import write_plan
 
-        out = Path(out_dir)
+        out = _as_path(out_dir, "out_dir")
         spec = OutputSpec("plan", self.source, same_input=same_input, replace=replace)
         check_output_folder(out, spec)
         failed: list[Exception] = []
@@ -209,6 +296,7 @@ class Plan:
             raise failed[0]
         return out
 
+    @_input_errors
     def report(
         self,
         out_dir: Path | str,
@@ -219,6 +307,7 @@ class Plan:
         """Write the plan into ``out_dir`` (as :meth:`write`) and its board report beside it;
         return the report files by format. ``formats``: html, xlsx, pdf (default: every format
         this machine can write)."""
+        formats = _report_formats(formats)  # before the plan is written
         out = self.write(out_dir)
         return build_report(out, formats=formats, paper=paper)
 
@@ -244,6 +333,7 @@ def _report_into_stage(out: Path, progress: Progress, failed: list[Exception]):
     return then
 
 
+@_input_errors
 def build_report(
     run_dir: Path | str,
     out_dir: Path | str | None = None,
@@ -255,17 +345,20 @@ def build_report(
     """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
     folder itself; returns the files by format. Either way it is staged and swapped in at
     once, so the old folder stays whole until the new one is."""
-    from realloc.reports.atomic import OutputSpec, check_output_folder, staged_dir
+    from realloc.inputs.files import cut
+    from realloc.reports.atomic import OutputSpec, OutputWriteError, check_output_folder, staged_dir
+    from realloc.reports.board import PdfPrintError, choose_formats
     from realloc.reports.board import build_report as build
-    from realloc.reports.board import choose_formats
-    from realloc.reports.board.data import load_run
+    from realloc.reports.board.data import NotARunFolder, load_run
 
-    chosen, warning = choose_formats(tuple(formats) if formats is not None else None)
+    if str(paper).lower() not in ("a4", "letter"):
+        raise InputError(f"paper must be a4 or letter, not {paper!r:.40}")
+    chosen, warning = choose_formats(_report_formats(formats))
     if warning:
         progress(f"warning: {warning}")
-    run_dir = Path(run_dir)
+    run_dir = _as_path(run_dir, "run_dir")
     load_run(run_dir)  # NotARunFolder (with its own hint) before anything is staged
-    out = Path(out_dir) if out_dir is not None else None
+    out = _as_path(out_dir, "out_dir") if out_dir is not None else None
     in_place = out is None or (out.exists() and out.resolve() == run_dir.resolve())
     target = run_dir if in_place else out
     if in_place:  # a copy of the plan folder plus the report; the folder must be realloc's
@@ -276,7 +369,19 @@ def build_report(
         spec = OutputSpec("report", run_dir)
     rebuilt = {f"report.{f}" for f in chosen} | ({"report.html"} if "pdf" in chosen else set())
     with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
-        files = build(run_dir, stage, chosen, paper=paper.lower())
+        try:
+            files = build(run_dir, stage, chosen, paper=paper.lower())
+        except (PdfPrintError, OutputWriteError):
+            raise
+        except Exception as e:
+            edited = _edited_files(run_dir)
+            if not edited:
+                raise  # the folder is as realloc wrote it: a bug, reported as one
+            raise NotARunFolder(
+                f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
+                f"{'them' if len(edited) > 1 else 'it'} (the report failed on it: "
+                f"{type(e).__name__}: {cut(e, 80)}); rerun realloc plan for this folder"
+            ) from None
     return {k: target / f.name for k, f in files.items()}
 
 
@@ -345,6 +450,34 @@ def write_example(directory: Path | str, *, xlsx: bool = False) -> list[str]:
     return written
 
 
+def _edited_files(run_dir: Path) -> list[str]:
+    """Files of a plan folder whose bytes differ from the SHA-256 that ``run.json`` recorded
+    when the plan was written (``["run.json"]`` when it holds no such record).
+
+    A report that fails on a plan folder must say whether the folder was edited (bad input:
+    exit 2, naming the files) or is exactly as realloc wrote it (a bug: exit 1). Hand-edited
+    CSVs (text where numbers were, a column removed, a 3-million-row plan.csv) used to end
+    in internal errors from pandas, Arrow or openpyxl.
+    """
+    import hashlib
+    import json
+
+    try:
+        recorded = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["files_sha256"]
+        assert isinstance(recorded, dict)
+    except Exception:
+        return ["run.json"]
+    edited = []
+    for name, digest in sorted(recorded.items()):
+        try:
+            actual = hashlib.sha256((run_dir / str(name)).read_bytes()).hexdigest()
+        except OSError:
+            actual = None
+        if actual != digest:
+            edited.append(str(name))
+    return edited
+
+
 def _resolve_portfolio(
     portfolio: _BasePortfolio | Path | str | None, data_root: Path | str | None, progress: Progress
 ) -> tuple[_BasePortfolio, Path | None]:
@@ -352,7 +485,7 @@ def _resolve_portfolio(
     if isinstance(portfolio, _BasePortfolio):
         p, source = portfolio, None
     else:
-        source = Path(portfolio) if portfolio is not None else example_path()
+        source = _as_path(portfolio, "portfolio") if portfolio is not None else example_path()
         progress(f"loading {source}")
         p = load(source, data_root=data_root)
     for note in p.unservable_contracts():
@@ -360,6 +493,7 @@ def _resolve_portfolio(
     return p, source
 
 
+@_input_errors
 def plan(
     portfolio: _BasePortfolio | Path | str | None = None,
     *,
@@ -388,21 +522,33 @@ def plan(
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
     """
+    from realloc import options as o
     from realloc.optimizer import plan_portfolio
 
     over_paths = stochastic or scenarios is not None
-    _check_plan_options(
-        solver, time_limit_s, mip_gap, over_paths, paths, cvar_alpha, risk_weight, frontier
-    )
+    _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
+    if solver not in ("highs", "cbc"):
+        raise InputError(f"solver must be highs or cbc, not {solver!r:.40}")
+    if time_limit_s is not None:
+        time_limit_s = _checked(time_limit_s, o.TIME_LIMIT, "time_limit_s")
+    mip_gap = _checked(mip_gap, o.MIP_GAP, "mip_gap")
+    paths = _checked(50 if paths is None else paths, o.PATHS, "paths")
+    cvar_alpha = _checked(0.95 if cvar_alpha is None else cvar_alpha, o.SHARE_OPEN, "cvar_alpha")
+    risk_weight = _checked(0.0 if risk_weight is None else risk_weight, o.WEIGHT, "risk_weight")
+    frontier = DEFAULT_FRONTIER if frontier is None else frontier
+    if isinstance(frontier, str):  # as --frontier takes it: "0,0.5,1" or "none"
+        frontier = () if frontier.strip().lower() == "none" else frontier.split(",")
+    frontier = tuple(_checked(w, o.WEIGHT, "frontier weight") for w in frontier)
+    forecast = _as_path(forecast, "forecast") if forecast is not None else None
+    scenarios = _as_path(scenarios, "scenarios") if scenarios is not None else None
+    data_root = _as_path(data_root, "data_root") if data_root is not None else None
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
     options = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
     if over_paths:
         made = _plan_stochastic(
-            p, source, options, solver, relax, forecast, 50 if paths is None else paths,
-            scenarios, 0.95 if cvar_alpha is None else cvar_alpha,
-            0.0 if risk_weight is None else risk_weight,
-            DEFAULT_FRONTIER if frontier is None else tuple(frontier), data_root, progress,
+            p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
+            risk_weight, frontier, data_root, progress,
         )  # fmt: skip
         made.source_sha256 = sha256
         return made
@@ -418,38 +564,18 @@ def plan(
     return Plan(result, None, source, sha256)
 
 
-def _check_plan_options(
-    solver, time_limit_s, mip_gap, over_paths, paths, cvar_alpha, risk_weight, frontier
-) -> None:
-    """The command line's option rules, for Python callers: a value out of range, or a
-    path-only option on a deterministic plan, is an :class:`InputError`, never ignored."""
-    import math
-
-    def finite(v) -> bool:
-        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
-
-    problems = []
-    if solver not in ("highs", "cbc"):
-        problems.append(f"solver {solver!r}: choose 'highs' or 'cbc'")
-    if time_limit_s is not None and not (finite(time_limit_s) and time_limit_s > 0):
-        problems.append(f"time_limit_s {time_limit_s!r}: give seconds above 0, or None")
-    if not (finite(mip_gap) and 0 <= mip_gap <= 1):
-        problems.append(f"mip_gap {mip_gap!r}: give a number from 0 to 1")
+def _refuse_path_options(over_paths: bool, paths, cvar_alpha, risk_weight, frontier) -> None:
+    """A path-only option given to a deterministic plan is an :class:`InputError`: ignored, it
+    would let the caller believe the plan holds a risk weight or a path count it does not (the
+    command line refuses the same)."""
     given = {"paths": paths, "cvar_alpha": cvar_alpha, "risk_weight": risk_weight,
              "frontier": frontier}  # fmt: skip
-    if not over_paths and any(v is not None for v in given.values()):
-        named = ", ".join(k for k, v in given.items() if v is not None)
-        problems.append(f"{named}: only for a plan over market paths (stochastic=True)")
-    if paths is not None and not (isinstance(paths, int) and 1 <= paths <= 10_000):
-        problems.append(f"paths {paths!r}: give a whole number from 1 to 10,000")
-    if cvar_alpha is not None and not (finite(cvar_alpha) and 0 < cvar_alpha < 1):
-        problems.append(f"cvar_alpha {cvar_alpha!r}: give a number strictly between 0 and 1")
-    weights = [risk_weight] if risk_weight is not None else []
-    weights += list(frontier) if frontier is not None else []
-    if any(not (finite(w) and 0 <= w <= 1) for w in weights):
-        problems.append("risk_weight and frontier weights: give numbers from 0 to 1")
-    if problems:
-        raise InputError("plan options: " + "; ".join(problems))
+    named = [k for k, v in given.items() if v is not None]
+    if named and not over_paths:
+        raise InputError(
+            f"{', '.join(named)}: only for a plan over market paths (stochastic=True or "
+            "scenarios=FILE)"
+        )
 
 
 def _file_sha256(source: Path | None) -> str | None:
@@ -544,6 +670,7 @@ class Forecast:
         start = str(self.paths["month"].iloc[0])
         return group_breakeven(self.groups, self.median_hashprice.to_numpy(), start)
 
+    @_input_errors
     def write(self, out_dir: Path | str, *, replace: bool = False) -> dict[str, Path]:
         """forecast.csv, forecast_percentiles.csv, breakeven.csv and forecast_fan.png, swapped
         in at once; only over a forecast folder realloc wrote (``replace``: any realloc
@@ -551,11 +678,13 @@ class Forecast:
         from realloc.reports.atomic import OutputSpec, check_output_folder
         from realloc.reports.forecast_report import write_forecast
 
+        out = _as_path(out_dir, "out_dir")
         spec = OutputSpec("forecast", self.spec_path, replace=replace)
-        check_output_folder(Path(out_dir), spec)
-        return write_forecast(self.paths, Path(out_dir), self.groups, spec)
+        check_output_folder(out, spec)
+        return write_forecast(self.paths, out, self.groups, spec)
 
 
+@_input_errors
 def forecast(
     spec: Path | str | None = None,
     *,
@@ -573,14 +702,14 @@ def forecast(
     from realloc.models.base import month_label
     from realloc.models.forecast import fleet_groups, generate, unpriced_months
 
-    spec_path = Path(spec) if spec is not None else example_dir() / "forecast_base.yaml"
+    spec_path = _as_path(spec, "spec") if spec is not None else example_dir() / "forecast_base.yaml"
     s = load_forecast_spec(spec_path)
     progress(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
     frame = generate(s)
     if isinstance(portfolio, _BasePortfolio):
         p, source = portfolio, "the portfolio"
     else:
-        source = Path(portfolio) if portfolio is not None else example_path()
+        source = _as_path(portfolio, "portfolio") if portfolio is not None else example_path()
         p = load(source, data_root=data_root)
     groups = fleet_groups(p, s.start_month, s.months)
     before, after = unpriced_months(p, s.start_month, s.months)

@@ -13,6 +13,7 @@ names the path; the old output is intact), 1 internal error, 130 interrupted by 
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import signal
@@ -73,6 +74,14 @@ def handle_errors(fn):
         except (click.exceptions.Exit, click.ClickException):
             raise  # click prints these itself (usage errors exit 2)
         except Exception as e:
+            if isinstance(e, OSError) and e.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+                # a path the user gave that the system cannot even look up (a name over 255
+                # bytes, a symlink loop): Path.exists() raises these rather than answering
+                # False, anywhere in any command; bad input (exit 2), not a bug in realloc
+                name = str(e.filename or "a path")
+                name = name if len(name) <= 80 else name[:80] + "…"
+                say(f"error: {name}: {e.strerror}; give another path")
+                sys.exit(EXIT_BAD_INPUT)
             if os.environ.get("REALLOC_DEBUG"):
                 raise
             say(

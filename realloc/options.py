@@ -65,10 +65,18 @@ class Number(click.ParamType):
                     param,
                     ctx,
                 )
+            if "_" in text:  # Python reads 1_000 as 1000; the rule is plain digits
+                self.fail(f"{shown!r} is not {self.describe()}", param, ctx)
             try:
                 number = int(text) if self.whole else float(text)
             except ValueError:  # also an integer too long to read (thousands of digits)
                 self.fail(f"{shown!r} is not {self.describe()}", param, ctx)
+        if isinstance(number, int) and abs(number) > 1e300:
+            # a whole number of hundreds of digits overflows math.isfinite and ':g' (it used to
+            # end in an OverflowError traceback): it is out of every option's range
+            self.fail(
+                f"{str(number)[:_SHOWN]}… is out of range; give {self.describe()}", param, ctx
+            )
         if not math.isfinite(number):
             self.fail(f"{number} is not a finite number; give {self.describe()}", param, ctx)
         below = self.lo is not None and (number <= self.lo if self.lo_open else number < self.lo)

@@ -200,13 +200,37 @@ def _refuse(out: Path, why: str, hint: str = "") -> OutputRefused:
     return OutputRefused(f"--out {out}: {why}; nothing was touched ({hint})")
 
 
+_STAGE_EXTRA = len(".") + len(".old-") + 20
+"""Characters the staging and backup names (``.NAME.tmp-XXXXXXXX``, ``.NAME.old-PID``) add to
+``--out``'s own name."""
+_NAME_MAX = 255
+"""Longest file name (bytes) Linux, macOS and Windows filesystems accept."""
+
+
 def check_output_folder(out_dir: Path | str, spec: OutputSpec) -> Owner | None:
     """Raise :class:`OutputRefused` unless ``out_dir`` may receive ``spec``'s output; return
-    the existing folder's owner (None when there is no folder or it is empty)."""
+    the existing folder's owner (None when there is no folder or it is empty).
+
+    An ``--out`` whose name is too long for its staging sibling, or that the system cannot
+    even look at (a component over 255 bytes, a folder without search permission, a symlink
+    loop), is refused here, before any work: those used to end in an internal error from
+    ``stat`` or, after the whole plan was solved, in a write failure (exit 5)."""
     out = Path(out_dir)
+    if len(os.fsencode(out.name)) + _STAGE_EXTRA > _NAME_MAX:
+        raise _refuse(out, f"its name is too long ({len(os.fsencode(out.name))} bytes)")
+    try:
+        return _check_output_folder(out, spec)
+    except OSError as e:
+        raise _refuse(out, f"cannot be checked ({e.strerror or e})") from None
+
+
+def _check_output_folder(out: Path, spec: OutputSpec) -> Owner | None:
     if out.is_symlink():
         raise _refuse(out, "is a symbolic link")
     if not out.exists():
+        dead = next((p for p in out.parents if p.is_symlink() and not p.exists()), None)
+        if dead is not None:  # mkdir would fail only after the whole run (exit 5)
+            raise _refuse(out, f"{dead} is a symbolic link to nothing (or a loop)")
         blocker = next((p for p in out.parents if p.exists()), None)
         if blocker is not None and not blocker.is_dir():
             raise _refuse(out, f"{blocker} is a file, not a folder")

@@ -453,8 +453,37 @@ def write_comparison(root: Path | str, out_dir: Path | str | None = None) -> dic
     return {k: out / f.name for k, f in files.items()}
 
 
+def _read_comparison(root: Path) -> Comparison:
+    """The sweep's stored results, or :class:`InputError` (exit 2) when ``variants.parquet``
+    (``scenarios.parquet`` in a store from before the rename) or ``sweep.json`` is not what
+    ``realloc sweep`` writes (garbage, empty, a JSON list, a
+    symbolic link): that used to be an internal error from pyarrow or json."""
+    import os
+    import stat
+
+    from realloc.inputs.errors import InputError
+    from realloc.inputs.files import cut
+
+    for name in ("variants.parquet", "scenarios.parquet", "sweep.json"):
+        path = root / name
+        if path.is_symlink() or (path.exists() and not stat.S_ISREG(os.stat(path).st_mode)):
+            raise InputError(f"{name} is not a regular file; rerun realloc sweep", root)
+    try:
+        manifest = read_manifest(root)
+        if not isinstance(manifest, dict):
+            raise ValueError(f"sweep.json holds a {type(manifest).__name__}, not an object")
+        return Comparison(read_variants(root), manifest)
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+        # pyarrow's errors (ArrowInvalid) and json's are ValueErrors
+        raise InputError(
+            f"the sweep's stored results are not as realloc sweep wrote them "
+            f"({type(e).__name__}: {cut(e, 80)}); rerun realloc sweep into this folder",
+            root,
+        ) from None
+
+
 def _write_comparison_files(root: Path, out: Path) -> dict[str, Path]:
-    c = Comparison(read_variants(root), read_manifest(root))
+    c = _read_comparison(root)
     files: dict[str, Path] = {}
     charts: list[str] = []
     swings = c.swings() if len(c.grid) >= 2 else []

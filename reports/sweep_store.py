@@ -148,10 +148,23 @@ class SweepStore:
             os.close(fd)
 
     def done_keys(self) -> set[str]:
-        """Keys of the variants with a complete part."""
+        """Keys of the variants with a complete part.
+
+        A part whose parquet files do not open (truncated, overwritten by hand, a disk error)
+        is removed here, before any solve, so its variant is solved again: it used to stop the
+        resumed sweep with an internal error from pyarrow when the store was consolidated.
+        """
         if not self.parts.is_dir():
             return set()
-        return {p.name for p in self.parts.iterdir() if (p / ROW_FILE).is_file()}
+        done = set()
+        for part in self.parts.iterdir():
+            if not (part / ROW_FILE).is_file() or part.name.startswith("."):
+                continue
+            if _readable_part(part):
+                done.add(part.name)
+            else:
+                shutil.rmtree(part, ignore_errors=True)
+        return done
 
     def rows(self) -> dict[str, dict]:
         """Every stored part's headline row, by key."""
@@ -261,6 +274,20 @@ def _param_column(col: pd.Series) -> pd.Series:
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
         return pd.to_numeric(col, errors="coerce")
     return col.map(lambda v: None if v is None or (isinstance(v, float) and pd.isna(v)) else str(v))
+
+
+def _readable_part(part: Path) -> bool:
+    """Every parquet file of a stored part opens (its footer and schema read)."""
+    import pyarrow.parquet as pq
+
+    try:
+        for f in part.glob("*.parquet"):
+            if f.is_symlink() or not f.is_file():
+                return False
+            pq.read_metadata(f)
+    except (OSError, ValueError):  # pyarrow's ArrowInvalid is a ValueError
+        return False
+    return True
 
 
 def read_variants(root: Path | str) -> pd.DataFrame:

@@ -132,12 +132,12 @@ def test_to_pulp_is_the_solved_model() -> None:
     [
         ({"risk_weight": 0.3}, "risk_weight: only for a plan over market paths"),
         ({"paths": 10, "frontier": ()}, "paths, frontier: only for a plan over market paths"),
-        ({"mip_gap": float("nan")}, "mip_gap nan"),
-        ({"time_limit_s": -5}, "time_limit_s -5"),
-        ({"solver": "gurobi"}, "solver 'gurobi'"),
-        ({"stochastic": True, "paths": 0}, "paths 0"),
-        ({"stochastic": True, "cvar_alpha": 1.0}, "cvar_alpha 1.0"),
-        ({"stochastic": True, "frontier": (0, 2)}, "frontier weights"),
+        ({"mip_gap": float("nan")}, "mip_gap: nan is not a finite number"),
+        ({"time_limit_s": -5}, "time_limit_s: -5 is out of range"),
+        ({"solver": "gurobi"}, "solver must be highs or cbc, not 'gurobi'"),
+        ({"stochastic": True, "paths": 0}, "paths: 0 is out of range"),
+        ({"stochastic": True, "cvar_alpha": 1.0}, "cvar_alpha: 1 is out of range"),
+        ({"stochastic": True, "frontier": (0, 2)}, "frontier weight: 2 is out of range"),
     ],
 )
 def test_plan_options_are_checked_not_ignored(options: dict, fragment: str) -> None:

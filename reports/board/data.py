@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from realloc.inputs.files import cut
 from realloc.optimizer.statistics import expected_over_paths, path_probabilities
 from realloc.reports.safe_text import read_csv_text
 
@@ -158,34 +161,76 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
+def _table(path: Path) -> pd.DataFrame:
+    """:func:`_read_csv`, or :class:`NotARunFolder` when the file no longer parses."""
+    try:
+        return _read_csv(path)
+    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise NotARunFolder(_changed(path, f"{type(e).__name__}: {cut(e, 80)}")) from None
+
+
+def _regular(path: Path) -> bool:
+    """A regular file itself, not a symbolic link: a run folder holds only files realloc
+    wrote, so a link (to /etc/passwd, /dev/zero) or a FIFO in it is never read."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _json_object(path: Path) -> dict:
+    """A JSON object file of the run folder, or :class:`NotARunFolder` saying it was changed."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError
+        raise NotARunFolder(_changed(path, f"{type(e).__name__}: {cut(e, 80)}")) from None
+    if not isinstance(data, dict):
+        raise NotARunFolder(_changed(path, f"holds a {type(data).__name__}, not an object"))
+    return data
+
+
+def _changed(path: Path, why: str) -> str:
+    return f"{path} is not as `realloc plan` wrote it ({why}); rerun realloc plan for this folder"
+
+
 def load_run(run_dir: Path | str) -> Run:
-    """Read ``summary.json`` and the CSV tables of a run folder."""
+    """Read ``summary.json`` and the CSV tables of a run folder.
+
+    A folder whose files were edited or replaced so that they no longer parse as realloc wrote
+    them (a JSON list, binary, a CSV with an unterminated quote, a symlink) is
+    :class:`NotARunFolder` (exit 2 naming the file), never an internal error.
+    """
     run_dir = Path(run_dir)
     summary_path = run_dir / "summary.json"
-    if not summary_path.is_file():
+    if not _regular(summary_path):
         if any((run_dir / marker).is_file() for marker in SWEEP_MARKERS):
             raise SweepFolder(run_dir)
+        if summary_path.exists():
+            raise NotARunFolder(_changed(summary_path, "not a regular file"))
         raise NotARunFolder(f"{summary_path} not found: is {run_dir} a `realloc plan` folder?")
-    run = Run(run_dir, json.loads(summary_path.read_text(encoding="utf-8")))
+    run = Run(run_dir, _json_object(summary_path))
+    for key, kind in (("solver", dict), ("seconds", dict)):
+        if not isinstance(run.summary.get(key, kind()), kind):
+            raise NotARunFolder(_changed(summary_path, f"its {key} is not a {kind.__name__}"))
     facts_path = run_dir / "run.json"  # volatile facts (timings, versions, time) live apart
-    if facts_path.is_file():
-        facts = json.loads(facts_path.read_text(encoding="utf-8"))
+    if _regular(facts_path):
+        facts = _json_object(facts_path)
         run.summary.setdefault("seconds", facts.get("seconds") or {})
         run.summary.setdefault("created_utc", facts.get("created_utc"))
         solver = run.summary.setdefault("solver", {})
         solver.setdefault("version", (facts.get("solver") or {}).get("version"))
     inputs_path = run_dir / "inputs.json"
-    if inputs_path.is_file():
-        run.inputs = json.loads(inputs_path.read_text(encoding="utf-8"))
+    if _regular(inputs_path):
+        run.inputs = _json_object(inputs_path)
     for name in STOCHASTIC_TABLES:
         path = run_dir / f"{name}.csv"
-        if path.is_file():
-            run.tables[name] = run.all_tables[name] = _read_csv(path)
+        if _regular(path):
+            run.tables[name] = run.all_tables[name] = _table(path)
     run.probabilities = _path_probabilities(run.table("scenario_values"))
     for name in RUN_TABLES:
         path = run_dir / f"{name}.csv"
-        if path.is_file():
-            frame = _read_csv(path)
+        if _regular(path):
+            frame = _table(path)
             run.all_tables[name] = frame
             run.tables[name] = _page_rows(frame, run)
     if run.expected:

@@ -77,6 +77,11 @@ def _write_sheet(ws, frame: pd.DataFrame) -> None:
     from openpyxl.utils import get_column_letter
 
     cols = [str(c) for c in frame.columns]
+    if not cols:
+        # a table with no columns at all (verification of an infeasible plan, which has none):
+        # an empty sheet. Appending no header still makes ws[1] one cell (A1), which used to
+        # break the header loop below with an internal error in `realloc report`.
+        return
     ws.append(cols)
     for cell, c in zip(ws[1], cols, strict=True):
         xlsx_text(cell, c)
