@@ -522,29 +522,21 @@ def plan(
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
     """
-    from realloc import options as o
     from realloc.optimizer import plan_portfolio
 
     over_paths = stochastic or scenarios is not None
     _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
     if solver not in ("highs", "cbc"):
         raise InputError(f"solver must be highs or cbc, not {solver!r:.40}")
-    if time_limit_s is not None:
-        time_limit_s = _checked(time_limit_s, o.TIME_LIMIT, "time_limit_s")
-    mip_gap = _checked(mip_gap, o.MIP_GAP, "mip_gap")
-    paths = _checked(50 if paths is None else paths, o.PATHS, "paths")
-    cvar_alpha = _checked(0.95 if cvar_alpha is None else cvar_alpha, o.SHARE_OPEN, "cvar_alpha")
-    risk_weight = _checked(0.0 if risk_weight is None else risk_weight, o.WEIGHT, "risk_weight")
-    frontier = DEFAULT_FRONTIER if frontier is None else frontier
-    if isinstance(frontier, str):  # as --frontier takes it: "0,0.5,1" or "none"
-        frontier = () if frontier.strip().lower() == "none" else frontier.split(",")
-    frontier = tuple(_checked(w, o.WEIGHT, "frontier weight") for w in frontier)
+    options = _solver_options(time_limit_s, mip_gap)
+    paths, cvar_alpha, risk_weight, frontier = _path_options(
+        paths, cvar_alpha, risk_weight, frontier
+    )
     forecast = _as_path(forecast, "forecast") if forecast is not None else None
     scenarios = _as_path(scenarios, "scenarios") if scenarios is not None else None
     data_root = _as_path(data_root, "data_root") if data_root is not None else None
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
-    options = SolverOptions(time_limit_s=time_limit_s, mip_rel_gap=mip_gap)
     if over_paths:
         made = _plan_stochastic(
             p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
@@ -562,6 +554,33 @@ def plan(
     )
     result = plan_portfolio(p, solver=solver, relax=relax, options=options)
     return Plan(result, None, source, sha256)
+
+
+def _solver_options(time_limit_s, mip_gap) -> SolverOptions:
+    """The solver's limits, checked by the command line's rules (realloc/options.py)."""
+    from realloc import options as o
+
+    if time_limit_s is not None:
+        time_limit_s = _checked(time_limit_s, o.TIME_LIMIT, "time_limit_s")
+    return SolverOptions(
+        time_limit_s=time_limit_s, mip_rel_gap=_checked(mip_gap, o.MIP_GAP, "mip_gap")
+    )
+
+
+def _path_options(paths, cvar_alpha, risk_weight, frontier):
+    """Paths, CVaR level, risk weight and frontier with their defaults (50, 0.95, 0, the five
+    λ), each checked by the command line's rules; ``frontier`` may be written as --frontier
+    takes it ("0,0.5,1" or "none")."""
+    from realloc import options as o
+
+    paths = _checked(50 if paths is None else paths, o.PATHS, "paths")
+    cvar_alpha = _checked(0.95 if cvar_alpha is None else cvar_alpha, o.SHARE_OPEN, "cvar_alpha")
+    risk_weight = _checked(0.0 if risk_weight is None else risk_weight, o.WEIGHT, "risk_weight")
+    frontier = DEFAULT_FRONTIER if frontier is None else frontier
+    if isinstance(frontier, str):
+        frontier = () if frontier.strip().lower() == "none" else frontier.split(",")
+    frontier = tuple(_checked(w, o.WEIGHT, "frontier weight") for w in frontier)
+    return paths, cvar_alpha, risk_weight, frontier
 
 
 def _refuse_path_options(over_paths: bool, paths, cvar_alpha, risk_weight, frontier) -> None:
