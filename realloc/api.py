@@ -19,111 +19,27 @@ field, and the fix), exactly as the command line prints them.
 
 from __future__ import annotations
 
-import errno
-import functools
-import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
+from realloc.arguments import (
+    Progress,
+    _as_path,
+    _checked,
+    _input_errors,
+    _quiet,
+    _report_formats,
+)
 from realloc.inputs import InputError, load_portfolio
 from realloc.inputs.examples import example_dir, example_path
 from realloc.models import Portfolio as _BasePortfolio
 from realloc.optimizer import PlanResult, SolverOptions, StochasticAnalysis
 
-if TYPE_CHECKING:  # the diff's module loads the report readers: only when a diff is asked for
-    from realloc.reports.plan_diff import PlanDiff
-
-Progress = Callable[[str], object]
-"""Called with one line of progress at a time (the CLI prints it on stderr)."""
-
 DEFAULT_FRONTIER = (0.0, 0.25, 0.5, 0.75, 1.0)
-
-
-def _input_errors(fn):
-    """Let a library call fail only with :class:`InputError` for anything the caller gave.
-
-    The command line turns an ``--out`` it must not replace (``OutputRefused``), a folder that
-    is not a plan's (``NotARunFolder``) and a path the system cannot look up (a name over 255
-    bytes, a symlink loop: ``Path.exists()`` raises rather than answering False) into exit 2;
-    a Python caller used to get those as other exception types, and a wrong argument type or
-    value (``load(5)``, ``paths=10**9``, ``formats=("doc",)``) as a TypeError, a ValueError or
-    a 440 GiB MemoryError. Errors while writing (disk full: ``OutputWriteError``) stay as they
-    are: they are not the input's fault.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        from realloc.reports.atomic import OutputRefused
-        from realloc.reports.board.data import NotARunFolder
-
-        try:
-            return fn(*args, **kwargs)
-        except (OutputRefused, NotARunFolder) as e:
-            raise InputError(str(e)) from None
-        except OSError as e:
-            if e.errno not in (errno.ENAMETOOLONG, errno.ELOOP):
-                raise
-            name = str(e.filename or "a path")
-            raise InputError(f"{e.strerror}; give another path", name) from None
-
-    return wrapper
-
-
-def _as_path(value: object, what: str) -> Path:
-    """``value`` as a path, or :class:`InputError` naming the argument (not a TypeError)."""
-    if isinstance(value, str | os.PathLike) and not isinstance(value, bytes):
-        text = os.fspath(value)
-        if isinstance(text, str) and text and "\0" not in text:
-            return Path(text)
-    shown = repr(value)
-    shown = shown if len(shown) <= 40 else shown[:40] + "…"
-    raise InputError(f"{what} must be a file or folder path (str or Path), not {shown}")
-
-
-def _checked(value: object, kind, what: str):
-    """``value`` checked by the command line's definition of a valid option value
-    (realloc/options.py: finite, ASCII digits, in range), or :class:`InputError`."""
-    import numbers
-
-    import click
-
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        value = int(value)  # numpy integers too
-    elif kind.whole and isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if kind.whole and not isinstance(value, int | str):
-        raise InputError(f"{what} must be a whole number, not {value!r:.40}")
-    try:
-        return kind.convert(value, None, None)
-    except click.BadParameter as e:
-        raise InputError(f"{what}: {e.message}") from None
-
-
-def _report_formats(formats: Sequence[str] | str | None) -> tuple[str, ...] | None:
-    """Report formats as the command line takes them: a sequence, or one comma-separated
-    string (``"html,xlsx"``: iterating it would give letters); unknown ones are InputError."""
-    from realloc.reports.board import REPORT_FORMATS
-
-    if formats is None:
-        return None
-    if isinstance(formats, str):
-        formats = formats.split(",")
-    wanted = tuple(str(f).strip().lower() for f in formats if str(f).strip())
-    unknown = sorted(set(wanted) - set(REPORT_FORMATS))
-    if unknown or not wanted:
-        raise InputError(
-            f"unknown report format(s) {', '.join(unknown) or '(none)'}; "
-            f"choose from {', '.join(REPORT_FORMATS)}"
-        )
-    return wanted
-
-
-def _quiet(_: str) -> None:
-    """The default progress: say nothing (a library call prints nothing unless asked)."""
 
 
 class Portfolio(_BasePortfolio):
@@ -385,71 +301,6 @@ def build_report(
     return {k: target / f.name for k, f in files.items()}
 
 
-def diff_plans(a: Plan | Path | str, b: Plan | Path | str) -> PlanDiff:
-    """Two plans side by side (``realloc diff``): decisions, value bridge, headline figures, BTC
-    sold, funding and the inputs that differ, as a :class:`~realloc.reports.plan_diff.PlanDiff`
-    (``.tables`` as DataFrames, ``.markdown()``, ``.write(dir)``).
-
-    ``a`` and ``b`` are plan folders or :class:`Plan` objects; a plan object is written into a
-    temporary folder and read back, so it is compared exactly as its folder would be. A folder
-    that is not a plan's raises ``NotARunFolder`` (a ``ValueError``).
-    """
-    import tempfile
-
-    from realloc.reports.plan_diff import diff, diff_runs, read_plan
-
-    if not isinstance(a, Plan) and not isinstance(b, Plan):
-        return diff(a, b)
-    with tempfile.TemporaryDirectory(prefix="realloc-diff-") as tmp:
-        runs = [
-            read_plan(p.write(Path(tmp) / name)) if isinstance(p, Plan) else read_plan(p)
-            for name, p in (("A", a), ("B", b))
-        ]
-    labels = [_plan_label(p, name) for name, p in (("A", a), ("B", b))]
-    return diff_runs(*runs, *labels)
-
-
-diff = diff_plans
-"""``realloc.diff`` (the package's lazy export table looks names up in this module)."""
-
-
-def _plan_label(p: Plan | Path | str, name: str) -> str:
-    """How the diff names a plan: its folder, or for a plan object its portfolio file."""
-    if not isinstance(p, Plan):
-        return str(p)
-    return f"plan {name} ({p.source})" if p.source is not None else f"plan {name}"
-
-
-def write_example(directory: Path | str, *, xlsx: bool = False) -> list[str]:
-    """Write the bundled example into a new or empty ``directory`` for editing (``realloc
-    example``): the portfolio and its CSV series, the forecast spec, the variant sets, named
-    market scenarios and the reference figures its comments cite; with ``xlsx`` also the
-    portfolio as an Excel template. Returns the file names. The folder is the user's from then
-    on: it carries no realloc marker, so realloc never replaces it."""
-    import shutil
-
-    from realloc.reports.atomic import OutputRefused, OutputSpec, staged_dir
-
-    directory = Path(directory)
-    if directory.is_dir() and not directory.is_symlink() and any(directory.iterdir()):
-        raise OutputRefused(
-            f"{directory} is not empty; realloc example writes only into a new or empty folder, "
-            "so that no file of yours is overwritten (give another DIRECTORY)"
-        )
-    written = []
-    with staged_dir(directory, OutputSpec("example", marked=False)) as stage:
-        for f in sorted(example_dir().iterdir()):
-            if f.suffix in (".yaml", ".csv"):
-                shutil.copyfile(f, stage / f.name)
-                written.append(f.name)
-        if xlsx:
-            from realloc.inputs.excel_writer import write_excel
-
-            write_excel(load(), stage / "gigawatt_miner.xlsx")
-            written.append("gigawatt_miner.xlsx")
-    return written
-
-
 def _edited_files(run_dir: Path) -> list[str]:
     """Files of a plan folder whose bytes differ from the SHA-256 that ``run.json`` recorded
     when the plan was written (``["run.json"]`` when it holds no such record).
@@ -658,89 +509,3 @@ def _plan_stochastic(
     for note in analysis.notes:
         progress(f"note: {note}")
     return Plan(analysis.plan, analysis, source, market_paths=market)
-
-
-@dataclass
-class Forecast:
-    """Hashprice paths from protocol economics, and breakeven per fleet group of a portfolio."""
-
-    spec_path: Path
-    paths: pd.DataFrame
-    """One row per path and month (the columns of forecast.csv)."""
-    groups: list
-    """Breakeven groups (efficiency, power price per month) of the portfolio's fleets."""
-
-    @property
-    def median_hashprice(self) -> pd.Series:
-        """Median hashprice per month over the paths, $/PH/day."""
-        return self.paths.groupby("month", sort=False)["hashprice_usd_per_ph_day"].median()
-
-    @property
-    def halvings(self) -> list[str]:
-        """Months in which the block subsidy halves."""
-        from realloc.models.forecast import halving_months
-
-        return halving_months(self.paths)
-
-    def breakeven(self) -> list:
-        """Per fleet group: hashcost, breakeven power price, month the margin turns negative."""
-        from realloc.models.forecast import group_breakeven
-
-        start = str(self.paths["month"].iloc[0])
-        return group_breakeven(self.groups, self.median_hashprice.to_numpy(), start)
-
-    @_input_errors
-    def write(self, out_dir: Path | str, *, replace: bool = False) -> dict[str, Path]:
-        """forecast.csv, forecast_percentiles.csv, breakeven.csv and forecast_fan.png, swapped
-        in at once; only over a forecast folder realloc wrote (``replace``: any realloc
-        output)."""
-        from realloc.reports.atomic import OutputSpec, check_output_folder
-        from realloc.reports.forecast_report import write_forecast
-
-        out = _as_path(out_dir, "out_dir")
-        spec = OutputSpec("forecast", self.spec_path, replace=replace)
-        check_output_folder(out, spec)
-        return write_forecast(self.paths, out, self.groups, spec)
-
-
-@_input_errors
-def forecast(
-    spec: Path | str | None = None,
-    *,
-    portfolio: _BasePortfolio | Path | str | None = None,
-    data_root: Path | str | None = None,
-    progress: Progress = _quiet,
-) -> Forecast:
-    """Generate the market paths of a forecast spec (the bundled ``forecast_base.yaml`` when
-    None), with the breakeven of ``portfolio``'s fleet groups (the bundled example when None).
-
-    The breakeven table needs a power price for every forecast month: months outside the
-    portfolio's horizon take its first or last month's price, and ``progress`` says so.
-    """
-    from realloc.inputs.forecast_loader import load_forecast_spec
-    from realloc.models.base import month_label
-    from realloc.models.forecast import fleet_groups, generate, unpriced_months
-
-    spec_path = _as_path(spec, "spec") if spec is not None else example_dir() / "forecast_base.yaml"
-    s = load_forecast_spec(spec_path)
-    progress(f"generating {s.paths} path(s) x {s.months} months from {s.start_month}")
-    frame = generate(s)
-    if isinstance(portfolio, _BasePortfolio):
-        p, source = portfolio, "the portfolio"
-    else:
-        source = _as_path(portfolio, "portfolio") if portfolio is not None else example_path()
-        p = load(source, data_root=data_root)
-    groups = fleet_groups(p, s.start_month, s.months)
-    before, after = unpriced_months(p, s.start_month, s.months)
-    if groups and (before or after):
-        first, last = p.start_month, month_label(p.start_month, p.months - 1)
-        held = [
-            f"the {before} month(s) before at the first month's price ({first})" if before else "",
-            f"the {after} month(s) after at the last month's price ({last})" if after else "",
-        ]
-        progress(
-            f"note: the monthly power prices of {source} run {first} to {last}; breakeven.csv "
-            f"prices {' and '.join(h for h in held if h)} (give --portfolio one covering the "
-            "forecast's months for month-by-month prices)"
-        )
-    return Forecast(spec_path, frame, groups)

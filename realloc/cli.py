@@ -297,13 +297,13 @@ def forecast(
 
     Example: realloc example ex && realloc forecast ex/forecast_base.yaml --out forecast
     """
-    from realloc import api
+    from realloc import forecasting
     from realloc.inputs.examples import example_dir
     from realloc.reports.atomic import OutputSpec, check_output_folder
 
     spec = spec or example_dir() / "forecast_base.yaml"
     check_output_folder(out_dir, OutputSpec("forecast", spec, replace=replace))  # before work
-    made = api.forecast(spec, portfolio=portfolio, data_root=data_root, progress=_say)
+    made = forecasting.forecast(spec, portfolio=portfolio, data_root=data_root, progress=_say)
     files = made.write(out_dir, replace=replace)
     click.echo(f"wrote {', '.join(sorted(f.name for f in files.values()))} to {out_dir}")
     if made.halvings:
@@ -414,9 +414,9 @@ def example(directory: Path, xlsx: bool) -> None:
 
     Example: realloc example ex --xlsx && realloc plan ex/gigawatt_miner.xlsx --out out
     """
-    from realloc import api
+    from realloc import folders
 
-    written = api.write_example(directory, xlsx=xlsx)
+    written = folders.write_example(directory, xlsx=xlsx)
     click.echo(f"wrote {', '.join(written)} to {directory}")
 
 
@@ -441,11 +441,11 @@ def diff(plan_a: Path, plan_b: Path, out_dir: Path | None) -> None:
     Example: realloc plan --out base && realloc plan board.yaml --out board && realloc diff
     base board --out base_vs_board
     """
-    from realloc import api
+    from realloc import folders
     from realloc.reports.board import NotARunFolder
 
     try:
-        made = api.diff_plans(plan_a, plan_b)
+        made = folders.diff_plans(plan_a, plan_b)
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)

@@ -313,7 +313,7 @@ def test_library_options_take_numpy_numbers():
     import numpy as np
 
     from realloc import options
-    from realloc.api import _checked
+    from realloc.arguments import _checked
 
     assert _checked(np.int64(5), options.PATHS, "paths") == 5
     assert _checked(3.0, options.PATHS, "paths") == 3
