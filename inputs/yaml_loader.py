@@ -48,6 +48,14 @@ def resolve_csv_series(
     name list items by their names; ``reads`` (one per document) reads each CSV file once.
     """
     reads = reads if reads is not None else CsvReads()
+
+    def _below(value: Any, key: Any) -> Any:
+        """The same resolution one level down, at ``loc + (key,)``."""
+        return resolve_csv_series(
+            value, path, roots=roots, horizon=horizon, node=node, loc=(*loc, key),
+            sources=sources, top=data if top is None else top, reads=reads,
+        )  # fmt: skip
+
     if isinstance(data, dict):
         if "csv" in data:
             where = describe_loc(loc, top)
@@ -57,35 +65,9 @@ def resolve_csv_series(
             if sources is not None:
                 sources[loc] = series
             return series.values
-        return {
-            k: resolve_csv_series(
-                v,
-                path,
-                roots=roots,
-                horizon=horizon,
-                node=node,
-                loc=(*loc, k),
-                sources=sources,
-                top=data if top is None else top,
-                reads=reads,
-            )
-            for k, v in data.items()
-        }
+        return {k: _below(v, k) for k, v in data.items()}
     if isinstance(data, list):
-        return [
-            resolve_csv_series(
-                v,
-                path,
-                roots=roots,
-                horizon=horizon,
-                node=node,
-                loc=(*loc, i),
-                sources=sources,
-                top=data if top is None else top,
-                reads=reads,
-            )
-            for i, v in enumerate(data)
-        ]
+        return [_below(v, i) for i, v in enumerate(data)]
     return data
 
 
