@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from click.testing import CliRunner
+
 from realloc.models import Portfolio
 
 
@@ -62,3 +64,15 @@ def _set(node: Any, path: list[str], value: Any) -> None:
 
 MARGIN_USD_PER_MW_DAY = 1000 / 30 * 35 - 24 * 40  # 206.666...
 MARGIN_USD_PER_MW_YEAR = MARGIN_USD_PER_MW_DAY * 365  # 2026 has 365 days: 75,433.33
+
+
+def run_cli(*args: object) -> tuple[int, str]:
+    """Run the CLI in-process; no traceback or internal error may reach the user."""
+    from realloc.cli import main
+
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    out = result.output
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        out += repr(result.exception)
+    assert "Traceback" not in out and "internal error" not in out, out
+    return result.exit_code, out

@@ -14,14 +14,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from realloc.cli import main
 from realloc.inputs import load_portfolio
 from realloc.inputs.errors import InputError
 from realloc.inputs.files import read_input_bytes
 from realloc.models import month_label
 from tests.bad_inputs import make_cases
+from tests.helpers import run_cli as _run
 
 BTC_LINE = "  btc_price_usd: 70000"
 BTC = [70000 + 500 * i for i in range(12)]
@@ -46,15 +45,6 @@ def _market_csv(path: Path, months: list[str] = MONTHS, btc: list = BTC, header=
     rows = [f"{m},{b}" for m, b in zip(months, btc, strict=False)]
     path.write_text("\n".join([head, *rows]) + "\n", "utf-8")
     return path
-
-
-def _run(*args: str) -> tuple[int, str]:
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    out = result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        out += repr(result.exception)
-    assert "Traceback" not in out and "internal error" not in out, out
-    return result.exit_code, out
 
 
 def _subprocess(*args: str, env: dict | None = None, timeout: float = 60) -> tuple[int, str]:

@@ -10,20 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from realloc.cli import main
 from tests.bad_inputs import make_cases
-
-
-def _run(*args: object) -> tuple[int, str]:
-    """Run the CLI in-process; no traceback or internal error may reach the user."""
-    result = CliRunner().invoke(main, [str(a) for a in args])
-    out = result.output
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        out += repr(result.exception)
-    assert "Traceback" not in out and "internal error" not in out, out
-    return result.exit_code, out
+from tests.helpers import run_cli as _run
 
 
 def _portfolio(folder: Path, old: str = "", new: str = "", name: str = "p.yaml") -> Path:
