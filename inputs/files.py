@@ -64,10 +64,23 @@ def _inside(path: Path, roots: Iterable[Path]) -> bool:
 
 
 def resolve_reference(
-    ref: Path, roots: Sequence[Path], kind: str, used_by: str, path: Path | str
+    ref: Path,
+    roots: Sequence[Path],
+    kind: str,
+    used_by: str,
+    path: Path | str,
+    name: str | None = None,
 ) -> Path:
     """The real path of a file named inside another file, or an error when it lies outside
-    ``roots``. ``used_by`` says which field names it; ``path`` is the file that names it."""
+    ``roots``. ``used_by`` says which field names it; ``path`` is the file that names it;
+    ``name`` is the name as written, checked for a trailing separator that ``Path`` would
+    silently drop (``good.csv/`` names a folder, not the file ``good.csv``)."""
+    if name is not None and name.endswith(("/", "\\")):
+        raise InputError(
+            f"{used_by}: the {kind} {shown(name)} ends with a path separator, so it names a "
+            "folder; write the file's name without the trailing separator",
+            path,
+        )
     try:
         real = ref.resolve()  # symlinks and .. resolved; a missing file resolves as far as it can
     except (OSError, ValueError, RuntimeError) as e:  # NUL byte, symlink loop, name too long

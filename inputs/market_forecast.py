@@ -27,7 +27,7 @@ def load_spec(ref: Any, path: Path, roots: Sequence[Path]) -> ForecastSpec:
     portfolio's folder, inside ``roots``) or an inline mapping."""
     if isinstance(ref, str):
         spec_path = resolve_reference(
-            path.parent / ref, roots, "forecast spec", "market.forecast", path
+            path.parent / ref, roots, "forecast spec", "market.forecast", path, name=ref
         )
         return load_forecast_spec(spec_path)
     if isinstance(ref, dict):

@@ -88,7 +88,9 @@ def _csv_column(
             "file name and NAME a column name of that file",
             path,
         )
-    csv_path = resolve_reference(path.parent / data["csv"], roots, "series file", where, path)
+    csv_path = resolve_reference(
+        path.parent / data["csv"], roots, "series file", where, path, name=data["csv"]
+    )
     if not _exists(csv_path):
         raise InputError(
             f"{where}: series file {shown(path.parent / data['csv'], 200)} not found "

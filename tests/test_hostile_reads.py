@@ -468,3 +468,15 @@ def test_xlsx_entity_expansion_is_refused(tmp_path: Path) -> None:
     code, out = _run("validate", path)
     assert code == 2 and "cannot read the workbook" in out, out
     assert time.perf_counter() - started < 5
+
+
+def test_a_trailing_separator_names_a_folder_not_the_file(tmp_path: Path) -> None:
+    # Path("good.csv/") is Path("good.csv"): without the check the series would be read from a
+    # file the user did not name
+    folder = tmp_path / "p"
+    folder.mkdir()
+    _market_csv(folder / "good.csv")
+    path = _portfolio(folder, _csv_ref("good.csv/"))
+    code, out = _run("validate", path)
+    assert code == 2 and "ends with a path separator" in out and "'good.csv/'" in out, out
+    assert _run("validate", _portfolio(folder, _csv_ref("good.csv"), name="q.yaml"))[0] == 0
