@@ -256,11 +256,16 @@ def build_report(
     *,
     formats: Sequence[str] | None = None,
     paper: str = "a4",
+    allow_edited: bool = False,
     progress: Progress = _quiet,
 ) -> dict[str, Path]:
     """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
     folder itself; returns the files by format. Either way it is staged and swapped in at
-    once, so the old folder stays whole until the new one is."""
+    once, so the old folder stays whole until the new one is.
+
+    A folder whose files differ from the hashes ``run.json`` recorded is refused before any
+    rendering (a report that renders would present edited figures as realloc's), unless
+    ``allow_edited`` says the user means it."""
     from realloc.inputs.files import cut
     from realloc.reports.atomic import OutputSpec, OutputWriteError, check_output_folder, staged_dir
     from realloc.reports.board import PdfPrintError, choose_formats
@@ -274,6 +279,16 @@ def build_report(
         progress(f"warning: {warning}")
     run_dir = _as_path(run_dir, "run_dir")
     load_run(run_dir)  # NotARunFolder (with its own hint) before anything is staged
+    edited = _edited_files(run_dir)
+    if edited and not allow_edited:
+        raise NotARunFolder(
+            f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
+            f"{'them' if len(edited) > 1 else 'it'}, so a report would show figures realloc did "
+            "not compute; rerun realloc plan for this folder, or pass --allow-edited to report "
+            "the edited figures"
+        )
+    if edited:
+        progress(f"warning: reporting edited files: {', '.join(edited[:5])}")
     out = _as_path(out_dir, "out_dir") if out_dir is not None else None
     in_place = out is None or (out.exists() and out.resolve() == run_dir.resolve())
     target = run_dir if in_place else out
@@ -310,7 +325,6 @@ def _edited_files(run_dir: Path) -> list[str]:
     CSVs (text where numbers were, a column removed, a 3-million-row plan.csv) used to end
     in internal errors from pandas, Arrow or openpyxl.
     """
-    import hashlib
     import json
 
     try:
@@ -318,15 +332,30 @@ def _edited_files(run_dir: Path) -> list[str]:
         assert isinstance(recorded, dict)
     except Exception:
         return ["run.json"]
-    edited = []
-    for name, digest in sorted(recorded.items()):
-        try:
-            actual = hashlib.sha256((run_dir / str(name)).read_bytes()).hexdigest()
-        except OSError:
-            actual = None
-        if actual != digest:
-            edited.append(str(name))
-    return edited
+    return [
+        str(name)
+        for name, digest in sorted(recorded.items())
+        if _regular_file_sha256(run_dir / str(name)) != digest
+    ]
+
+
+def _regular_file_sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file's bytes, or None for anything else (missing, a symlink, a FIFO
+    or device: opened without following links and without blocking, so a FIFO planted in the
+    folder cannot hang the check)."""
+    import hashlib
+    import os
+    import stat
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _resolve_portfolio(

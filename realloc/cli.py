@@ -341,13 +341,22 @@ def forecast(
     default=None,
     help="Folder for report.html / report.xlsx / report.pdf (default: RUN_DIR).",
 )
+@click.option(
+    "--allow-edited",
+    is_flag=True,
+    help="Report a plan folder whose files were edited after realloc wrote them "
+    "(refused by default: the report would show figures realloc did not compute).",
+)
 @handle_errors
-def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None) -> None:
+def report(
+    run_dir: Path, formats: str | None, paper: str, out_dir: Path | None, allow_edited: bool
+) -> None:
     """Build the board report (HTML, Excel, PDF) from a plan's output folder.
 
     The PDF is report.html printed by headless Chromium (Debian package `chromium`). Without
     Chromium, a warning says so, report.html and report.xlsx are still written, and the exit
-    code stays 0. Exit 2 when RUN_DIR is not a plan's output folder.
+    code stays 0. Exit 2 when RUN_DIR is not a plan's output folder, or when its files differ
+    from what realloc wrote (run.json records their SHA-256) and --allow-edited is not given.
 
     Example: realloc plan --out out && realloc report out --format html,xlsx,pdf --paper letter
     """
@@ -365,7 +374,9 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
                 param_hint="--format",
             )
     try:
-        files = api.build_report(run_dir, out_dir, formats=wanted, paper=paper, progress=_say)
+        files = api.build_report(
+            run_dir, out_dir, formats=wanted, paper=paper, allow_edited=allow_edited, progress=_say
+        )
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)

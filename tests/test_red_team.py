@@ -223,17 +223,38 @@ def plan_folder(tmp_path_factory) -> Path:
         ("conversions.csv", b"site,start_month,ready_month,it_mw,capex_usd\nA,no,2026-13,5,1\n"),
     ],
 )
-def test_report_of_an_edited_plan_folder_is_bad_input(plan_folder, tmp_path, name, data):
+@pytest.mark.parametrize("flags", [(), ("--allow-edited",)])
+def test_report_of_an_edited_plan_folder_is_bad_input(plan_folder, tmp_path, name, data, flags):
     """Each edit used to end in an internal error (JSONDecodeError, AttributeError, KeyError,
-    RecursionError, Arrow, openpyxl, struct.error) instead of exit 2 naming the file."""
+    RecursionError, Arrow, openpyxl, struct.error) instead of exit 2 naming the file. Without
+    --allow-edited the hashes refuse it before rendering; with it, the rendering failure is
+    still bad input naming the file."""
     import shutil
 
     run = tmp_path / "run"
     shutil.copytree(plan_folder, run)
     (run / name).write_bytes(data)
-    code, out = _run("report", run, "--format", "html,xlsx", "--out", tmp_path / "r")
+    code, out = _run("report", run, "--format", "html,xlsx", "--out", tmp_path / "r", *flags)
     assert code == 2, out
     assert name in out
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_edit_that_still_renders_is_refused_unless_allowed(plan_folder, tmp_path):
+    """A plausible edit (a site renamed in plan.csv) renders fine, so only the recorded hashes
+    can tell the report would show figures realloc did not compute."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(plan_folder, run)
+    text = (run / "plan.csv").read_text("utf-8")
+    (run / "plan.csv").write_text(text.replace("mining", "mining ", 1), "utf-8")
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r")
+    assert code == 2 and "plan.csv changed since" in out and "--allow-edited" in out, out
+    assert not (tmp_path / "r").exists()
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r", "--allow-edited")
+    assert code == 0 and "warning: reporting edited files: plan.csv" in out, out
+    assert (tmp_path / "r" / "report.html").exists()
 
 
 def test_report_never_reads_a_symlink_or_fifo_in_the_plan_folder(plan_folder, tmp_path):
@@ -246,12 +267,16 @@ def test_report_never_reads_a_symlink_or_fifo_in_the_plan_folder(plan_folder, tm
     (run / "plan.csv").symlink_to("/etc/passwd")
     (run / "treasury.csv").unlink()
     os.mkfifo(run / "treasury.csv")
+    # refused by the hashes (neither is the regular file realloc wrote), without blocking on
+    # the FIFO; with --allow-edited the report skips both and never shows /etc/passwd
     code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r")
+    assert code == 2 and "plan.csv, treasury.csv changed since" in out, out
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r", "--allow-edited")
     assert code == 0, out
     assert "root:" not in (tmp_path / "r" / "report.html").read_text("utf-8")
     (run / "summary.json").unlink()
     (run / "summary.json").symlink_to(plan_folder / "summary.json")
-    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r2")
+    code, out = _run("report", run, "--format", "html", "--out", tmp_path / "r2", "--allow-edited")
     assert code == 2, out
 
 
