@@ -33,7 +33,24 @@ TERM_LABELS = {
     "btc_sale_cost_usd": "BTC sale costs",
     "terminal_value_usd": "Contracted hosting after the horizon",
     "fleet_salvage_usd": "Rigs still owned at the end (resale)",
+    "curtailment_credit_usd": "Curtailment / demand-response credits",
+    "firm_load_charge_usd": "Firm-load charges on AI halls",
+    "gpu_capex_usd": "GPU capex (cloud contracts)",
+    "gpu_residual_usd": "GPU residual value (cloud contracts)",
 }
+OPTIONAL_TERMS = (
+    "curtailment_credit_usd",
+    "firm_load_charge_usd",
+    "gpu_capex_usd",
+    "gpu_residual_usd",
+)
+"""Terms of optional inputs (issue 15's site economics): shown only when the plan or the status
+quo has them, so a portfolio without those inputs reads as before."""
+
+
+def shown_term(key: str, plan: float | None, base: float | None) -> bool:
+    """Whether the value bridge shows term ``key`` (optional terms only when not 0)."""
+    return key not in OPTIONAL_TERMS or bool(plan) or bool(base)
 
 
 def money(v: float | None) -> str:
@@ -179,6 +196,7 @@ def _value_lines(result: PlanResult) -> list[str]:
                 "change": money(v - base.get(k, 0.0)),
             }
             for k, v in t.value_terms_usd.items()
+            if shown_term(k, v, base.get(k))
         ]
     )
     return [*lines, "Value by term (discounted):", "", _table(bridge)]
