@@ -1,0 +1,122 @@
+"""Mining's flexibility (issue 15): curtailment credits on running mining MW, firm-load charges
+on AI halls' grid draw; known answers by hand and the breakeven credit that flips a conversion."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from realloc.optimizer import plan_portfolio
+from tests.helpers import MARGIN_USD_PER_MW_YEAR, run_cli, tiny
+
+
+def test_credit_is_paid_on_the_enrolled_share_of_running_mining_mw():
+    # no contract: 100 MW mine all year; $1,000/MW-month × 0.5 enrolled × 100 MW = $50,000 a
+    # month, cash (not BTC): 12 × 50,000 = $600,000 over the year
+    p = tiny(
+        contracts=[],
+        sites__0__curtailment_credit_usd_per_mw_month=1000,
+        sites__0__curtailment_enrolled_share=0.5,
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    cash = r.tables.cashflows["curtailment_credit_usd"]
+    assert cash.to_numpy() == pytest.approx([50_000.0] * 12, abs=0.01)
+    assert r.tables.value_terms_usd["curtailment_credit_usd"] == pytest.approx(600_000, abs=0.01)
+    # it reaches cash: month 0's cash rises by it (nothing else is cash here: mining revenue is
+    # BTC, and the power cost 100 MW × $40 × 744 h = $2,976,000 is paid in cash)
+    first = r.tables.treasury.iloc[0]
+    sold = first["usd_raised"]
+    assert first["cash_usd"] == pytest.approx(1e9 + 50_000 - 2_976_000 + sold, abs=0.01)
+
+
+# Breakeven credit: converting one MW (PUE 1 both ways, lead 0) earns rent $150/kW-month ×
+# 1000 × 12 = $1,800,000, costs $1,000,000 of capex and gives up one MW of mining: its margin
+# (MARGIN_USD_PER_MW_YEAR = $75,433.33 in 2026) and its credit c × 12. Converting pays while
+# 1,800,000 − 1,000,000 − 75,433.33 − 12 c > 0, i.e. below c* = 724,566.67 / 12 = $60,380.56.
+BREAKEVEN_CREDIT = (1_800_000 - 1_000_000 - MARGIN_USD_PER_MW_YEAR) / 12
+
+
+def _converted_mw(credit: float) -> float:
+    p = tiny(sites__0__curtailment_credit_usd_per_mw_month=credit)
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    return float(r.tables.contracts["it_mw"].sum())
+
+
+def test_credit_flips_the_site_from_converting_to_mining_at_the_hand_breakeven():
+    assert BREAKEVEN_CREDIT == pytest.approx(60_380.56, abs=0.01)
+    assert _converted_mw(BREAKEVEN_CREDIT - 10) == pytest.approx(50.0)
+    assert _converted_mw(BREAKEVEN_CREDIT + 10) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_half_enrolled_doubles_the_breakeven_credit():
+    # only half of the running MW earn the credit: c* doubles
+    def converted(credit: float) -> float:
+        p = tiny(
+            sites__0__curtailment_credit_usd_per_mw_month=credit,
+            sites__0__curtailment_enrolled_share=0.5,
+        )
+        return float(plan_portfolio(p).tables.contracts["it_mw"].sum())
+
+    assert converted(2 * BREAKEVEN_CREDIT - 20) == pytest.approx(50.0)
+    assert converted(2 * BREAKEVEN_CREDIT + 20) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_firm_load_charge_is_the_operators_only_without_pass_through():
+    # 50 IT MW hosted at AI PUE 1.2: 1000 × 1.2 × $5.60/kW-month × 50 MW = $336,000 a month
+    def charged(pass_through: bool):
+        p = tiny(
+            sites__0__firm_load_charge_usd_per_kw_month=5.6,
+            sites__0__conversion__ai_pue=1.2,
+            contracts__0__power_pass_through=pass_through,
+        )
+        r = plan_portfolio(p)
+        assert r.verification.ok
+        assert r.tables.contracts["it_mw"].sum() == pytest.approx(50.0)
+        return r.tables.cashflows["firm_load_charge_usd"].to_numpy()
+
+    assert charged(False) == pytest.approx([-336_000.0] * 12, abs=0.01)
+    assert charged(True) == pytest.approx([0.0] * 12, abs=0.01)
+
+
+def test_firm_load_charge_after_the_horizon_is_netted_from_terminal_value():
+    # contract Jan 2026–Dec 2027 (24 months), horizon 12 months, no discounting, 50 MW: after
+    # the horizon 12 months of rent 150 × 1000 × 50 = 7.5M, less power (PUE 1, $40/MWh, 2027's
+    # 8,760 h × 50 MW = 17.52M over the year) and the firm charge 1000 × 1 × 2 × 50 × 12 = 1.2M
+    p = tiny(
+        terminal_value=True,
+        contracts__0__term_months=24,
+        contracts__0__power_pass_through=False,
+        sites__0__firm_load_charge_usd_per_kw_month=2.0,
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    assert r.tables.contracts["it_mw"].sum() == pytest.approx(50.0)
+    tv = 12 * 7_500_000 - 50 * 40 * 8760 - 1_200_000
+    assert r.tables.value_terms_usd["terminal_value_usd"] == pytest.approx(tv, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("curtailment_credit_usd_per_mw_month", -1),
+        ("curtailment_credit_usd_per_mw_month", ".nan"),
+        ("curtailment_enrolled_share", 1.5),
+        ("curtailment_enrolled_share", -0.1),
+        ("firm_load_charge_usd_per_kw_month", ".inf"),
+        ("firm_load_charge_usd_per_kw_month", "lots"),
+    ],
+)
+def test_hostile_site_fields_exit_2_naming_the_field(tmp_path: Path, field, value):
+    data = tiny().model_dump(mode="json")
+    data["sites"][0][field] = value
+    text = yaml.safe_dump(data, sort_keys=False)
+    text = text.replace("'.nan'", ".nan").replace("'.inf'", ".inf")
+    path = tmp_path / "p.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, out = run_cli("validate", path)
+    assert code == 2, out
+    assert "p.yaml" in out and field in out, out
