@@ -165,3 +165,45 @@ def terminal_musd_per_mw(ix: ModelIndex, s: int, k: int) -> float:
     if firm and not ix.contract_pass_through[k]:
         total -= firm * sum(discount for _, _, discount in ix._tail_months(k))
     return total / USD_PER_MUSD
+
+
+def _site_sums(m: Model, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per site, expected over scenarios and undiscounted over the horizon: the curtailment
+    credit earned and the firm-load charge paid (USD) by solution ``x`` of ``m``."""
+    ix, c = m.index, m.site_coefs
+    S, prob = len(ix.sites), ix.probability
+    credit, firm = np.zeros(S), np.zeros(S)
+    for g in range(len(ix.groups)):
+        s = int(ix.group_site[g])
+        running = prob @ x[m.mine[:, g, :]].sum(axis=1)  # Σ_t E[mine[g,t]]
+        credit[s] += c.credit_usd_per_mw_month[s] * running
+    for i, (s, k) in enumerate(ix.pairs):
+        if not ix.contract_pass_through[k]:
+            months = int(ix.contract_active[k].sum())
+            firm[s] += c.firm_usd_per_it_mw_month[s] * months * x[int(m.host[i])]
+    return credit, firm
+
+
+def flexibility_by_site(m: Model, x: np.ndarray, baseline_x: np.ndarray | None) -> list[dict]:
+    """The flexibility value the plan gives up at each site with a curtailment credit or a
+    firm-load charge (none: an empty list), against the status quo, undiscounted over the
+    horizon and expected over scenarios: credit lost on the mining MW the plan no longer runs
+    (status quo's credit − the plan's) plus the firm-load charges the plan pays beyond the
+    status quo's."""
+    ix, c = m.index, m.site_coefs
+    sites = np.flatnonzero((c.credit_usd_per_mw_month > 0) | (c.firm_usd_per_it_mw_month > 0))
+    if not len(sites) or baseline_x is None:
+        return []
+    credit, firm = _site_sums(m, x)
+    credit0, firm0 = _site_sums(m, baseline_x)
+    return [
+        {
+            "site": ix.sites[s],
+            "credit_status_quo_usd": round(float(credit0[s]), 2),
+            "credit_plan_usd": round(float(credit[s]), 2),
+            "firm_load_charge_status_quo_usd": round(float(firm0[s]), 2),
+            "firm_load_charge_plan_usd": round(float(firm[s]), 2),
+            "given_up_usd": round(float(credit0[s] - credit[s] + firm[s] - firm0[s]), 2),
+        }
+        for s in sites.tolist()
+    ]

@@ -120,3 +120,57 @@ def test_hostile_site_fields_exit_2_naming_the_field(tmp_path: Path, field, valu
     code, out = run_cli("validate", path)
     assert code == 2, out
     assert "p.yaml" in out and field in out, out
+
+
+def test_reports_show_flexibility_given_up_and_the_cloud_equivalent_rate(tmp_path: Path):
+    # the 1 MW existing hall holds 1 MW of grid, so the status quo mines 99 MW and earns
+    # 99 × 12 × $1,000 = $1,188,000 of credits; the plan converts 50 MW more and mines 49 MW:
+    # 49 × 12 × 1,000 = $588,000; with no firm-load charge the conversion gives up $600,000
+    from realloc.reports.board import build_report
+    from realloc.reports.plan_files import write_plan
+
+    cloud = dict(
+        name="GPU C",
+        kind="cloud",
+        usd_per_gpu_hour=2.0,
+        gpus_per_it_mw=1000,
+        utilization_share=0.8,
+        gpu_capex_usd_per_it_mw=0.0,
+        start_month="2026-01",
+        term_months=12,
+        max_it_mw=1,
+        eligible_sites=["A"],
+    )
+    p = tiny(
+        sites__0__curtailment_credit_usd_per_mw_month=1000,
+        sites__0__conversion__existing_it_mw=1,
+        sites__0__conversion__max_it_mw=51,
+    )
+    p = type(p).model_validate(
+        {**p.model_dump(), "contracts": [*p.model_dump()["contracts"], cloud]}
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    assert r.tables.contracts["it_mw"].sum() == pytest.approx(51.0)
+    (row,) = r.flexibility
+    assert row["credit_status_quo_usd"] == pytest.approx(1_188_000, abs=0.01)
+    assert row["credit_plan_usd"] == pytest.approx(588_000, abs=0.01)
+    assert row["given_up_usd"] == pytest.approx(600_000, abs=0.01)
+    run = write_plan(r, tmp_path / "run")
+    summary = (run / "summary.md").read_text(encoding="utf-8")
+    assert "## Flexibility given up" in summary and "$600,000" in summary
+    assert "usd_per_kw_month" in summary and "1,168.80" in summary  # 2×1000×0.8×24×30.4375/1000
+    html = build_report(run, tmp_path / "report", ("html",))["html"].read_text(encoding="utf-8")
+    assert "Flexibility given up" in html and "$600,000" in html
+    assert "equivalent" in html
+
+
+def test_reports_without_the_new_inputs_say_nothing_of_them(tmp_path: Path):
+    from realloc.reports.plan_files import write_plan
+
+    r = plan_portfolio(tiny())
+    assert r.flexibility == []
+    run = write_plan(r, tmp_path / "run")
+    summary = (run / "summary.md").read_text(encoding="utf-8")
+    assert "Flexibility" not in summary and "usd_per_kw_month" not in summary
+    assert "Curtailment" not in summary and "GPU" not in summary
