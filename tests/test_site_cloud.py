@@ -238,3 +238,17 @@ def test_equivalent_rate_of_a_colocation_contract_is_its_rate():
     c = tiny().contracts[0]
     assert isinstance(c, Contract)
     assert c.equivalent_rate_usd_per_kw_month == 150
+
+
+def test_excel_cloud_field_on_a_colocation_row_names_sheet_row_and_column(tmp_path: Path):
+    import openpyxl
+
+    path = write_excel(tiny(), tmp_path / "p.xlsx")
+    wb = openpyxl.load_workbook(path)
+    ws = wb["contracts"]
+    header = [c.value for c in ws[1]]
+    ws.cell(row=2, column=header.index("utilization_share") + 1, value=0.8)
+    wb.save(path)
+    code, out = run_cli("validate", path)
+    assert code == 2, out
+    assert "contracts" in out and "utilization_share" in out and "cloud" in out, out
