@@ -97,9 +97,16 @@ def _arrays(m) -> tuple:
 
 
 def _no_prepayment(p):
+    """``p`` without issue 15's inputs (site credits and charges at their defaults, no cloud
+    contract) and without prepayments (whose rule issue 15 changes on purpose)."""
     data = p.model_dump()
+    data["contracts"] = [c for c in data["contracts"] if c["kind"] != "cloud"]
     for c in data["contracts"]:
         c["tenant_capex_share"] = 0.0
+    for s in data["sites"]:
+        s.pop("curtailment_credit_usd_per_mw_month")
+        s.pop("curtailment_enrolled_share")
+        s.pop("firm_load_charge_usd_per_kw_month")
     return type(p).model_validate(data)
 
 

@@ -252,3 +252,18 @@ def test_excel_cloud_field_on_a_colocation_row_names_sheet_row_and_column(tmp_pa
     code, out = run_cli("validate", path)
     assert code == 2, out
     assert "contracts" in out and "utilization_share" in out and "cloud" in out, out
+
+
+def test_a_wildcard_scale_of_rates_leaves_cloud_contracts_alone():
+    # contracts[*].rate_usd_per_kw_month × 0.8: the colocation rate 150 → 120; the cloud
+    # contract has no rate and keeps none (a named cloud contract's rate is still an error)
+    from realloc.inputs.overrides import OverrideError
+
+    data = cloud_tiny().model_dump()
+    data["contracts"].append(tiny().model_dump()["contracts"][0])
+    p = type(cloud_tiny()).model_validate(data)
+    out = overridden(p, [parse_override("contracts[*].rate_usd_per_kw_month", {"scale": 0.8})])
+    assert out.contracts[0].rate_usd_per_kw_month is None
+    assert out.contracts[1].rate_usd_per_kw_month == pytest.approx(120.0)
+    with pytest.raises(OverrideError, match="set a value instead"):
+        overridden(p, [parse_override("contracts[C].rate_usd_per_kw_month", {"scale": 0.8})])
