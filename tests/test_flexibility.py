@@ -174,3 +174,15 @@ def test_reports_without_the_new_inputs_say_nothing_of_them(tmp_path: Path):
     summary = (run / "summary.md").read_text(encoding="utf-8")
     assert "Flexibility" not in summary and "usd_per_kw_month" not in summary
     assert "Curtailment" not in summary and "GPU" not in summary
+
+
+def test_find_breakeven_brackets_the_hand_breakeven_credit():
+    # bisection on the credit ($0–$120,000/MW-month, to $5) lands on c* = $60,380.56
+    from realloc.optimizer.breakeven import find_breakeven
+
+    b = find_breakeven(
+        lambda c: tiny(sites__0__curtailment_credit_usd_per_mw_month=c), "A", 0.0, 120_000.0, 5.0
+    )
+    assert b.converts_at_lo and not b.converts_at_hi
+    assert b.lo <= BREAKEVEN_CREDIT <= b.hi
+    assert b.hi - b.lo <= 5.0
