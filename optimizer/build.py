@@ -259,7 +259,6 @@ def add_variables(m: Model) -> None:
     if m.risk is not None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
-    site_terms.add_site_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -577,6 +576,7 @@ def build_model(index: ModelIndex, relax: bool = False, risk: RiskSpec | None = 
     ``risk`` adds the CVaR rows and weighs CVaR into the objective."""
     m = Model(index=index, relax=relax, risk=risk)
     add_variables(m)
+    site_terms.add_site_variables(m)  # host_new columns (issue 15), after every other column
     collect_value_terms(m)
     for add in CONSTRAINT_FAMILIES.values():
         add(m)
