@@ -45,6 +45,15 @@ class SiteCoefs:
     gpu_residual_usd_per_mw: np.ndarray  # [K] residual share × GPU capex
     host_new: dict[int, int]  # pair index → column of the MW a new build provides
 
+    @property
+    def any_flows(self) -> bool:
+        """Whether any of the terms can be non-zero (else ``add_site_flows`` adds nothing)."""
+        return bool(
+            self.credit_usd_per_mw_month.any()
+            or self.firm_usd_per_it_mw_month.any()
+            or self.gpu_capex_usd_per_mw.any()
+        )
+
 
 def site_coefs(ix: ModelIndex) -> SiteCoefs:
     """The figures of ``SiteCoefs`` read from the portfolio (no columns)."""
@@ -133,6 +142,8 @@ def add_site_flows(m: Model, t: int, w: int, terms: dict[str, dict[int, float]])
       ``share_k · capex_k · host[s,k]`` in the term's last month a_k + n_k − 1.
     """
     ix, c = m.index, m.site_coefs
+    if not c.any_flows:
+        return
     credit = terms["curtailment_credit_usd"]
     for g in range(len(ix.groups)):
         rate = c.credit_usd_per_mw_month[int(ix.group_site[g])]
