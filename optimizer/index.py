@@ -71,9 +71,7 @@ class ModelIndex:
     contract_signed: np.ndarray  # [K] bool
     contract_pass_through: np.ndarray  # [K] bool
     contract_tenant_capex_share: np.ndarray  # [K]
-    contract_ai_opex_usd_per_kw_month: (
-        np.ndarray
-    )  # [K] a cloud contract's own AI opex (nan: site's)
+    contract_ai_opex_usd_per_kw_month: np.ndarray  # [K] a cloud's own (nan: the site's)
     pairs: list[tuple[int, int]]  # eligible (site, contract), site has a conversion section
     pair_signed_mw: np.ndarray  # [P] fixed MW for signed contracts (nan when not signed)
     scenarios: list[Scenario]
