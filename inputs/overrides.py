@@ -8,9 +8,11 @@ their ``name`` in brackets, ``[*]`` for every item, ``[N]`` for month N of a ser
     market.hashprice_usd_per_ph_day
 
 An override sets a value (any YAML value), or changes a number or every month of a series:
-``{scale: 0.7}`` multiplies, ``{add: 5}`` adds. Overrides edit the portfolio's plain data
-(``model_dump``), which is then validated again like a portfolio file, so a what-if can never
-produce a portfolio that the loader would have refused.
+``{scale: 0.7}`` multiplies, ``{add: 5}`` adds (under ``[*]``, items whose field is not set
+are left alone: ``contracts[*].rate_usd_per_kw_month`` skips cloud contracts, which have
+none). Overrides edit the portfolio's plain data (``model_dump``), which is then validated
+again like a portfolio file, so a what-if can never produce a portfolio that the loader would
+have refused.
 """
 
 from __future__ import annotations
@@ -264,11 +266,21 @@ def _apply_op(old: Any, op: str, k: float, path: str) -> Any:
     )
 
 
+def _arithmetic_targets(targets: list[Target], path: str) -> list[Target]:
+    """The targets a scale/add changes: under a ``[*]`` wildcard, items whose field is not set
+    (None: a cloud contract's ``rate_usd_per_kw_month``, a colocation's cloud fields) are left
+    as they are, as long as some item holds a number; a named item must hold one."""
+    if "[*]" not in path:
+        return targets
+    held = [(c, k) for c, k in targets if c[k] is not None]
+    return held or targets
+
+
 def check_override(data: dict, override: Override) -> None:
     """Raise :class:`OverrideError` unless ``override`` can be applied to ``data``."""
     targets = _targets(data, parse_path(override.path), override.path)
     if override.op != "set":
-        for container, key in targets:
+        for container, key in _arithmetic_targets(targets, override.path):
             _apply_op(container[key], override.op, override.value, override.path)
 
 
@@ -276,11 +288,13 @@ def apply_overrides(data: dict, overrides: list[Override] | tuple[Override, ...]
     """A copy of the plain portfolio ``data`` with ``overrides`` applied in order."""
     out = copy.deepcopy(data)
     for o in overrides:
-        for container, key in _targets(out, parse_path(o.path), o.path):
-            if o.op == "set":
+        targets = _targets(out, parse_path(o.path), o.path)
+        if o.op == "set":
+            for container, key in targets:
                 container[key] = copy.deepcopy(o.value)
-            else:
-                container[key] = _apply_op(container[key], o.op, o.value, o.path)
+            continue
+        for container, key in _arithmetic_targets(targets, o.path):
+            container[key] = _apply_op(container[key], o.op, o.value, o.path)
     return out
 
 

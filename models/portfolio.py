@@ -7,6 +7,7 @@ between 0 and 1. The math these numbers feed is in ``docs/model.md``.
 from __future__ import annotations
 
 import difflib
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -79,6 +80,28 @@ class Site(Frozen):
     """The ASIC groups installed at the site."""
     conversion: Conversion | None = None
     """How the site can convert to AI hosting; omit when it cannot."""
+    curtailment_credit_usd_per_mw_month: float = Field(default=0.0, ge=0, le=1e6)
+    """Demand-response / power credits mining earns, $ per MW of running mining (wall power)
+    per month (ERCOT 4CP avoided: $50–150 per kW-year ≈ $4,200–12,500 per MW-month)."""
+    curtailment_enrolled_share: float = Field(default=1.0, ge=0, le=1)
+    """Share of the running mining MW enrolled in the credit programme (at most this share
+    earns the credit)."""
+    firm_load_charge_usd_per_kw_month: float = Field(default=0.0, ge=0, le=1_000)
+    """Charge on firm (non-curtailable) grid draw of AI halls, $ per kW of grid per month
+    (η × IT MW hosted); the tenant pays it when the contract passes power through."""
+
+
+AVERAGE_MONTH_DAYS = 365.25 / 12
+"""Days in an average month (30.4375): a cloud contract's equivalent $/kW-month in reports."""
+CLOUD_REQUIRED = (
+    "usd_per_gpu_hour",
+    "gpus_per_it_mw",
+    "utilization_share",
+    "gpu_capex_usd_per_it_mw",
+)
+"""Fields a cloud contract must state."""
+CLOUD_FIELDS = (*CLOUD_REQUIRED, "gpu_residual_share", "ai_opex_usd_per_kw_month")
+"""Fields only a cloud contract may state."""
 
 
 class Contract(Frozen):
@@ -86,8 +109,9 @@ class Contract(Frozen):
 
     name: Name
     """Contract name, unique within the portfolio."""
-    rate_usd_per_kw_month: float = Field(ge=0, le=10_000)
-    """Rent per kW of critical IT per month in the first contract year, $."""
+    rate_usd_per_kw_month: float | None = Field(default=None, ge=0, le=10_000)
+    """Rent per kW of critical IT per month in the first contract year, $ (colocation only:
+    required there, an error on a cloud contract)."""
     escalator_per_year: float = Field(default=0.0, ge=0, le=1)
     """Annual rent increase, applied at each contract anniversary."""
     start_month: Month
@@ -100,14 +124,82 @@ class Contract(Frozen):
     """All-or-nothing minimum: the contract is declined or served at ≥ this many MW (0: none)."""
     eligible_sites: list[Name] = Field(min_length=1)
     """Sites allowed to serve the contract."""
-    power_pass_through: bool = True
-    """True when the tenant pays the power its IT load draws."""
+    power_pass_through: bool | None = None
+    """True when the tenant pays the power its IT load draws; omitted: true for colocation,
+    false for cloud (the operator runs the GPUs and pays their power)."""
     tenant_capex_share: float = Field(default=0.0, ge=0, le=1)
     """Share of the conversion capex behind the contract's MW that the tenant prepays, received
     evenly over the lead-time months before the start; signed contracts too (months before the
     plan starts are already received and not counted)."""
     signed_it_mw: dict[Name, float] | None = None
     """For contracts already signed: MW served at each site (fixed, not optimized)."""
+    kind: Literal["colocation", "cloud"] = "colocation"
+    """``colocation``: the tenant rents the hall (rate_usd_per_kw_month); ``cloud``: the operator
+    buys GPUs and sells compute by the GPU-hour (the cloud fields below)."""
+    usd_per_gpu_hour: float | None = Field(default=None, ge=0, le=1_000)
+    """Cloud: price of one GPU-hour in the first contract year, $ (H100 ≈ $1.70–2.35)."""
+    gpus_per_it_mw: float | None = Field(default=None, ge=0, le=20_000)
+    """Cloud: GPUs per MW of critical IT."""
+    utilization_share: float | None = Field(default=None, ge=0, le=1)
+    """Cloud: share of GPU-hours sold."""
+    gpu_capex_usd_per_it_mw: float | None = Field(default=None, ge=0, le=1e9)
+    """Cloud: GPU capex per IT MW hosted, $, paid by the operator in the start month (on top of
+    the hall's conversion capex)."""
+    gpu_residual_share: float | None = Field(default=None, ge=0, le=1)
+    """Cloud: share of the GPU capex received back at the end of the term (default 0)."""
+    ai_opex_usd_per_kw_month: float | None = Field(default=None, ge=0, le=1_000)
+    """Cloud: operating cost of this contract's MW, $ per kW of IT per month (replaces the
+    site's conversion.ai_opex_usd_per_kw_month for them)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _kind_default_pass_through(cls, data):
+        """An omitted (or null) power_pass_through takes the kind's default: true for
+        colocation, false for cloud."""
+        if isinstance(data, dict) and data.get("power_pass_through") is None:
+            data = {**data, "power_pass_through": data.get("kind", "colocation") != "cloud"}
+        return data
+
+    @model_validator(mode="after")
+    def _check_kind(self) -> Contract:
+        if self.kind == "colocation":
+            for f in CLOUD_FIELDS:
+                if getattr(self, f) is not None:
+                    raise FieldError(
+                        (f,), "is a cloud field; set kind: cloud or remove it from this contract"
+                    )
+            if self.rate_usd_per_kw_month is None:
+                raise FieldError(
+                    ("rate_usd_per_kw_month",), "is required for a colocation contract"
+                )
+            return self
+        if self.rate_usd_per_kw_month is not None:
+            raise FieldError(
+                ("rate_usd_per_kw_month",),
+                "is a colocation field; a cloud contract earns usd_per_gpu_hour × "
+                "gpus_per_it_mw × utilization_share × hours instead: remove it",
+            )
+        for f in CLOUD_REQUIRED:
+            if getattr(self, f) is None:
+                raise FieldError((f,), "is required for a cloud contract (kind: cloud)")
+        if self.equivalent_rate_usd_per_kw_month > 10_000:
+            raise FieldError(
+                ("usd_per_gpu_hour",),
+                f"usd_per_gpu_hour × gpus_per_it_mw × utilization_share gives "
+                f"${self.equivalent_rate_usd_per_kw_month:,.0f} per kW-month, above the "
+                "plausible maximum $10,000; check the units",
+            )
+        return self
+
+    @property
+    def equivalent_rate_usd_per_kw_month(self) -> float:
+        """First-year revenue per kW of IT in an average month (30.4375 days): the rate for
+        colocation, ``usd_per_gpu_hour × gpus_per_it_mw × utilization_share × 24 × 30.4375 /
+        1000`` for cloud (what reports show beside colocation rates)."""
+        if self.kind == "colocation":
+            return float(self.rate_usd_per_kw_month or 0.0)
+        per_mw_hour = self.usd_per_gpu_hour * self.gpus_per_it_mw * self.utilization_share
+        return per_mw_hour * 24 * AVERAGE_MONTH_DAYS / 1000
 
     @model_validator(mode="after")
     def _check_sizes(self) -> Contract:

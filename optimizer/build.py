@@ -23,7 +23,9 @@ import numpy as np
 import pulp
 
 from realloc.models.scenarios import RiskSpec
+from realloc.optimizer import site_terms
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
+from realloc.optimizer.site_terms import add_prepaid_capacity, add_prepaid_within_host
 
 INF = float("inf")
 
@@ -40,6 +42,7 @@ OBJECTIVE_TERMS = (
     "btc_sale_cost_usd",
     "terminal_value_usd",
     "fleet_salvage_usd",
+    *site_terms.SITE_TERMS,
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
@@ -101,6 +104,7 @@ class Model:
     eta: int = -1  # CVaR threshold η ($M), with a risk spec
     shortfall: np.ndarray = None  # [W] u_ω = (η − V_ω)⁺, with a risk spec
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
+    site_coefs: site_terms.SiteCoefs | None = None  # issue 15's site terms (host_new columns)
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
     flow_cache: dict[tuple[int, int], dict[str, dict[int, float]]] = field(
@@ -415,15 +419,15 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
         col = int(m.host[i])
         if ix.contract_active[k, t]:
             terms["ai_revenue_usd"][col] = 1000 * ix.contract_rate_usd_per_kw_month[k, t] / 1e6
-            terms["ai_opex_usd"][col] = -1000 * ix.ai_opex_usd_per_kw_month[s] / 1e6
+            terms["ai_opex_usd"][col] = -1000 * ix.pair_ai_opex_usd_per_kw_month(s, k) / 1e6
             if not ix.contract_pass_through[k]:
                 terms["ai_power_usd"][col] = (
                     -ix.ai_pue[s] * ix.power_price_usd_per_mwh[s, t] * hours / USD_PER_MUSD
                 )
         share = ix.contract_tenant_capex_share[k]
-        if share > 0 and t in m.prepay_months[i]:  # signed or offered alike
+        if share > 0 and t in m.prepay_months[i]:  # signed or offered alike, new-build MW only
             per_month = 1.0 / max(1, int(ix.lead_months[s]))
-            terms["tenant_capex_usd"][col] = (
+            terms["tenant_capex_usd"][m.site_coefs.host_new[i]] = (
                 share * ix.capex_usd_per_it_mw[s] * per_month / USD_PER_MUSD
             )
     for s in ix.conv_sites:
@@ -434,6 +438,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
         if now >= 0 and now != before:
             _add(terms["capex_usd"], now, -rate)
             _add(terms["capex_usd"], before, rate)
+    site_terms.add_site_flows(m, t, w, terms)
     m.flow_cache[(t, w)] = terms
     return terms
 
@@ -505,7 +510,12 @@ def collect_value_terms(m: Model) -> None:
     tr = ix.portfolio.treasury
     phi = tr.sale_cost_bps / 1e4
     revenue = ix.mining_revenue_usd_per_mw_month()  # [W, G, T]
-    tv = np.array([ix.terminal_value_musd_per_mw(s, k) for s, k in ix.pairs])
+    tv = np.array(
+        [
+            ix.terminal_value_musd_per_mw(s, k) + site_terms.terminal_musd_per_mw(ix, s, k)
+            for s, k in ix.pairs
+        ]
+    )
     m.terms = {name: [] for name in OBJECTIVE_TERMS}
     for w in range(len(ix.scenarios)):
         acc: dict[str, dict[int, float]] = {name: {} for name in OBJECTIVE_TERMS}
@@ -555,6 +565,8 @@ CONSTRAINT_FAMILIES = {
     "btc_balance": add_btc_balance,
     "cash_balance": add_cash_balance,
     "cvar_shortfall": add_cvar_shortfall,
+    "prepaid_within_host": add_prepaid_within_host,
+    "prepaid_capacity": add_prepaid_capacity,
 }
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""
 
@@ -564,6 +576,7 @@ def build_model(index: ModelIndex, relax: bool = False, risk: RiskSpec | None = 
     ``risk`` adds the CVaR rows and weighs CVaR into the objective."""
     m = Model(index=index, relax=relax, risk=risk)
     add_variables(m)
+    site_terms.add_site_variables(m)  # host_new columns (issue 15), after every other column
     collect_value_terms(m)
     for add in CONSTRAINT_FAMILIES.values():
         add(m)

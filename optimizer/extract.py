@@ -271,6 +271,10 @@ def _conversions_table(m: Model, x: np.ndarray) -> pd.DataFrame:
 
 
 def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
+    """One row per contract and site served: MW, term, rent in the horizon; ``kind``;
+    ``usd_per_kw_month`` the first-year rate (a cloud contract's equivalent in an average
+    30.4375-day month); ``prepaid_it_mw`` the MW a new build provides (those earn the tenant's
+    capex prepayment)."""
     ix = m.index
     rows = []
     for i, (s, k) in enumerate(ix.pairs):
@@ -281,6 +285,8 @@ def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             float((ix.contract_rate_usd_per_kw_month[k] * ix.contract_active[k]).sum()) * 1000 * mw
         )
         start = max(0, int(ix.contract_start[k]))
+        new = m.site_coefs.host_new.get(i)
+        contract = ix.portfolio.contracts[k]
         rows.append(
             {
                 "contract": ix.contracts[k],
@@ -291,6 +297,9 @@ def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                 "signed": bool(ix.contract_signed[k]),
                 "first_month_in_horizon": ix.months[start] if start < ix.n_months else "",
                 "revenue_usd": _clean(revenue, USD),
+                "kind": contract.kind,
+                "usd_per_kw_month": _clean(contract.equivalent_rate_usd_per_kw_month, USD),
+                "prepaid_it_mw": 0.0 if new is None else _clean(x[new], MW),
             }
         )
     return pd.DataFrame(
@@ -304,6 +313,9 @@ def _contracts_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             "signed",
             "first_month_in_horizon",
             "revenue_usd",
+            "kind",
+            "usd_per_kw_month",
+            "prepaid_it_mw",
         ],
     )
 

@@ -71,6 +71,7 @@ class ModelIndex:
     contract_signed: np.ndarray  # [K] bool
     contract_pass_through: np.ndarray  # [K] bool
     contract_tenant_capex_share: np.ndarray  # [K]
+    contract_ai_opex_usd_per_kw_month: np.ndarray  # [K] a cloud's own (nan: the site's)
     pairs: list[tuple[int, int]]  # eligible (site, contract), site has a conversion section
     pair_signed_mw: np.ndarray  # [P] fixed MW for signed contracts (nan when not signed)
     scenarios: list[Scenario]
@@ -138,7 +139,7 @@ class ModelIndex:
         last_price = float(self.power_price_usd_per_mwh[s, T - 1])
         total = 0.0
         for rate, hours, discount in self._tail_months(k):
-            net = 1000 * rate - 1000 * self.ai_opex_usd_per_kw_month[s]
+            net = 1000 * rate - 1000 * self.pair_ai_opex_usd_per_kw_month(s, k)
             if not contract.power_pass_through:
                 net -= self.ai_pue[s] * last_price * hours
             total += discount * net
@@ -156,13 +157,30 @@ class ModelIndex:
             for t in range(max(self.n_months, start), int(self.contract_end[k])):
                 label = month_label(self.portfolio.start_month, t)
                 y, m = (int(p) for p in label.split("-"))
+                days = calendar.monthrange(y, m)[1]
                 rate = _escalated_rate(
-                    contract.rate_usd_per_kw_month, contract.escalator_per_year, t - start
+                    contract_rate_usd_per_kw_month(contract, days),
+                    contract.escalator_per_year,
+                    t - start,
                 )
-                hours = 24 * calendar.monthrange(y, m)[1]
+                hours = 24 * days
                 rows.append((rate, hours, (1 + r) ** (-(t + 1) / 12)))
             cache[k] = rows
         return cache[k]
+
+    def pair_ai_opex_usd_per_kw_month(self, s: int, k: int) -> float:
+        """AI opex of contract k's MW at site s: the contract's own (cloud) or the site's."""
+        own = float(self.contract_ai_opex_usd_per_kw_month[k])
+        return float(self.ai_opex_usd_per_kw_month[s]) if np.isnan(own) else own
+
+
+def contract_rate_usd_per_kw_month(contract, days: float) -> float:
+    """First-year revenue per kW of IT in a month of ``days`` days: the colocation rate, or
+    ``usd_per_gpu_hour × gpus_per_it_mw × utilization_share × 24 × days / 1000`` (cloud)."""
+    if contract.kind != "cloud":
+        return contract.rate_usd_per_kw_month
+    per_mw_hour = contract.usd_per_gpu_hour * contract.gpus_per_it_mw * contract.utilization_share
+    return per_mw_hour * 24 * days / 1000
 
 
 def _escalated_rate(rate: float, escalator: float, months_since_start: int) -> float:
@@ -175,12 +193,13 @@ def build_index(portfolio: Portfolio, scenarios: list[Scenario] | None = None) -
     p = portfolio
     if scenarios is None:
         scenarios = [Scenario("base", 1.0, p.market)]
+    cal = _calendar(p)
     return ModelIndex(
         portfolio=p,
-        **_calendar(p),
+        **cal,
         **_site_fields(p),
         **_group_fields(p),
-        **_contract_fields(p),
+        **_contract_fields(p, cal["days"]),
         scenarios=scenarios,
         probability=np.array([sc.probability for sc in scenarios], dtype=float),
         btc_price_usd=np.array([_series(sc.market.btc_price_usd, p.months) for sc in scenarios]),
@@ -257,7 +276,7 @@ def _group_fields(p: Portfolio) -> dict:
     }
 
 
-def _contract_fields(p: Portfolio) -> dict:
+def _contract_fields(p: Portfolio, days: np.ndarray) -> dict:
     """Per contract: term, escalated rate and activity by month, limits and flags; and the
     (site, contract) pairs a contract may be hosted on (eligible sites with a conversion
     section), with the signed MW of each (NaN when not signed)."""
@@ -270,7 +289,7 @@ def _contract_fields(p: Portfolio) -> dict:
         for t in range(max(0, start[k]), min(T, end[k])):
             active[k, t] = True
             rate[k, t] = _escalated_rate(
-                c.rate_usd_per_kw_month, c.escalator_per_year, t - start[k]
+                contract_rate_usd_per_kw_month(c, days[t]), c.escalator_per_year, t - start[k]
             )
     site_pos = {s.name: i for i, s in enumerate(p.sites)}
     pairs: list[tuple[int, int]] = []
@@ -293,6 +312,13 @@ def _contract_fields(p: Portfolio) -> dict:
         "contract_signed": np.array([c.signed for c in p.contracts], dtype=bool),
         "contract_pass_through": np.array([c.power_pass_through for c in p.contracts], dtype=bool),
         "contract_tenant_capex_share": np.array([c.tenant_capex_share for c in p.contracts]),
+        "contract_ai_opex_usd_per_kw_month": np.array(
+            [
+                np.nan if c.ai_opex_usd_per_kw_month is None else c.ai_opex_usd_per_kw_month
+                for c in p.contracts
+            ],
+            dtype=float,
+        ),
         "pairs": pairs,
         "pair_signed_mw": np.array(signed_mw, dtype=float),
     }

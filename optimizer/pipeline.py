@@ -10,6 +10,7 @@ import pandas as pd
 
 from realloc.models import Portfolio
 from realloc.models.scenarios import RiskSpec
+from realloc.optimizer import site_terms
 from realloc.optimizer.build import build_model
 from realloc.optimizer.diagnose import funding_gap_text, no_plan_text, structural_problems
 from realloc.optimizer.extract import (
@@ -63,6 +64,9 @@ class PlanResult:
     """Expected value, CVaR and percentiles of the plan's value across scenarios."""
     objective_usd: float | None = None
     """The optimized objective: (1 − λ)·E[V] + λ·CVaR; equals ``value_usd`` when λ = 0."""
+    flexibility: list[dict] = field(default_factory=list)
+    """Per site with a curtailment credit or firm-load charge: the flexibility value the plan
+    gives up against the status quo (optimizer/site_terms.py ``flexibility_by_site``)."""
 
     @property
     def uplift_usd(self) -> float | None:
@@ -122,6 +126,7 @@ def plan_portfolio(
     seconds["verify"] = time.perf_counter() - t0
     result.tables = tables
     result.verification = check
+    result.flexibility = site_terms.flexibility_by_site(model, run.plan.x, run.baseline.x)
     if len(index.scenarios) > 1:
         result.scenario_values = _scenario_value_table(model, values, run.baseline.x)
     if run.plan.status == "unfunded":
@@ -244,6 +249,7 @@ def verify_plan(
             market=sc.market,
             relaxed=relaxed,
             rel=rel,
+            cashflows=_scenario_rows(tables.cashflows, sc.name, several),
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

@@ -58,7 +58,13 @@ TERMS = (
     "ai_opex_usd",
     "capex_usd",
     "tenant_capex_usd",
+    "curtailment_credit_usd",
+    "firm_load_charge_usd",
+    "gpu_capex_usd",
+    "gpu_residual_usd",
 )
+SITE_TERMS = TERMS[-4:]
+"""The terms of issue 15's site economics, checked against cashflows.csv (``check_site_terms``)."""
 USES = ("hosting", "ready_idle", "constructing")
 
 
@@ -198,6 +204,7 @@ class Context:
     mined: np.ndarray  # BTC mined by month, recomputed from plan.csv
     mined_err: np.ndarray  # how far the rounding of plan.csv can move it
     tv: np.ndarray  # terminal value: [value, magnitude, rounding error], USD discounted
+    cashflows: pd.DataFrame | None = None  # cashflows.csv of this scenario, when given
     by_use: dict = field(default_factory=dict)  # plan.csv by use, site and month
     ready: list[np.ndarray] = field(default_factory=list)  # IT MW ready, by site and month
     constructing: list[np.ndarray] = field(default_factory=list)  # IT MW under construction
@@ -303,9 +310,9 @@ def rederive(c: Context, plan: pd.DataFrame, rig_sales: pd.DataFrame) -> None:
     )
     conversions_at = _split(c.conversions, "site")
     hosted = (
-        c.contracts.groupby(["site", "contract"])["it_mw"].sum().to_dict()
+        c.contracts.groupby(["site", "contract"])[["it_mw", "prepaid_it_mw"]].sum()
         if len(c.contracts)
-        else {}
+        else pd.DataFrame(columns=["it_mw", "prepaid_it_mw"])
     )
     sales_of = _split(rig_sales, "fleet_group")
     for si, site in enumerate(p.sites):
@@ -341,10 +348,16 @@ def _readiness(c: Context, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.nda
     return ready, constructing
 
 
-def _rates(contract, months: np.ndarray, a: int) -> np.ndarray:
-    """Rent in each of ``months``: the base rate stepped up at each contract anniversary."""
+def _rates(p: Portfolio, contract, months: np.ndarray, a: int) -> np.ndarray:
+    """Rent in each of ``months``: the base rate stepped up at each contract anniversary; a
+    cloud contract's base is $/GPU-hour × GPUs per MW × utilisation × the month's hours / 1000."""
     steps = (months - a) // 12
-    return contract.rate_usd_per_kw_month * (1 + contract.escalator_per_year) ** steps
+    if contract.kind == "cloud":
+        per_mw_hour = contract.usd_per_gpu_hour * contract.gpus_per_it_mw
+        base = per_mw_hour * contract.utilization_share * _hours_of(p, months) / 1000
+    else:
+        base = contract.rate_usd_per_kw_month
+    return base * (1 + contract.escalator_per_year) ** steps
 
 
 def _hours_of(p: Portfolio, months: np.ndarray) -> np.ndarray:
@@ -364,33 +377,61 @@ def _contract_flows(c: Context, site, hosted: dict) -> None:
     for k in p.contracts:
         if site.name not in k.eligible_sites:
             continue
-        mw = hosted.get((site.name, k.name), 0.0)
+        key = (site.name, k.name)
+        mw = float(hosted.loc[key, "it_mw"]) if key in hosted.index else 0.0
         a = month_index(p.start_month, k.start_month)
         ts = np.arange(max(0, a), min(T, a + k.term_months))
         power = 0.0 if k.power_pass_through else -conv.ai_pue * price_mwh[ts] * c.hours[ts]
+        opex = conv.ai_opex_usd_per_kw_month
+        opex = opex if k.ai_opex_usd_per_kw_month is None else k.ai_opex_usd_per_kw_month
         coefs = {
-            "ai_revenue_usd": 1000 * _rates(k, ts, a),
-            "ai_opex_usd": np.full(len(ts), -1000 * conv.ai_opex_usd_per_kw_month),
+            "ai_revenue_usd": 1000 * _rates(p, k, ts, a),
+            "ai_opex_usd": np.full(len(ts), -1000 * opex),
             "ai_power_usd": np.broadcast_to(power, ts.shape),
         }
         for term, coef in coefs.items():
             c.ledger.add(term, ts, coef * mw, np.abs(coef) * U_MW)
-        if k.tenant_capex_share > 0:  # signed or offered alike
+        if k.tenant_capex_share > 0:  # signed or offered alike, on the MW a new build provides
+            new_mw = float(hosted.loc[key, "prepaid_it_mw"]) if key in hosted.index else 0.0
             lead = conv.lead_months
             coef = k.tenant_capex_share * conv.capex_usd_per_it_mw / max(1, lead)
             for t in [a] if lead == 0 else range(a - lead, a):
                 if 0 <= t < T:
-                    c.ledger.add("tenant_capex_usd", t, coef * mw, coef * U_MW)
+                    c.ledger.add("tenant_capex_usd", t, coef * new_mw, coef * U_MW)
+        firm = (
+            0.0
+            if k.power_pass_through
+            else 1000 * conv.ai_pue * site.firm_load_charge_usd_per_kw_month
+        )
+        c.ledger.add("firm_load_charge_usd", ts, -firm * mw, firm * U_MW)
+        _gpu_flows(c, k, a, mw)
         if p.terminal_value:
-            # rent after the horizon net of opex and (without pass-through) power at the last
-            # month's price, discounted month by month
+            # rent after the horizon net of opex, (without pass-through) power at the last
+            # month's price and the firm-load charge, discounted month by month
             tail = np.arange(max(T, a), a + k.term_months)
-            net = 1000 * _rates(k, tail, a) - 1000 * conv.ai_opex_usd_per_kw_month
+            net = 1000 * _rates(p, k, tail, a) - 1000 * opex - firm
             if not k.power_pass_through:
                 net = net - conv.ai_pue * price_mwh[T - 1] * _hours_of(p, tail)
             per_mw = (1 + p.discount_rate_per_year) ** (-(tail + 1) / 12) * net
             size = float(np.abs(per_mw).sum())
             c.tv += [float(per_mw.sum()) * mw, size * abs(mw), size * U_MW]
+
+
+def _gpu_flows(c: Context, k, a: int, mw: float) -> None:
+    """A cloud contract's GPU capex (start month, sunk before the horizon) and residual (last
+    month of the term; after the horizon it is terminal value, when that is on)."""
+    if k.kind != "cloud":
+        return
+    p, T = c.p, c.T
+    capex = k.gpu_capex_usd_per_it_mw
+    if 0 <= a < T:
+        c.ledger.add("gpu_capex_usd", a, -capex * mw, capex * U_MW)
+    residual, last = (k.gpu_residual_share or 0.0) * capex, a + k.term_months - 1
+    if 0 <= last < T:
+        c.ledger.add("gpu_residual_usd", last, residual * mw, residual * U_MW)
+    elif last >= T and p.terminal_value:
+        unit = residual * (1 + p.discount_rate_per_year) ** (-(last + 1) / 12)
+        c.tv += [unit * mw, unit * abs(mw), unit * U_MW]
 
 
 def _fleet_flows(c: Context, si: int, site, run_power: dict, sales_of: dict) -> None:
@@ -426,6 +467,8 @@ def _fleet_flows(c: Context, si: int, site, run_power: dict, sales_of: dict) -> 
         )
         opex = site.mining_opex_usd_per_mw_month
         c.ledger.add("mining_opex_usd", slice(None), -opex * owned, opex * sold_rows)
+        credit = site.curtailment_credit_usd_per_mw_month * site.curtailment_enrolled_share
+        c.ledger.add("curtailment_credit_usd", slice(None), credit * run_mw, credit * run_err)
         if p.terminal_value:
             salvage = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (T / 12)
             unit = c.disc[-1] * per_th * salvage
@@ -655,6 +698,58 @@ def check_value(c: Context) -> Check:
     return rows.check()
 
 
+def check_prepaid_capacity(c: Context) -> Check:
+    """``add_prepaid_within_host`` and ``add_prepaid_capacity``: in contracts.csv, prepaid MW ≤
+    MW hosted on each row, and per site and month the prepaid MW of the contracts active then ≤
+    the IT MW built in the plan and ready (conversions.csv; existing halls earn no
+    prepayment)."""
+    rows = Rows("prepaid_capacity", "MW", c.rel)
+    con = c.contracts
+    if con.empty:
+        return rows.check()
+    prepaid, hosted = con["prepaid_it_mw"].to_numpy(float), con["it_mw"].to_numpy(float)
+    where = [f"{r.contract} at {r.site}" for r in con.itertuples()]
+    rows.add(prepaid - hosted, prepaid + hosted, 2 * U_MW, where)
+    terms = {k.name: k for k in c.p.contracts}
+    for si, site in enumerate(c.p.sites):
+        if not site.conversion:
+            continue
+        new = np.zeros(c.T)
+        for r in con[con["site"] == site.name].itertuples():
+            k = terms.get(r.contract)
+            if k is None:
+                continue  # an unknown contract is check_contract_size's
+            a = month_index(c.p.start_month, k.start_month)
+            new[max(0, a) : max(0, min(c.T, a + k.term_months))] += r.prepaid_it_mw
+        built = c.ready[si] - site.conversion.existing_it_mw
+        err_hosted, builds = _hosting_read_errors(c, site)
+        rows.add(new - built, np.abs(new) + np.abs(built), err_hosted + builds, site.name)
+    return rows.check()
+
+
+def check_site_terms(c: Context) -> Check:
+    """``cash_flow_pairs`` (its site terms, optimizer/site_terms.py): cashflows.csv's columns of
+    the curtailment credit, firm-load charge, GPU capex and residual against the same flows
+    recomputed from plan.csv and contracts.csv (``rederive``), month by month; nothing to
+    compare when cashflows.csv is not given."""
+    rows = Rows("site_terms", "USD", c.rel)
+    if c.cashflows is None or c.cashflows.empty:
+        return rows.check()
+    written = c.cashflows.set_index("month").reindex(c.months)
+    for term in SITE_TERMS:
+        if term not in written.columns:
+            continue
+        got = written[term].to_numpy(dtype=float)
+        led = c.ledger
+        rows.add(
+            np.abs(got - led.value[term]),
+            np.abs(got) + led.mag[term],
+            U_USD + led.err[term],
+            [f"{term} {m}" for m in c.months],
+        )
+    return rows.check()
+
+
 CHECKS: dict[str, Callable[[Context], Check]] = {
     "builds_ready_in_horizon": check_builds_ready_in_horizon,
     "conversion_limit": check_conversion_limit,
@@ -667,6 +762,8 @@ CHECKS: dict[str, Callable[[Context], Check]] = {
     "btc_floor_and_depth": check_btc_floor_and_depth,
     "cash_balance": check_cash_balance,
     "cash_floor": check_cash_floor,
+    "prepaid_capacity": check_prepaid_capacity,
+    "site_terms": check_site_terms,
     "value": check_value,
 }
 """Invariant family → its check (``check_<family>``), in the order verification reports them.
@@ -685,9 +782,11 @@ def verify(
     market: Market | None = None,
     relaxed: bool = False,
     rel: float = REL,
+    cashflows: pd.DataFrame | None = None,
 ) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
-    relative part of the tolerances (``relative_tolerance(solver)``)."""
+    relative part of the tolerances (``relative_tolerance(solver)``); ``cashflows``: the
+    scenario's cashflows.csv, whose site-term columns ``check_site_terms`` compares."""
     tables = {
         "treasury": treasury,
         "conversions": conversions,
@@ -695,6 +794,7 @@ def verify(
         "funding_gap": funding_gap,
     }
     c = _context(p, market or p.market, tables, value_usd, relaxed, rel)
+    c.cashflows = cashflows
     rederive(c, plan, rig_sales)
     return Verification([check(c) for check in CHECKS.values()], recomputed_value(c)[0])
 

@@ -92,6 +92,8 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "verification": result.verification.as_records() if result.verification else [],
         "diagnosis": result.diagnosis,
     }
+    if result.flexibility:  # only with curtailment credits or firm-load charges
+        summary["flexibility_by_site"] = result.flexibility
     block = stochastic_block(result, analysis)
     if block is not None:
         summary["stochastic"] = block

@@ -33,7 +33,55 @@ TERM_LABELS = {
     "btc_sale_cost_usd": "BTC sale costs",
     "terminal_value_usd": "Contracted hosting after the horizon",
     "fleet_salvage_usd": "Rigs still owned at the end (resale)",
+    "curtailment_credit_usd": "Curtailment / demand-response credits",
+    "firm_load_charge_usd": "Firm-load charges on AI halls",
+    "gpu_capex_usd": "GPU capex (cloud contracts)",
+    "gpu_residual_usd": "GPU residual value (cloud contracts)",
 }
+OPTIONAL_TERMS = (
+    "curtailment_credit_usd",
+    "firm_load_charge_usd",
+    "gpu_capex_usd",
+    "gpu_residual_usd",
+)
+"""Terms of optional inputs (issue 15's site economics): shown only when the plan or the status
+quo has them, so a portfolio without those inputs reads as before."""
+
+
+CLOUD_RATE_NOTE = (
+    "usd_per_kw_month: the first-year rent; for a cloud contract its revenue per kW of IT in "
+    "an average month (30.4375 days), $/GPU-hour × GPUs per MW × utilisation × 730.5 h / 1000, "
+    "before GPU capex, power and opex.\n"
+)
+
+
+def flexibility_lines(rows: list[dict]) -> list[str]:
+    """summary.md's section on the flexibility a conversion gives up, per site (none without
+    curtailment credits or firm-load charges)."""
+    if not rows:
+        return []
+    lines = [
+        "## Flexibility given up",
+        "",
+        "Per site, over the horizon (undiscounted, expected over market paths): the "
+        "curtailment credits lost on the mining MW the plan no longer runs, against the status "
+        "quo, plus the firm-load charges its AI halls pay beyond the status quo's.",
+        "",
+    ]
+    for r in rows:
+        lines.append(
+            f"- {md_text(r['site'])}: gives up **{money(r['given_up_usd'])}** (credits "
+            f"{money(r['credit_status_quo_usd'])} in the status quo, "
+            f"{money(r['credit_plan_usd'])} in the plan; firm-load charges "
+            f"{money(r['firm_load_charge_plan_usd'])}, status quo "
+            f"{money(r['firm_load_charge_status_quo_usd'])})."
+        )
+    return [*lines, ""]
+
+
+def shown_term(key: str, plan: float | None, base: float | None) -> bool:
+    """Whether the value bridge shows term ``key`` (optional terms only when not 0)."""
+    return key not in OPTIONAL_TERMS or bool(plan) or bool(base)
 
 
 def money(v: float | None) -> str:
@@ -122,6 +170,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         return "\n".join(lines) + "\n"
     lines += _value_lines(result)
     lines += _decision_lines(result)
+    lines += flexibility_lines(result.flexibility)
     lines += _btc_lines(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
@@ -179,6 +228,7 @@ def _value_lines(result: PlanResult) -> list[str]:
                 "change": money(v - base.get(k, 0.0)),
             }
             for k, v in t.value_terms_usd.items()
+            if shown_term(k, v, base.get(k))
         ]
     )
     return [*lines, "Value by term (discounted):", "", _table(bridge)]
@@ -196,7 +246,11 @@ def _decision_lines(result: PlanResult) -> list[str]:
         )
         lines.append(_table(conv))
     lines += ["## Hosting contracts", ""]
-    taken = t.contracts[["contract", "site", "it_mw", "start_month", "end_month", "signed"]]
+    columns = ["contract", "site", "it_mw", "start_month", "end_month", "signed"]
+    if (t.contracts.get("kind", pd.Series(dtype=object)) == "cloud").any():
+        columns += ["kind", "usd_per_kw_month"]  # a cloud offer's equivalent rate beside rents
+        lines.append(CLOUD_RATE_NOTE)
+    taken = t.contracts[columns]
     lines.append(_table(taken.assign(it_mw=t.contracts["it_mw"].round(1))))
     declined = sorted({c.name for c in p.contracts} - set(t.contracts["contract"]))
     if declined:

@@ -55,10 +55,20 @@ def test_more_cash_or_btc_never_lowers_value(p, extra_cash, extra_btc):
 
 
 MONEY = {
-    "sites": ("power_price_usd_per_mwh", "mining_opex_usd_per_mw_month"),
+    "sites": (
+        "power_price_usd_per_mwh",
+        "mining_opex_usd_per_mw_month",
+        "curtailment_credit_usd_per_mw_month",
+        "firm_load_charge_usd_per_kw_month",
+    ),
     "fleets": ("resale_usd_per_th",),
     "conversion": ("capex_usd_per_it_mw", "ai_opex_usd_per_kw_month"),
-    "contracts": ("rate_usd_per_kw_month",),
+    "contracts": (
+        "rate_usd_per_kw_month",
+        "usd_per_gpu_hour",
+        "gpu_capex_usd_per_it_mw",
+        "ai_opex_usd_per_kw_month",
+    ),
     "market": ("btc_price_usd", "hashprice_usd_per_ph_day"),
     "treasury": ("cash_usd", "min_cash_usd"),
 }
@@ -67,6 +77,8 @@ MONEY = {
 
 
 def _scale(v, k: float):
+    if v is None:  # an optional field not set (a cloud contract's rate, a colocation's GPUs)
+        return None
     return [x * k for x in v] if isinstance(v, list) else v * k
 
 

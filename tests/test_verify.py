@@ -177,3 +177,97 @@ def test_tolerances_follow_the_documented_rule(planned):
     assert got["cash_floor"].tolerance == pytest.approx(1.0 + 0.005)
     # BTC floor in January: B_min = 0, BTC held read to 1e-7 BTC (noise below it written as 0)
     assert got["btc_floor_and_depth"].tolerance == pytest.approx(1e-6 + 1e-7)
+
+
+@pytest.fixture(scope="module")
+def site_planned():
+    """tiny() with issue 15's site terms: a tenant prepaying half the capex (all 50 MW are built
+    in the plan), curtailment credits on the mining MW, a firm-load charge (power not passed
+    through), and a cloud contract on a 1 MW existing hall with GPU capex and a residual."""
+    cloud = dict(
+        name="C",
+        kind="cloud",
+        usd_per_gpu_hour=15.0,
+        gpus_per_it_mw=1000,
+        utilization_share=0.8,
+        gpu_capex_usd_per_it_mw=20e6,
+        gpu_residual_share=0.5,
+        start_month="2026-03",
+        term_months=6,
+        max_it_mw=1,
+        eligible_sites=["A"],
+    )
+    p = tiny(
+        contracts__0__tenant_capex_share=0.5,
+        contracts__0__power_pass_through=False,
+        sites__0__curtailment_credit_usd_per_mw_month=3000,
+        sites__0__curtailment_enrolled_share=0.8,
+        sites__0__firm_load_charge_usd_per_kw_month=4.0,
+        sites__0__conversion__existing_it_mw=1,
+        sites__0__conversion__max_it_mw=51,
+    )
+    p = type(p).model_validate(
+        {**p.model_dump(), "contracts": [*p.model_dump()["contracts"], cloud]}
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    con = r.tables.contracts.set_index("contract")
+    assert con.loc["H", "prepaid_it_mw"] == pytest.approx(50.0)
+    assert con.loc["C", "it_mw"] == pytest.approx(1.0)
+    return p, r
+
+
+def site_checks(planned, **tables) -> dict:
+    p, r = planned
+    t = r.tables
+    args = {
+        name: tables.get(name, getattr(t, name))
+        for name in ("plan", "treasury", "conversions", "contracts", "rig_sales", "funding_gap")
+    }
+    v = verify(p, **args, value_usd=r.value_usd, cashflows=tables.get("cashflows", t.cashflows))
+    return {c.family: c for c in v.checks}
+
+
+def test_site_terms_pass_untouched(site_planned):
+    got = site_checks(site_planned)
+    assert all(c.ok for c in got.values()), [c for c in got.values() if not c.ok]
+
+
+@pytest.mark.parametrize(
+    ("column", "row", "delta"),
+    [
+        ("curtailment_credit_usd", 3, 100.0),
+        ("firm_load_charge_usd", 4, -100.0),
+        ("gpu_capex_usd", 2, 100.0),  # March: the cloud contract's start month
+        ("gpu_residual_usd", 7, -100.0),  # August: its last month
+    ],
+)
+def test_site_terms_catch_a_100_dollar_break_in_cashflows(site_planned, column, row, delta):
+    cash = site_planned[1].tables.cashflows
+    assert cash[column].iloc[row] != 0.0
+    got = site_checks(site_planned, cashflows=bumped(cash, column, delta, row))["site_terms"]
+    assert got.max_violation == pytest.approx(100.0, rel=1e-6)
+    assert not got.ok and got.tolerance < 25
+
+
+def test_prepaid_capacity_catches_prepaid_mw_beyond_the_hosted_or_the_new_build(site_planned):
+    con = site_planned[1].tables.contracts
+    h = int((con["contract"] == "H").to_numpy().nonzero()[0][0])
+    # 0.5 MW more prepaid than hosted on H's row (and than the 50 MW built)
+    got = site_checks(site_planned, contracts=bumped(con, "prepaid_it_mw", 0.5, h))
+    assert got["prepaid_capacity"].max_violation == pytest.approx(0.5, rel=1e-6)
+    assert not got["prepaid_capacity"].ok
+    # the cloud contract claiming its 1 MW (an existing hall) as new build: H's 50 + 1 > 50 built
+    c = int((con["contract"] == "C").to_numpy().nonzero()[0][0])
+    got = site_checks(site_planned, contracts=bumped(con, "prepaid_it_mw", 1.0, c))
+    assert got["prepaid_capacity"].max_violation == pytest.approx(1.0, rel=1e-6)
+
+
+def test_cash_balance_catches_a_cloud_contract_revenue_figure_off(site_planned):
+    # 0.001 MW more of the cloud contract in contracts.csv: its revenue (~$8.8M per MW-month),
+    # GPU capex and power move with it, so the cash rows no longer add up
+    con = site_planned[1].tables.contracts
+    c = int((con["contract"] == "C").to_numpy().nonzero()[0][0])
+    got = site_checks(site_planned, contracts=bumped(con, "it_mw", 0.001, c))
+    assert not got["cash_balance"].ok
+    assert not got["value"].ok

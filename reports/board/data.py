@@ -52,6 +52,7 @@ TEXT_COLUMNS = {
     "end_month",
     "ready_month",
     "first_month_in_horizon",
+    "kind",
     "fleet_group",
     "family",
     "meaning",

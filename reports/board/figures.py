@@ -12,7 +12,7 @@ import pandas as pd
 from realloc.optimizer import statistics
 from realloc.optimizer.statistics import PAYBACK_TOLERANCE_USD, Payback, weighted_quantile
 from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
-from realloc.reports.summary_md import TERM_LABELS, money
+from realloc.reports.summary_md import TERM_LABELS, money, shown_term
 
 # --------------------------------------------------------------------------- figures derived
 
@@ -88,7 +88,7 @@ def bridge_frame(run: Run) -> pd.DataFrame:
     rows = []
     for k in _term_order(run):
         p, b = plan.get(k), base.get(k)
-        if p is None and b is None:
+        if (p is None and b is None) or not shown_term(k, p, b):
             continue
         p, b = float(p or 0.0), float(b or 0.0)
         rows.append(

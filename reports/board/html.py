@@ -3,6 +3,8 @@ no network fetches, every piece of user text escaped, a print stylesheet for A4 
 
 from __future__ import annotations
 
+import pandas as pd
+
 from realloc.optimizer import statistics
 from realloc.reports.board.charts import charts
 from realloc.reports.board.data import Run
@@ -399,13 +401,15 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
         )
     else:
         parts.append("<p>No conversions in this plan.</p>")
-    con = run.table("contracts")
+    con = _contracts_shown(run.table("contracts"))
     if not con.empty:
         parts.append('<div class="keep"><h3>Hosting contracts</h3>')
         parts.append(
             html_table(
                 con,
                 {
+                    "kind": "Kind",
+                    "usd_per_kw_month": "$/kW-month (cloud: equivalent, 30.4375-day month)",
                     "contract": "Contract",
                     "site": "Site",
                     "it_mw": "IT MW",
@@ -419,8 +423,50 @@ def _conversions_section(run: Run, pngs: dict[str, bytes]) -> str:
             )
         )
         parts.append("</div>")
+    parts.append(_flexibility_part(run))
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def _contracts_shown(con: pd.DataFrame) -> pd.DataFrame:
+    """contracts.csv as the board reads it: the kind and $/kW-month columns only when a cloud
+    contract is in the plan (its equivalent rate beside the rents), prepaid MW never."""
+    cloud = "kind" in con.columns and (con["kind"] == "cloud").any()
+    drop = ["prepaid_it_mw"] + ([] if cloud else ["kind", "usd_per_kw_month"])
+    return con.drop(columns=[c for c in drop if c in con.columns])
+
+
+def _flexibility_part(run: Run) -> str:
+    """Per site, the flexibility value the plan gives up (summary.json's
+    ``flexibility_by_site``; nothing without curtailment credits or firm-load charges)."""
+    rows = run.summary.get("flexibility_by_site") or []
+    if not rows:
+        return ""
+    frame = pd.DataFrame(rows)[
+        [
+            "site",
+            "credit_status_quo_usd",
+            "credit_plan_usd",
+            "firm_load_charge_plan_usd",
+            "given_up_usd",
+        ]
+    ]
+    table = html_table(
+        frame,
+        {
+            "site": "Site",
+            "credit_status_quo_usd": "Credits, status quo",
+            "credit_plan_usd": "Credits, plan",
+            "firm_load_charge_plan_usd": "Firm-load charges, plan",
+            "given_up_usd": "Flexibility given up",
+        },
+        {c: money for c in frame.columns if c != "site"},
+    )
+    note = (
+        "<p>Over the horizon, undiscounted: curtailment credits lost on the mining MW the plan "
+        "no longer runs, plus the firm-load charges its AI halls pay beyond the status quo's.</p>"
+    )
+    return f'<div class="keep"><h3>Flexibility given up</h3>{note}{table}</div>'
 
 
 def _treasury_section(run: Run, pngs: dict[str, bytes]) -> str:

@@ -53,6 +53,16 @@ LABELS = {
     "power_pass_through": "Tenant pays power",
     "tenant_capex_share": "Tenant capex share",
     "signed_it_mw": "Signed, MW by site",
+    "kind": "Kind",
+    "usd_per_gpu_hour": "GPU-hour price, $",
+    "gpus_per_it_mw": "GPUs per IT MW",
+    "utilization_share": "GPU utilisation",
+    "gpu_capex_usd_per_it_mw": "GPU capex, $/IT MW",
+    "gpu_residual_share": "GPU residual",
+    # sites: flexibility
+    "curtailment_credit_usd_per_mw_month": "Curtailment credit, $/MW-month",
+    "curtailment_enrolled_share": "Enrolled in credits",
+    "firm_load_charge_usd_per_kw_month": "Firm-load charge, $/kW-month",
     # market
     "btc_price_usd": "BTC price, $",
     "hashprice_usd_per_ph_day": "Hashprice, $/PH/s/day",
@@ -64,6 +74,21 @@ LABELS = {
     "max_btc_sold_per_month": "Most BTC sold per month",
     "sale_cost_bps": "Sale cost, basis points",
 }
+
+OPTIONAL_DEFAULTS = {
+    "kind": "colocation",
+    "usd_per_gpu_hour": None,
+    "gpus_per_it_mw": None,
+    "utilization_share": None,
+    "gpu_capex_usd_per_it_mw": None,
+    "gpu_residual_share": None,
+    "ai_opex_usd_per_kw_month": None,  # a contract's own (conversions always state theirs)
+    "curtailment_credit_usd_per_mw_month": 0.0,
+    "curtailment_enrolled_share": 1.0,
+    "firm_load_charge_usd_per_kw_month": 0.0,
+}
+"""Optional inputs (issue 15's site economics) left out of a table when every row has the
+default: a portfolio without them reads as before."""
 
 NESTED = ("sites", "contracts", "market", "treasury")
 """Portfolio fields shown in tables of their own rather than in the general table."""
@@ -125,6 +150,11 @@ def record_table(records: list[dict], skip: tuple[str, ...] = ()) -> tuple[pd.Da
     fields: list[str] = []
     for r in records:
         fields += [k for k in r if k not in skip and k not in fields]
+    fields = [
+        f
+        for f in fields
+        if f not in OPTIONAL_DEFAULTS or any(r.get(f) != OPTIONAL_DEFAULTS[f] for r in records)
+    ]
     columns: dict[str, list] = {}
     fmt: dict[str, object] = {}
     for f in fields:
