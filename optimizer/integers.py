@@ -82,6 +82,22 @@ def round_integers(mf: MatrixForm, phase: Phase, x: np.ndarray) -> np.ndarray | 
     return value
 
 
+def floor_blocks(mf: MatrixForm, phase: Phase, x: np.ndarray) -> np.ndarray | None:
+    """Values for the phase's integer columns when ``round_integers`` finds none and the phase
+    builds halls in blocks (``blocks_*`` columns, optimizer/grid_terms.py): every block count
+    rounded down, every other integer to its nearest. A build rounded down moves the build
+    columns with it, so no row can be kept with the continuous columns unchanged; the
+    fixed-integer LP then decides (fewer blocks are feasible whenever a smaller conversion is),
+    and the gap to the relaxation's bound decides whether the MILP is still needed."""
+    cols = np.flatnonzero(phase.integer)
+    is_block = np.array([mf.col_names[j].startswith("blocks_") for j in cols], dtype=bool)
+    if not is_block.any():
+        return None
+    value = np.round(x[cols])
+    value[is_block] = np.floor(x[cols][is_block] + INTEGRALITY_TOLERANCE)
+    return np.clip(value, phase.lb[cols], phase.ub[cols])
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """(objective − bound) / |objective| of a minimization (0 when within ABS_GAP)."""
     diff = objective - bound
@@ -134,6 +150,8 @@ def solve_with_integers(
     cols = np.flatnonzero(phase.integer)
     bound = relaxed.objective
     values = round_integers(mf, phase, relaxed.x)
+    if values is None:
+        values = floor_blocks(mf, phase, relaxed.x)
     first: Solution | None = None
     if values is not None:
         first = backend.solve(

@@ -244,6 +244,7 @@ def verify_plan(
             market=sc.market,
             relaxed=relaxed,
             rel=rel,
+            grid=tables.grid,
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from realloc.models import Market, Portfolio, Site, month_index, month_label
+from realloc.optimizer.grid_verify import build_blocks_rows, grid_kept_rows, grid_ledger
 from realloc.optimizer.risk import ValueDistribution
 from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD
 
@@ -58,8 +59,10 @@ TERMS = (
     "ai_opex_usd",
     "capex_usd",
     "tenant_capex_usd",
+    "grid_hold_cost_usd",
+    "grid_sale_usd",
 )
-USES = ("hosting", "ready_idle", "constructing")
+USES = ("hosting", "ready_idle", "constructing", "grid_sold")
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,8 @@ class Context:
     ready: list[np.ndarray] = field(default_factory=list)  # IT MW ready, by site and month
     constructing: list[np.ndarray] = field(default_factory=list)  # IT MW under construction
     groups: list[Group] = field(default_factory=list)  # fleet groups, site by site
+    grid: pd.DataFrame | None = None  # grid.csv (None or empty without grid holds or sales)
+    grid_sold: dict = field(default_factory=dict)  # site index -> [T] MW sold (grid.csv)
 
 
 def _context(
@@ -316,6 +321,7 @@ def rederive(c: Context, plan: pd.DataFrame, rig_sales: pd.DataFrame) -> None:
         if site.conversion:
             _contract_flows(c, site, hosted)
         _fleet_flows(c, si, site, run_power, sales_of)
+    grid_ledger(c, c.grid)
 
 
 def _readiness(c: Context, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -472,8 +478,8 @@ def check_site_power(c: Context) -> Check:
     drawn = c.by_use["drawn"]
     for si, site in enumerate(c.p.sites):
         # one row per group, contract eligible here, and (with a conversion section)
-        # constructing and ready_idle
-        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 2
+        # constructing and ready_idle, and grid sold so far (grid_sold: the MW released)
+        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 3
         rows.add(
             drawn["power_mw"][si] - site.grid_mw,
             drawn["abs_power_mw"][si] + site.grid_mw,
@@ -646,6 +652,17 @@ def recomputed_value(c: Context) -> tuple[float, float, float]:
     return value, mag, err
 
 
+def check_grid_kept(c: Context) -> Check:
+    """``add_grid_kept``: grid kept and sold (grid.csv, plan.csv's ``grid_sold`` rows) as the
+    MW sold give them, within each site's sale option (optimizer/grid_verify.py)."""
+    return grid_kept_rows(c, Rows, c.grid)
+
+
+def check_build_blocks(c: Context) -> Check:
+    """``add_build_blocks``: builds in whole blocks (optimizer/grid_verify.py)."""
+    return build_blocks_rows(c, Rows)
+
+
 def check_value(c: Context) -> Check:
     """``collect_value_terms`` and ``add_objective``: the value recomputed from the flows
     against the value the model gives the plan."""
@@ -658,6 +675,7 @@ def check_value(c: Context) -> Check:
 CHECKS: dict[str, Callable[[Context], Check]] = {
     "builds_ready_in_horizon": check_builds_ready_in_horizon,
     "conversion_limit": check_conversion_limit,
+    "build_blocks": check_build_blocks,
     "site_power": check_site_power,
     "hosting_capacity": check_hosting_capacity,
     "plan_states_consistent": check_plan_states_consistent,
@@ -667,6 +685,7 @@ CHECKS: dict[str, Callable[[Context], Check]] = {
     "btc_floor_and_depth": check_btc_floor_and_depth,
     "cash_balance": check_cash_balance,
     "cash_floor": check_cash_floor,
+    "grid_kept": check_grid_kept,
     "value": check_value,
 }
 """Invariant family → its check (``check_<family>``), in the order verification reports them.
@@ -685,9 +704,10 @@ def verify(
     market: Market | None = None,
     relaxed: bool = False,
     rel: float = REL,
+    grid: pd.DataFrame | None = None,
 ) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
-    relative part of the tolerances (``relative_tolerance(solver)``)."""
+    relative part of the tolerances (``relative_tolerance(solver)``); ``grid``: grid.csv."""
     tables = {
         "treasury": treasury,
         "conversions": conversions,
@@ -695,6 +715,7 @@ def verify(
         "funding_gap": funding_gap,
     }
     c = _context(p, market or p.market, tables, value_usd, relaxed, rel)
+    c.grid = grid
     rederive(c, plan, rig_sales)
     return Verification([check(c) for check in CHECKS.values()], recomputed_value(c)[0])
 

@@ -33,7 +33,12 @@ TERM_LABELS = {
     "btc_sale_cost_usd": "BTC sale costs",
     "terminal_value_usd": "Contracted hosting after the horizon",
     "fleet_salvage_usd": "Rigs still owned at the end (resale)",
+    "grid_hold_cost_usd": "Grid hold cost",
+    "grid_sale_usd": "Grid sold (proceeds)",
 }
+OPTIONAL_TERMS = ("grid_hold_cost_usd", "grid_sale_usd")
+"""Terms shown in the bridge only when the plan or the status quo has them (inputs that are
+absent from most portfolios)."""
 
 
 def money(v: float | None) -> str:
@@ -122,6 +127,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
         return "\n".join(lines) + "\n"
     lines += _value_lines(result)
     lines += _decision_lines(result)
+    lines += grid_lines(result, summary)
     lines += _btc_lines(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
@@ -179,6 +185,7 @@ def _value_lines(result: PlanResult) -> list[str]:
                 "change": money(v - base.get(k, 0.0)),
             }
             for k, v in t.value_terms_usd.items()
+            if k not in OPTIONAL_TERMS or v or base.get(k)
         ]
     )
     return [*lines, "Value by term (discounted):", "", _table(bridge)]
@@ -212,6 +219,33 @@ def _decision_lines(result: PlanResult) -> list[str]:
     )
     rs = rs.assign(mw_sold=rs["mw_sold"].round(1), proceeds_usd=rs["proceeds_usd"].map(money))
     return [*lines, _table(rs)]
+
+
+def grid_lines(result: PlanResult, summary: dict) -> list[str]:
+    """Grid sold (when any), halls in blocks (when any) and idle grid, in words."""
+    p, t = result.portfolio, result.tables
+    lines = ["## Grid", ""]
+    if not t.grid.empty and t.grid["sold_mw"].sum() > 0:
+        sold = t.grid[t.grid["sold_mw"] > 0]
+        for r in sold.itertuples():
+            lines.append(
+                f"- Sell {r.sold_mw:,.1f} MW of grid at {md_text(r.site)} in {r.month} "
+                f"for {money(r.sale_usd)}."
+            )
+        lines.append("")
+    blocks = [s for s in p.sites if s.conversion and s.conversion.block_it_mw]
+    if blocks:
+        sizes = ", ".join(f"{md_text(s.name)} {s.conversion.block_it_mw:g} MW" for s in blocks)
+        gap = "n/a" if result.mip_gap is None else f"{result.mip_gap:.2%}"
+        how = "relaxed to fractions (--relax)" if result.relaxed else "whole blocks (integer)"
+        lines.append(f"Halls are built in blocks ({sizes}): {how}; gap to the LP bound {gap}.\n")
+    mwm, cost = summary["idle_grid_mw_months"], summary["idle_grid_cost_usd"]
+    lines.append(
+        f"Idle grid (kept but neither mining, hosting, constructing nor sold): "
+        f"{mwm:,.1f} MW-months over the horizon, costing {money(cost)} to hold "
+        "(undiscounted).\n"
+    )
+    return lines
 
 
 def _btc_lines(result: PlanResult, summary: dict) -> list[str]:
