@@ -137,9 +137,7 @@ def test_verification_catches_a_partial_block():
     t = r.tables
     conv = t.conversions.copy()
     conv.loc[0, "it_mw"] -= 1e-3  # 49.999 MW is not a whole number of 25 MW blocks
-    v = verify(
-        p, t.plan, t.treasury, conv, t.contracts, t.rig_sales, t.funding_gap, r.value_usd
-    )
+    v = verify(p, t.plan, t.treasury, conv, t.contracts, t.rig_sales, t.funding_gap, r.value_usd)
     checks = {c.family: c for c in v.checks}
     assert not checks["build_blocks"].ok
     assert checks["build_blocks"].max_violation == pytest.approx(1e-3, rel=1e-6)
