@@ -9,8 +9,11 @@ Kept apart from optimizer/build.py, which only calls the hooks here:
   At a site with a sale option the site_power row reads the kept grid instead of ``P_s``.
 - Value terms ``grid_hold_cost_usd`` (−hold × grid_kept, every month, status quo too) and
   ``grid_sale_usd`` (+price × grid_sold in the month of the sale); both are cash.
-- ``blocks[s,t]`` (integer unless relaxed) at sites with ``block_it_mw``; family
-  ``build_blocks``: ``build[s,t] = B_s · blocks[s,t]``.
+- ``blocks[s,t]`` (integer unless relaxed) at sites with ``block_it_mw``: the blocks started by
+  month t. Family ``build_blocks``: ``cum_build[s,t] = B_s · blocks[s,t]``, so every month's
+  start ``build[s,t] = B_s · (blocks[s,t] − blocks[s,t−1])`` is a whole number of blocks.
+  Cumulative counts branch far better than per-month ones (one branch on "at least n blocks by
+  month t" instead of many on equivalent monthly splits).
 
 This module never imports the builder (the builder imports it): ``m`` is the builder's Model.
 """
@@ -86,7 +89,7 @@ def grid_inputs(ix) -> GridInputs:
 
 def add_grid_variables(m) -> None:
     """``grid_kept`` and ``grid_sold`` columns (first stage), and ``blocks`` (integer unless
-    ``m.relax``) where builds come in blocks."""
+    ``m.relax``: blocks started by month t) where builds come in blocks."""
     ix = m.index
     gi = grid_inputs(ix)
     S, T = len(ix.sites), ix.n_months
@@ -128,15 +131,15 @@ def add_grid_kept(m) -> None:
 
 
 def add_build_blocks(m) -> None:
-    """build[s,t] = B_s · blocks[s,t]: the IT MW started in a month is a whole number of blocks
-    (blocks integer unless ``--relax``)."""
+    """cum_build[s,t] = B_s · blocks[s,t]: the IT MW started by each month, hence in each month,
+    is a whole number of blocks (blocks integer unless ``--relax``)."""
     ix = m.index
     gi = grid_inputs(ix)
     S, T = m.blocks.shape
     for s in range(S):
         for t in range(T):
             if m.blocks[s, t] >= 0:
-                pairs = {int(m.build[s, t]): 1.0, int(m.blocks[s, t]): -float(gi.block[s])}
+                pairs = {int(m.cum_build[s, t]): 1.0, int(m.blocks[s, t]): -float(gi.block[s])}
                 m.row("build_blocks", (s, t), pairs, pulp.LpConstraintEQ, 0.0)
 
 

@@ -14,7 +14,7 @@ from realloc.optimizer.build import build_model
 from realloc.optimizer.index import Scenario, build_index
 from realloc.optimizer.matrix import to_matrix
 from realloc.optimizer.solve import solve_plan
-from realloc.optimizer.solvers import make_backend
+from realloc.optimizer.solvers import SolverOptions, make_backend
 from realloc.optimizer.verify import verify
 
 RATE = 200  # $/kW-month: $200,000 per IT MW-month, $2.4M per IT MW over 12 months
@@ -81,21 +81,40 @@ def test_rounding_down_falls_short_and_the_milp_finds_the_plan():
     # A: 60 MW in 25 MW blocks at $1M/MW (net $1.4M/MW); B: 30 MW in one 30 MW block at
     # $1.5M/MW (net $0.9M/MW); the tenant takes 80 MW.
     # Relaxation: A 60 (2.4 blocks) + B 20 (2/3 block) = 84 + 18 = $102M (the bound).
-    # Rounded down: A 50, B 0 = $70M, 31 % below the bound: the MILP is needed.
-    # MILP: A 50 + B 30 = 70 + 27 = $97M (A 25 + B 30 = 35 + 27 = $62M; A 50 alone $70M).
+    # Rounded to nearest: A 2 blocks, B 1 = 50 + 30 MW = 70 + 27 = $97M;
+    # rounded down: A 50, B 0 = $70M (dropping B's only block loses $27M).
+    # The better, $97M, is (102 − 97)/97 = 5.2 % from the bound: the MILP is solved and proves it
+    # (A 25 + B 30 = 35 + 27 = $62M; A 50 alone $70M).
     p = portfolio([site("A", 60, 25), site("B", 30, 30, capex=1.5e6)], max_it_mw=80)
     m = build_model(build_index(p))
     run = solve_plan(m, to_matrix(m), make_backend("highs"))
-    names = [s.phase for s in run.plan.phases]
-    assert names[:3] == ["value_relaxation", "value_fixed_integers", "value"]
-    assert -run.plan.phases[0].objective * 1e6 == pytest.approx(102e6, abs=1e-3)
-    assert -run.plan.phases[1].objective * 1e6 == pytest.approx(70e6, abs=1e-3)
+    phases = run.plan.phases
+    names = [s.phase for s in phases]
+    assert names[:4] == [
+        "value_relaxation",
+        "value_fixed_integers",
+        "value_fixed_integers",
+        "value",
+    ]
+    assert -phases[0].objective * 1e6 == pytest.approx(102e6, abs=1e-3)
+    assert -phases[1].objective * 1e6 == pytest.approx(97e6, abs=1e-3)
+    assert -phases[2].objective * 1e6 == pytest.approx(70e6, abs=1e-3)
+    assert -phases[3].objective * 1e6 == pytest.approx(97e6, abs=1e-3)
     r = plan_portfolio(p)
     assert r.verification.ok
     built = r.tables.conversions.groupby("site")["it_mw"].sum().to_dict()
     assert built == pytest.approx({"A": 50.0, "B": 30.0})
     assert r.value_usd == pytest.approx(97e6, abs=1e-3)
     assert 0.0 <= r.mip_gap <= 1e-4
+
+
+def test_a_rounded_plan_within_the_gap_skips_the_milp():
+    # with --mip-gap 0.06 the nearest rounding ($97M; (102 − 97)/97 = 5.2 % gap) is accepted
+    # without branch and bound, and its gap is the one reported
+    p = portfolio([site("A", 60, 25), site("B", 30, 30, capex=1.5e6)], max_it_mw=80)
+    r = plan_portfolio(p, options=SolverOptions(mip_rel_gap=0.06))
+    assert r.value_usd == pytest.approx(97e6, abs=1e-3)
+    assert r.mip_gap == pytest.approx((102 - 97) / 97, rel=1e-6)
 
 
 def test_block_larger_than_the_room_builds_nothing():
