@@ -91,6 +91,8 @@ def test_verification_reports_the_largest_violation_of_each_family():
         "btc_balance": "btc_balance",
         "cash_balance": "cash_balance",
         "cvar_shortfall": "cvar",  # stochastic plans only: tests/test_stochastic.py
+        "grid_kept": "grid_kept",  # grid sales: tests/test_grid_sale.py
+        "build_blocks": "build_blocks",  # halls in blocks: tests/test_blocks.py
     }
     assert set(covered) == set(CONSTRAINT_FAMILIES)
     deterministic = set(covered.values()) - {"cvar"}

@@ -55,7 +55,12 @@ def test_more_cash_or_btc_never_lowers_value(p, extra_cash, extra_btc):
 
 
 MONEY = {
-    "sites": ("power_price_usd_per_mwh", "mining_opex_usd_per_mw_month"),
+    "sites": (
+        "power_price_usd_per_mwh",
+        "mining_opex_usd_per_mw_month",
+        "grid_hold_cost_usd_per_mw_month",
+        "grid_sale_usd_per_mw",
+    ),
     "fleets": ("resale_usd_per_th",),
     "conversion": ("capex_usd_per_it_mw", "ai_opex_usd_per_kw_month"),
     "contracts": ("rate_usd_per_kw_month",),
@@ -67,6 +72,8 @@ MONEY = {
 
 
 def _scale(v, k: float):
+    if v is None:  # an optional price left out (grid_sale_usd_per_mw)
+        return None
     return [x * k for x in v] if isinstance(v, list) else v * k
 
 
