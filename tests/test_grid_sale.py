@@ -207,6 +207,18 @@ def _figures(r) -> list[float]:
     ]
 
 
+def _absent(p: Portfolio) -> Portfolio:
+    """``p`` without any grid or block field (the bundled example carries some)."""
+    data = p.model_dump(exclude_defaults=False)
+    for s in data["sites"]:
+        s["grid_hold_cost_usd_per_mw_month"] = 0.0
+        s["grid_sale_usd_per_mw"] = None
+        s["grid_sale_first_month"] = None
+        if s["conversion"]:
+            s["conversion"]["block_it_mw"] = None
+    return Portfolio.model_validate(data)
+
+
 def _neutral(p: Portfolio) -> Portfolio:
     """Every site given a $0 hold cost and a sale option that opens after the horizon: the
     documented conventions make these the absent fields' model."""
@@ -220,10 +232,39 @@ def _neutral(p: Portfolio) -> Portfolio:
 
 @pytest.mark.parametrize("which", ["example", 3, 11, 17])
 def test_absent_fields_change_nothing(which):
-    p = load_portfolio(example_path()) if which == "example" else random_portfolio(which)
+    p = _absent(load_portfolio(example_path()) if which == "example" else random_portfolio(which))
     r, n = plan_portfolio(p), plan_portfolio(_neutral(p))
     assert r.tables.grid.empty and n.tables.grid.empty
     a, b = np.array(_figures(r)), np.array(_figures(n))
     assert a.shape == b.shape
     assert np.allclose(a, b, rtol=1e-9, atol=1e-9)
     assert r.value_usd == n.value_usd
+
+
+def _with_grid(p: Portfolio, seed: int) -> Portfolio:
+    """``p`` with a hold cost, a sale price from a random month and (at conversion sites)
+    blocks of a third of the room left, all drawn from ``seed``."""
+    rng = np.random.default_rng(seed)
+    data = p.model_dump()
+    for s in data["sites"]:
+        s["grid_hold_cost_usd_per_mw_month"] = float(rng.uniform(0, 5000))
+        s["grid_sale_usd_per_mw"] = float(rng.uniform(0, 2e6))
+        s["grid_sale_first_month"] = f"2026-{int(rng.integers(1, 13)):02d}"
+        conv = s["conversion"]
+        if conv and conv["max_it_mw"] > conv["existing_it_mw"]:
+            conv["block_it_mw"] = (conv["max_it_mw"] - conv["existing_it_mw"]) / 3
+    return Portfolio.model_validate(data)
+
+
+@pytest.mark.parametrize("seed", [3, 5, 11, 17, 23])
+def test_random_portfolios_with_grid_fields_verify(seed):
+    # invariants: the plan verifies from its tables (grid.csv included), the status quo sells
+    # no grid, and the plan is worth at least the status quo (selling nothing is allowed)
+    p = _with_grid(random_portfolio(seed), seed)
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    if r.status == "optimal" and r.baseline_status == "optimal":
+        assert r.value_usd >= r.baseline_value_usd - 1.0
+        assert r.baseline_value_terms_usd["grid_sale_usd"] == 0.0
+    kept = r.tables.grid["kept_mw"].to_numpy()
+    assert (kept >= -1e-6).all()
