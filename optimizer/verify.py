@@ -478,8 +478,9 @@ def check_site_power(c: Context) -> Check:
     drawn = c.by_use["drawn"]
     for si, site in enumerate(c.p.sites):
         # one row per group, contract eligible here, and (with a conversion section)
-        # constructing and ready_idle, and grid sold so far (grid_sold: the MW released)
-        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 3
+        # constructing and ready_idle, and (with a sale price) the grid sold so far
+        n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 2
+        n_rows += site.grid_sale_usd_per_mw is not None
         rows.add(
             drawn["power_mw"][si] - site.grid_mw,
             drawn["abs_power_mw"][si] + site.grid_mw,

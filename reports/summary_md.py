@@ -239,6 +239,7 @@ def grid_lines(result: PlanResult, summary: dict) -> list[str]:
         gap = "n/a" if result.mip_gap is None else f"{result.mip_gap:.2%}"
         how = "relaxed to fractions (--relax)" if result.relaxed else "whole blocks (integer)"
         lines.append(f"Halls are built in blocks ({sizes}): {how}; gap to the LP bound {gap}.\n")
+        lines += [_block_too_big(s) for s in blocks if _block_too_big(s)]
     mwm, cost = summary["idle_grid_mw_months"], summary["idle_grid_cost_usd"]
     lines.append(
         f"Idle grid (kept but neither mining, hosting, constructing nor sold): "
@@ -246,6 +247,19 @@ def grid_lines(result: PlanResult, summary: dict) -> list[str]:
         "(undiscounted).\n"
     )
     return lines
+
+
+def _block_too_big(site) -> str:
+    """A note when a site's block is larger than the room left to convert ('' otherwise)."""
+    conv = site.conversion
+    room = conv.max_it_mw - conv.existing_it_mw
+    if conv.block_it_mw <= room + 1e-9:
+        return ""
+    return (
+        f"Note: at {md_text(site.name)} a block ({conv.block_it_mw:g} IT MW) is larger than "
+        f"the room left to convert ({room:g} MW under max_it_mw), so nothing can be built "
+        "there.\n"
+    )
 
 
 def _btc_lines(result: PlanResult, summary: dict) -> list[str]:

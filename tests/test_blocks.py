@@ -170,3 +170,21 @@ def test_blocks_are_integer_columns():
     assert np.all(mf.integer[m.build[m.build >= 0]] == 0)
     relaxed = build_model(build_index(portfolio([site("A", 60, 25)])), relax=True)
     assert not to_matrix(relaxed).integer.any()
+
+
+def test_summary_names_blocks_the_gap_and_a_block_too_big(tmp_path):
+    import json
+
+    from realloc.reports.plan_files import write_plan
+
+    r = plan_portfolio(portfolio([site("A", 60, 70), site("B", 60, 25)]))
+    write_plan(r, tmp_path / "out")
+    md = (tmp_path / "out" / "summary.md").read_text()
+    assert "Halls are built in blocks" in md and "gap to the LP bound" in md
+    assert "a block (70 IT MW) is larger than the room left to convert (60 MW" in md
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["solver"]["mip_gap"] is not None
+    # no rigs and no hold cost: the grid not used by the halls (2 × 200 MW less B's 50 MW of
+    # halls, at AI PUE 1) is idle: (400 − 50) MW × 12 months = 4,200 MW-months, costing $0
+    assert summary["idle_grid_mw_months"] == pytest.approx(4200.0)
+    assert summary["idle_grid_cost_usd"] == 0.0

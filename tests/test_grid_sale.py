@@ -268,3 +268,24 @@ def test_random_portfolios_with_grid_fields_verify(seed):
         assert r.baseline_value_terms_usd["grid_sale_usd"] == 0.0
     kept = r.tables.grid["kept_mw"].to_numpy()
     assert (kept >= -1e-6).all()
+
+
+def test_idle_grid_is_named_in_the_summary(tmp_path):
+    import json
+
+    from realloc.reports.plan_files import write_plan
+
+    # 10 MW held all year (the sale opens after the horizon), nothing runs on it:
+    # 10 MW × 12 months = 120 MW-months idle, × $1,000 = $120,000 of hold cost
+    p = bare_site(
+        grid_hold_cost_usd_per_mw_month=1000,
+        grid_sale_usd_per_mw=50_000,
+        grid_sale_first_month="2030-01",
+    )
+    write_plan(plan_portfolio(p), tmp_path / "out")
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["idle_grid_mw_months"] == pytest.approx(120.0)
+    assert summary["idle_grid_cost_usd"] == pytest.approx(120_000.0)
+    md = (tmp_path / "out" / "summary.md").read_text()
+    assert "Idle grid" in md and "120.0 MW-months" in md
+    assert (tmp_path / "out" / "grid.csv").exists()
