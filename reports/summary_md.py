@@ -151,7 +151,8 @@ def _heading_lines(result: PlanResult) -> list[str]:
     if result.relaxed:  # said first: a relaxed plan may serve a contract below its minimum
         lines += [
             "**Relaxed plan (--relax):** all-or-nothing minimum commitments (contracts' "
-            "`min_it_mw`) were dropped, so contracts may be served below their minimum; "
+            "`min_it_mw`) and whole hall blocks (`block_it_mw`) were dropped, so contracts "
+            "may be served below their minimum and halls built in part blocks; "
             "rerun without --relax for a plan that honours them.",
             "",
         ]
