@@ -16,12 +16,17 @@ from realloc.models import month_index
 from realloc.optimizer.written import U_MW, U_USD
 
 
-def _sold_by_site(c, grid: pd.DataFrame) -> dict[int, np.ndarray]:
+def _sold_by_site(c, grid: pd.DataFrame | None) -> dict[int, np.ndarray]:
     """{site index: [T] MW sold by month} from grid.csv (rows of unknown sites or months are
-    kept aside: ``_strays`` counts them)."""
+    ignored here and refused by ``_table_figures``). Without grid.csv (a caller that reads
+    only the other tables) from plan.csv's ``grid_sold`` rows: the grid released so far,
+    month by month."""
     site_of = {s.name: i for i, s in enumerate(c.p.sites)}
     out: dict[int, np.ndarray] = {}
     if grid is None or grid.empty:
+        released = c.by_use["grid_sold"]["power_mw"]  # [S, T] cumulative
+        for si in np.flatnonzero(np.abs(released).sum(axis=1) > 0):
+            out[int(si)] = np.diff(released[si], prepend=0.0)
         return out
     for r in grid.itertuples():
         si, t = site_of.get(r.site), c.pos.get(r.month)
@@ -54,7 +59,9 @@ def grid_ledger(c, grid: pd.DataFrame) -> None:
             c.ledger.add("grid_hold_cost_usd", slice(None), -hold * kept, hold * U_MW * n_so_far)
         if site.grid_sale_usd_per_mw is not None:
             price = site.grid_sale_usd_per_mw
-            c.ledger.add("grid_sale_usd", slice(None), price * sold, price * U_MW)
+            # each month's MW sold read to U_MW (twice that when taken as the difference of
+            # two months' released grid in plan.csv)
+            c.ledger.add("grid_sale_usd", slice(None), price * sold, 2 * price * U_MW)
 
 
 def grid_kept_rows(c, rows_cls, grid: pd.DataFrame) -> object:

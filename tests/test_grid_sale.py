@@ -289,3 +289,16 @@ def test_idle_grid_is_named_in_the_summary(tmp_path):
     md = (tmp_path / "out" / "summary.md").read_text()
     assert "Idle grid" in md and "120.0 MW-months" in md
     assert (tmp_path / "out" / "grid.csv").exists()
+
+
+def test_verification_without_grid_csv_reads_plan_csv():
+    # a caller that reads only the original tables (no grid.csv) still verifies: the MW sold
+    # come from plan.csv's grid_sold rows (10 MW released from January: 10 MW sold then)
+    p = bare_site(grid_hold_cost_usd_per_mw_month=1000, grid_sale_usd_per_mw=50_000)
+    r = plan_portfolio(p)
+    t = r.tables
+    v = verify(
+        p, t.plan, t.treasury, t.conversions, t.contracts, t.rig_sales, t.funding_gap, r.value_usd
+    )
+    assert v.ok
+    assert v.recomputed_value_usd == pytest.approx(500_000, abs=1e-3)
