@@ -62,7 +62,7 @@ SHEETS = [
 ]
 REQUIRED_SHEETS = ("portfolio", "sites", "market", "treasury")
 IGNORED_SHEETS = ("notes", "readme")
-MONTH_FIELDS = ("start_month",)
+MONTH_FIELDS = ("start_month", "grid_sale_first_month")
 TEXT_FIELDS = ("name", "site")
 POWER_PRICE = "power_price_usd_per_mwh"
 

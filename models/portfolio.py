@@ -51,6 +51,10 @@ class Conversion(Frozen):
     """Grid MW per MW of critical IT for AI halls (≈1.2–1.4)."""
     ai_opex_usd_per_kw_month: float = Field(default=0.0, ge=0, le=1_000)
     """Operating cost of hosted IT load, $ per kW of IT hosted per month (excluding power)."""
+    block_it_mw: float | None = Field(default=None, gt=0, le=10_000)
+    """Halls come in blocks: the IT MW started in a month is a whole number of blocks of this
+    size (integer; omit for continuous builds). A block larger than the room left under
+    max_it_mw means no build is possible at the site."""
 
     @model_validator(mode="after")
     def _existing_within_max(self) -> Conversion:
@@ -89,6 +93,15 @@ class Site(Frozen):
     firm_load_charge_usd_per_kw_month: float = Field(default=0.0, ge=0, le=1_000)
     """Charge on firm (non-curtailable) grid draw of AI halls, $ per kW of grid per month
     (η × IT MW hosted); the tenant pays it when the contract passes power through."""
+    grid_hold_cost_usd_per_mw_month: float = Field(default=0.0, ge=0, le=1e7)
+    """Cost of holding the interconnect (demand charges, take-or-pay minimums), $ per MW of
+    grid kept per month; charged on the grid not sold, whether used or idle."""
+    grid_sale_usd_per_mw: float | None = Field(default=None, ge=0, le=1e9)
+    """Price received for each MW of interconnect released (sold or leased out as powered
+    land), $ per MW, once; omit when the grid cannot be sold."""
+    grid_sale_first_month: Month | None = None
+    """First month a grid sale may close, YYYY-MM (default: the first planned month; a month
+    before the horizon means from its first month, one after its end means no sale)."""
 
 
 AVERAGE_MONTH_DAYS = 365.25 / 12
@@ -283,7 +296,8 @@ class Portfolio(Frozen):
         _unique("contract", [c.name for c in self.contracts], lambda i: ("contracts", i, "name"))
         for i, s in enumerate(self.sites):
             _covers(("sites", i, "power_price_usd_per_mwh"), s.power_price_usd_per_mwh, self.months)
-            if not s.fleets and s.conversion is None:
+            _check_grid_sale(i, s)
+            if not s.fleets and s.conversion is None and s.grid_sale_usd_per_mw is None:
                 raise FieldError(
                     ("sites", i, "fleets"),
                     "the site has no fleets and no conversion section, so there is nothing to "
@@ -368,6 +382,16 @@ class Portfolio(Frozen):
                 "(max_it_mw above 0) to its eligible_sites if it should be weighed"
             )
         return notes
+
+
+def _check_grid_sale(i: int, s: Site) -> None:
+    """A first sale month needs a sale price (alone it would be silently ignored)."""
+    if s.grid_sale_first_month is not None and s.grid_sale_usd_per_mw is None:
+        raise FieldError(
+            ("sites", i, "grid_sale_first_month"),
+            "is given but grid_sale_usd_per_mw is not; state the price per MW released, "
+            "or drop the first sale month",
+        )
 
 
 def _unique(kind: str, names: list[str], loc) -> None:

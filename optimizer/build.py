@@ -24,6 +24,14 @@ import pulp
 
 from realloc.models.scenarios import RiskSpec
 from realloc.optimizer import site_terms
+from realloc.optimizer.grid_terms import (
+    GRID_TERMS,
+    add_build_blocks,
+    add_grid_kept,
+    add_grid_variables,
+    grid_flows,
+    site_power_grid,
+)
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.site_terms import add_prepaid_capacity, add_prepaid_within_host
 
@@ -43,6 +51,7 @@ OBJECTIVE_TERMS = (
     "terminal_value_usd",
     "fleet_salvage_usd",
     *site_terms.SITE_TERMS,
+    *GRID_TERMS,
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
@@ -103,6 +112,9 @@ class Model:
     gap: np.ndarray = None  # [W, T]
     eta: int = -1  # CVaR threshold η ($M), with a risk spec
     shortfall: np.ndarray = None  # [W] u_ω = (η − V_ω)⁺, with a risk spec
+    grid_kept: np.ndarray = None  # [S, T] grid MW held (optimizer/grid_terms.py)
+    grid_sold: np.ndarray = None  # [S, T] grid MW released in the month
+    blocks: np.ndarray = None  # [S, T] hall blocks started (integer)
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
     site_coefs: site_terms.SiteCoefs | None = None  # issue 15's site terms (host_new columns)
     row_family: list[str] = field(default_factory=list)
@@ -259,6 +271,7 @@ def add_variables(m: Model) -> None:
     if m.risk is not None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
+    add_grid_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -318,7 +331,8 @@ def add_fleet_limit(m: Model) -> None:
 
 
 def add_site_power(m: Model) -> None:
-    """μ_s · Σ_{g∈s} mine[g,t,ω] + η_s · (ready[s,t] + constructing[s,t]) ≤ P_s."""
+    """μ_s · Σ_{g∈s} mine[g,t,ω] + η_s · (ready[s,t] + constructing[s,t]) ≤ P_s
+    (P_s − Σ_{τ≤t} grid_sold[s,τ] where the grid can be sold: grid_terms.site_power_grid)."""
     ix = m.index
     groups_at = [np.flatnonzero(ix.group_site == s) for s in range(len(ix.sites))]
     for w in range(len(ix.scenarios)):
@@ -328,8 +342,9 @@ def add_site_power(m: Model) -> None:
             for t in range(ix.n_months):
                 pairs = {int(m.mine[w, g, t]): mu for g in groups_at[s]}
                 _add(pairs, m.cum(s, t), eta)
+                row_rhs = site_power_grid(m, s, t, pairs, rhs)
                 if pairs:
-                    m.row("site_power", (s, t, w), pairs, pulp.LpConstraintLE, rhs)
+                    m.row("site_power", (s, t, w), pairs, pulp.LpConstraintLE, row_rhs)
 
 
 def add_hosting_capacity(m: Model) -> None:
@@ -439,6 +454,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
             _add(terms["capex_usd"], now, -rate)
             _add(terms["capex_usd"], before, rate)
     site_terms.add_site_flows(m, t, w, terms)
+    grid_flows(m, t, terms)
     m.flow_cache[(t, w)] = terms
     return terms
 
@@ -567,6 +583,8 @@ CONSTRAINT_FAMILIES = {
     "cvar_shortfall": add_cvar_shortfall,
     "prepaid_within_host": add_prepaid_within_host,
     "prepaid_capacity": add_prepaid_capacity,
+    "grid_kept": add_grid_kept,
+    "build_blocks": add_build_blocks,
 }
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from realloc.models import month_label
 from realloc.optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
+from realloc.optimizer.grid_extract import grid_sold_rows, grid_table, sold_cumulative
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
 from realloc.optimizer.written import BTC, EPS, MW, USD
@@ -31,6 +32,8 @@ class PlanTables:
     value_terms_usd: dict[str, float]
     funding_gap: pd.DataFrame
     shadow_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    grid: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """grid.csv: grid kept and sold by site and month (empty without hold costs or sales)."""
 
 
 def _clean(v: float, digits: int = 9) -> float:
@@ -75,11 +78,13 @@ def _plan_table(m: Model, x: np.ndarray) -> pd.DataFrame:
     unused grid. Built as arrays per kind of row, then put in (scenario, site, month, kind)
     order; the figures are the same sums as a loop over every site and month would make."""
     states = _site_states(m, x)
+    sold = sold_cumulative(m, x)  # grid released so far: neither drawn nor unused
     parts = [
         _mining_rows(m.index, states.mining),
         *_hosting_rows(m.index, states.host_mw),
         *_conversion_rows(m.index, states),
-        _unused_rows(m.index, states.used),
+        *grid_sold_rows(m.index, sold),
+        _unused_rows(m.index, states.used + sold[None]),
     ]
     return _plan_frame(m.index, parts)
 
@@ -466,4 +471,5 @@ def extract(m: Model, outcome: Outcome) -> PlanTables:
         value_terms_usd=value_terms(m, x),
         funding_gap=gap,
         shadow_prices=shadow_price_table(m, m.index, outcome),
+        grid=grid_table(m, x),
     )

@@ -82,6 +82,25 @@ def round_integers(mf: MatrixForm, phase: Phase, x: np.ndarray) -> np.ndarray | 
     return value
 
 
+def block_roundings(mf: MatrixForm, phase: Phase, x: np.ndarray) -> list[np.ndarray]:
+    """Candidate values for the phase's integer columns when ``round_integers`` finds none and
+    the phase builds halls in blocks (``blocks_*`` columns: blocks started by each month,
+    optimizer/grid_terms.py): the block counts rounded to nearest, then rounded down (every
+    other integer to its nearest). A block count moves the builds with it, so no row can be
+    kept with the continuous columns unchanged; the fixed-integer LP decides whether a
+    candidate is feasible (rounded down is whenever a smaller conversion is) and which is
+    better, and the gap to the relaxation's bound whether the MILP is still needed."""
+    cols = np.flatnonzero(phase.integer)
+    is_block = np.array([mf.col_names[j].startswith("blocks_") for j in cols], dtype=bool)
+    if not is_block.any():
+        return []
+    nearest = np.round(x[cols])
+    down = nearest.copy()
+    down[is_block] = np.floor(x[cols][is_block] + INTEGRALITY_TOLERANCE)
+    out = [np.clip(v, phase.lb[cols], phase.ub[cols]) for v in (nearest, down)]
+    return out[:1] if np.array_equal(out[0], out[1]) else out
+
+
 def relative_gap(objective: float, bound: float) -> float:
     """(objective − bound) / |objective| of a minimization (0 when within ABS_GAP)."""
     diff = objective - bound
@@ -134,18 +153,24 @@ def solve_with_integers(
     cols = np.flatnonzero(phase.integer)
     bound = relaxed.objective
     values = round_integers(mf, phase, relaxed.x)
+    candidates = [values] if values is not None else block_roundings(mf, phase, relaxed.x)
     first: Solution | None = None
-    if values is not None:
-        first = backend.solve(
-            mf, fixed(phase, cols, values, f"{phase.name}_fixed_integers", relaxed.basis)
+    tried: Solution | None = None  # the last candidate (an incumbent even when not optimal)
+    for vals in candidates:
+        sol = backend.solve(
+            mf, fixed(phase, cols, vals, f"{phase.name}_fixed_integers", relaxed.basis)
         )
-        solves.append(first)
-        if first.status == "optimal":
-            gap = relative_gap(first.objective, bound)
-            if gap <= mip_rel_gap:
-                first = solves[-1] = replace(first, mip_gap=gap)
-                return first, first, solves
-    incumbent = first.x if first is not None and first.has_solution else phase.start
+        solves.append(sol)
+        tried = sol
+        if sol.status == "optimal" and (first is None or sol.objective < first.objective):
+            first, at = sol, len(solves) - 1
+    if first is not None:
+        gap = relative_gap(first.objective, bound)
+        if gap <= mip_rel_gap:
+            first = solves[at] = replace(first, mip_gap=gap)
+            return first, first, solves
+    best = first or tried
+    incumbent = best.x if best is not None and best.has_solution else phase.start
     mip = backend.solve(mf, replace(phase, start=incumbent, basis=None))
     solves.append(mip)
     if not mip.has_solution or not duals:

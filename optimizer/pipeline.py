@@ -250,6 +250,7 @@ def verify_plan(
             relaxed=relaxed,
             rel=rel,
             cashflows=_scenario_rows(tables.cashflows, sc.name, several),
+            grid=tables.grid,
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

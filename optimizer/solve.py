@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from realloc.optimizer.build import Model
+from realloc.optimizer.grid_terms import grid_baseline_bounds
 from realloc.optimizer.integers import solve_with_integers
 from realloc.optimizer.matrix import MatrixForm
 from realloc.optimizer.phase import ExtraRow, Phase, Solution
@@ -258,6 +259,7 @@ def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarra
         ub[col] = 0.0
         lb[col] = 0.0
     ub[m.rigs_sold.ravel()] = 0.0
+    grid_baseline_bounds(m, lb, ub)  # no grid sold, no blocks built
     return lb, ub
 
 

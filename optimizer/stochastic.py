@@ -27,6 +27,7 @@ from realloc.models import Market, Portfolio
 from realloc.models.scenarios import RiskSpec
 from realloc.optimizer.build import Model, build_model, objective_coefficients
 from realloc.optimizer.extract import scenario_values
+from realloc.optimizer.grid_terms import grid_first_stage
 from realloc.optimizer.index import ModelIndex, Scenario, build_index
 from realloc.optimizer.matrix import to_matrix
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
@@ -114,6 +115,7 @@ def first_stage_columns(m: Model) -> np.ndarray:
         np.array(list(m.commit.values()), dtype=int),
         m.rigs_sold.ravel(),
         m.fleet.ravel(),
+        *grid_first_stage(m),
     ]
     return np.concatenate([np.asarray(p, dtype=int).ravel() for p in parts])
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from realloc.models import Market, Portfolio, Site, month_index, month_label
+from realloc.optimizer.grid_verify import build_blocks_rows, grid_kept_rows, grid_ledger
 from realloc.optimizer.risk import ValueDistribution
 from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD
 
@@ -62,10 +63,17 @@ TERMS = (
     "firm_load_charge_usd",
     "gpu_capex_usd",
     "gpu_residual_usd",
+    "grid_hold_cost_usd",
+    "grid_sale_usd",
 )
-SITE_TERMS = TERMS[-4:]
+SITE_TERMS = (
+    "curtailment_credit_usd",
+    "firm_load_charge_usd",
+    "gpu_capex_usd",
+    "gpu_residual_usd",
+)
 """The terms of issue 15's site economics, checked against cashflows.csv (``check_site_terms``)."""
-USES = ("hosting", "ready_idle", "constructing")
+USES = ("hosting", "ready_idle", "constructing", "grid_sold")
 
 
 @dataclass(frozen=True)
@@ -209,6 +217,8 @@ class Context:
     ready: list[np.ndarray] = field(default_factory=list)  # IT MW ready, by site and month
     constructing: list[np.ndarray] = field(default_factory=list)  # IT MW under construction
     groups: list[Group] = field(default_factory=list)  # fleet groups, site by site
+    grid: pd.DataFrame | None = None  # grid.csv (None or empty without grid holds or sales)
+    grid_sold: dict = field(default_factory=dict)  # site index -> [T] MW sold (grid.csv)
 
 
 def _context(
@@ -323,6 +333,7 @@ def rederive(c: Context, plan: pd.DataFrame, rig_sales: pd.DataFrame) -> None:
         if site.conversion:
             _contract_flows(c, site, hosted)
         _fleet_flows(c, si, site, run_power, sales_of)
+    grid_ledger(c, c.grid)
 
 
 def _readiness(c: Context, site, rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -515,8 +526,9 @@ def check_site_power(c: Context) -> Check:
     drawn = c.by_use["drawn"]
     for si, site in enumerate(c.p.sites):
         # one row per group, contract eligible here, and (with a conversion section)
-        # constructing and ready_idle
+        # constructing and ready_idle, and (with a sale price) the grid sold so far
         n_rows = len(site.fleets) + sum(site.name in k.eligible_sites for k in c.p.contracts) + 2
+        n_rows += site.grid_sale_usd_per_mw is not None
         rows.add(
             drawn["power_mw"][si] - site.grid_mw,
             drawn["abs_power_mw"][si] + site.grid_mw,
@@ -689,6 +701,17 @@ def recomputed_value(c: Context) -> tuple[float, float, float]:
     return value, mag, err
 
 
+def check_grid_kept(c: Context) -> Check:
+    """``add_grid_kept``: grid kept and sold (grid.csv, plan.csv's ``grid_sold`` rows) as the
+    MW sold give them, within each site's sale option (optimizer/grid_verify.py)."""
+    return grid_kept_rows(c, Rows, c.grid)
+
+
+def check_build_blocks(c: Context) -> Check:
+    """``add_build_blocks``: builds in whole blocks (optimizer/grid_verify.py)."""
+    return build_blocks_rows(c, Rows)
+
+
 def check_value(c: Context) -> Check:
     """``collect_value_terms`` and ``add_objective``: the value recomputed from the flows
     against the value the model gives the plan."""
@@ -753,6 +776,7 @@ def check_site_terms(c: Context) -> Check:
 CHECKS: dict[str, Callable[[Context], Check]] = {
     "builds_ready_in_horizon": check_builds_ready_in_horizon,
     "conversion_limit": check_conversion_limit,
+    "build_blocks": check_build_blocks,
     "site_power": check_site_power,
     "hosting_capacity": check_hosting_capacity,
     "plan_states_consistent": check_plan_states_consistent,
@@ -764,6 +788,7 @@ CHECKS: dict[str, Callable[[Context], Check]] = {
     "cash_floor": check_cash_floor,
     "prepaid_capacity": check_prepaid_capacity,
     "site_terms": check_site_terms,
+    "grid_kept": check_grid_kept,
     "value": check_value,
 }
 """Invariant family → its check (``check_<family>``), in the order verification reports them.
@@ -783,10 +808,12 @@ def verify(
     relaxed: bool = False,
     rel: float = REL,
     cashflows: pd.DataFrame | None = None,
+    grid: pd.DataFrame | None = None,
 ) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
     relative part of the tolerances (``relative_tolerance(solver)``); ``cashflows``: the
-    scenario's cashflows.csv, whose site-term columns ``check_site_terms`` compares."""
+    scenario's cashflows.csv, whose site-term columns ``check_site_terms`` compares; ``grid``:
+    grid.csv."""
     tables = {
         "treasury": treasury,
         "conversions": conversions,
@@ -795,6 +822,7 @@ def verify(
     }
     c = _context(p, market or p.market, tables, value_usd, relaxed, rel)
     c.cashflows = cashflows
+    c.grid = grid
     rederive(c, plan, rig_sales)
     return Verification([check(c) for check in CHECKS.values()], recomputed_value(c)[0])
 

@@ -68,7 +68,11 @@ def main() -> None:
     show_default=True,
     help="LP/MILP solver.",
 )
-@click.option("--relax", is_flag=True, help="Drop all-or-nothing minimum commitments (pure LP).")
+@click.option(
+    "--relax",
+    is_flag=True,
+    help="Drop all-or-nothing minimum commitments and whole hall blocks (pure LP).",
+)
 @click.option(
     "--time-limit",
     type=TIME_LIMIT,

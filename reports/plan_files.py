@@ -21,7 +21,8 @@ from pathlib import Path
 import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from realloc.optimizer.statistics import headline
+from realloc.optimizer.grid_extract import GRID_COLUMNS, idle_grid
+from realloc.optimizer.statistics import headline, path_probabilities
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
 from realloc.reports.stochastic_report import write_stochastic_files
@@ -79,6 +80,7 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "it_mw_converted_total": h.it_mw_converted_total,
         "funding_gap_total_usd": h.funding_gap_total_usd,
         "min_cash_usd": result.portfolio.treasury.min_cash_usd,  # the floor (an input)
+        **_idle_grid(result),
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),
@@ -98,6 +100,14 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
     if block is not None:
         summary["stochastic"] = block
     return summary
+
+
+def _idle_grid(result: PlanResult) -> dict:
+    """``idle_grid_mw_months`` and ``idle_grid_cost_usd`` (None without a plan)."""
+    if result.tables is None:
+        return {"idle_grid_mw_months": None, "idle_grid_cost_usd": None}
+    prob = path_probabilities(result.scenario_values)
+    return idle_grid(result.tables.plan, result.portfolio, prob)
 
 
 def inputs_json(result: PlanResult) -> str:
@@ -211,6 +221,8 @@ def _write_tables(
     if result.baseline_cashflows is not None:
         write_csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
     write_csv(t.shadow_prices, stage / "shadow_prices.csv")
+    if not t.grid.empty:  # only with grid hold costs or sale options
+        write_csv(t.grid, stage / "grid.csv", GRID_COLUMNS)
     if result.status == "unfunded":
         keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
         write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])

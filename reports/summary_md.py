@@ -37,12 +37,16 @@ TERM_LABELS = {
     "firm_load_charge_usd": "Firm-load charges on AI halls",
     "gpu_capex_usd": "GPU capex (cloud contracts)",
     "gpu_residual_usd": "GPU residual value (cloud contracts)",
+    "grid_hold_cost_usd": "Grid hold cost",
+    "grid_sale_usd": "Grid sold (proceeds)",
 }
 OPTIONAL_TERMS = (
     "curtailment_credit_usd",
     "firm_load_charge_usd",
     "gpu_capex_usd",
     "gpu_residual_usd",
+    "grid_hold_cost_usd",
+    "grid_sale_usd",
 )
 """Terms of optional inputs (issue 15's site economics): shown only when the plan or the status
 quo has them, so a portfolio without those inputs reads as before."""
@@ -171,6 +175,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     lines += _value_lines(result)
     lines += _decision_lines(result)
     lines += flexibility_lines(result.flexibility)
+    lines += grid_lines(result, summary)
     lines += _btc_lines(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
@@ -194,7 +199,8 @@ def _heading_lines(result: PlanResult) -> list[str]:
     if result.relaxed:  # said first: a relaxed plan may serve a contract below its minimum
         lines += [
             "**Relaxed plan (--relax):** all-or-nothing minimum commitments (contracts' "
-            "`min_it_mw`) were dropped, so contracts may be served below their minimum; "
+            "`min_it_mw`) and whole hall blocks (`block_it_mw`) were dropped, so contracts "
+            "may be served below their minimum and halls built in part blocks; "
             "rerun without --relax for a plan that honours them.",
             "",
         ]
@@ -266,6 +272,47 @@ def _decision_lines(result: PlanResult) -> list[str]:
     )
     rs = rs.assign(mw_sold=rs["mw_sold"].round(1), proceeds_usd=rs["proceeds_usd"].map(money))
     return [*lines, _table(rs)]
+
+
+def grid_lines(result: PlanResult, summary: dict) -> list[str]:
+    """Grid sold (when any), halls in blocks (when any) and idle grid, in words."""
+    p, t = result.portfolio, result.tables
+    lines = ["## Grid", ""]
+    if not t.grid.empty and t.grid["sold_mw"].sum() > 0:
+        sold = t.grid[t.grid["sold_mw"] > 0]
+        for r in sold.itertuples():
+            lines.append(
+                f"- Sell {r.sold_mw:,.1f} MW of grid at {md_text(r.site)} in {r.month} "
+                f"for {money(r.sale_usd)}."
+            )
+        lines.append("")
+    blocks = [s for s in p.sites if s.conversion and s.conversion.block_it_mw]
+    if blocks:
+        sizes = ", ".join(f"{md_text(s.name)} {s.conversion.block_it_mw:g} MW" for s in blocks)
+        gap = "n/a" if result.mip_gap is None else f"{result.mip_gap:.2%}"
+        how = "relaxed to fractions (--relax)" if result.relaxed else "whole blocks (integer)"
+        lines.append(f"Halls are built in blocks ({sizes}): {how}; gap to the LP bound {gap}.\n")
+        lines += [_block_too_big(s) for s in blocks if _block_too_big(s)]
+    mwm, cost = summary["idle_grid_mw_months"], summary["idle_grid_cost_usd"]
+    lines.append(
+        f"Idle grid (kept but neither mining, hosting, constructing nor sold): "
+        f"{mwm:,.1f} MW-months over the horizon, costing {money(cost)} to hold "
+        "(undiscounted).\n"
+    )
+    return lines
+
+
+def _block_too_big(site) -> str:
+    """A note when a site's block is larger than the room left to convert ('' otherwise)."""
+    conv = site.conversion
+    room = conv.max_it_mw - conv.existing_it_mw
+    if conv.block_it_mw <= room + 1e-9:
+        return ""
+    return (
+        f"Note: at {md_text(site.name)} a block ({conv.block_it_mw:g} IT MW) is larger than "
+        f"the room left to convert ({room:g} MW under max_it_mw), so nothing can be built "
+        "there.\n"
+    )
 
 
 def _btc_lines(result: PlanResult, summary: dict) -> list[str]:

@@ -93,6 +93,8 @@ def test_verification_reports_the_largest_violation_of_each_family():
         "cvar_shortfall": "cvar",  # stochastic plans only: tests/test_stochastic.py
         "prepaid_within_host": "prepaid_capacity",
         "prepaid_capacity": "prepaid_capacity",
+        "grid_kept": "grid_kept",  # grid sales: tests/test_grid_sale.py
+        "build_blocks": "build_blocks",  # halls in blocks: tests/test_blocks.py
     }
     assert set(covered) == set(CONSTRAINT_FAMILIES)
     deterministic = set(covered.values()) - {"cvar"}

@@ -60,6 +60,8 @@ MONEY = {
         "mining_opex_usd_per_mw_month",
         "curtailment_credit_usd_per_mw_month",
         "firm_load_charge_usd_per_kw_month",
+        "grid_hold_cost_usd_per_mw_month",
+        "grid_sale_usd_per_mw",
     ),
     "fleets": ("resale_usd_per_th",),
     "conversion": ("capex_usd_per_it_mw", "ai_opex_usd_per_kw_month"),
@@ -77,7 +79,7 @@ MONEY = {
 
 
 def _scale(v, k: float):
-    if v is None:  # an optional field not set (a cloud contract's rate, a colocation's GPUs)
+    if v is None:  # an optional field not set (a cloud rate, a colocation's GPUs, a grid price)
         return None
     return [x * k for x in v] if isinstance(v, list) else v * k
 

@@ -271,3 +271,38 @@ def test_cash_balance_catches_a_cloud_contract_revenue_figure_off(site_planned):
     got = site_checks(site_planned, contracts=bumped(con, "it_mw", 0.001, c))
     assert not got["cash_balance"].ok
     assert not got["value"].ok
+def test_grid_kept_catches_a_small_break():
+    # tests/test_grid_sale.py: 10 MW sold in January at $50,000/MW, hold $1,000/MW-month.
+    # 0.001 MW less sold in grid.csv: plan.csv still says 10 MW released, so the grid_kept
+    # check is off by 0.001 MW (and cash by $50)
+    from realloc.optimizer.verify import verify
+    from tests.test_grid_sale import bare_site
+
+    p = bare_site(grid_hold_cost_usd_per_mw_month=1000, grid_sale_usd_per_mw=50_000)
+    r = plan_portfolio(p)
+    t = r.tables
+    grid = t.grid.copy()
+    grid.loc[0, "sold_mw"] -= 1e-3
+    v = verify(
+        p,
+        t.plan,
+        t.treasury,
+        t.conversions,
+        t.contracts,
+        t.rig_sales,
+        t.funding_gap,
+        r.value_usd,
+        grid=grid,
+    )
+    got = {c.family: c for c in v.checks}
+    assert not got["grid_kept"].ok
+    assert got["grid_kept"].max_violation == pytest.approx(1e-3, rel=1e-6)
+
+
+def test_build_blocks_catches_a_small_break():
+    # tiny() with 25 MW blocks builds 50 MW (2 blocks); 50.001 MW is not whole blocks
+    p = tiny(sites__0__conversion__block_it_mw=25)
+    r = plan_portfolio(p)
+    conv = r.tables.conversions.assign(it_mw=r.tables.conversions["it_mw"] + 1e-3)
+    got = check_tables((p, r), conversions=conv)["build_blocks"]
+    assert got.max_violation == pytest.approx(1e-3, rel=1e-6) and not got.ok
