@@ -63,6 +63,9 @@ class PlanResult:
     """Expected value, CVaR and percentiles of the plan's value across scenarios."""
     objective_usd: float | None = None
     """The optimized objective: (1 − λ)·E[V] + λ·CVaR; equals ``value_usd`` when λ = 0."""
+    without_rent_after_horizon: dict | None = None
+    """The decisions if rent after the horizon were ignored (optimizer/without_rent.py), when
+    that re-solve was run."""
 
     @property
     def uplift_usd(self) -> float | None:
@@ -83,6 +86,7 @@ def plan_portfolio(
     scenarios: list[Scenario] | None = None,
     backend=None,
     risk: RiskSpec | None = None,
+    objective_without: frozenset[str] = frozenset(),
 ) -> PlanResult:
     """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant.
 
@@ -92,11 +96,13 @@ def plan_portfolio(
 
     ``backend``: a solver backend to use instead of ``make_backend(solver, options)`` (a sweep
     passes one that keeps and warm-starts its models across plans, see optimizer/highs.py).
+
+    ``objective_without``: value terms the objective ignores (optimizer/without_rent.py).
     """
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     index = build_index(portfolio, scenarios)
-    model = build_model(index, relax=relax, risk=risk)
+    model = build_model(index, relax=relax, risk=risk, objective_without=objective_without)
     seconds["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mf = to_matrix(model)

@@ -21,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from realloc.optimizer.statistics import headline
+from realloc.optimizer.statistics import headline, value_split_fields
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
 from realloc.reports.stochastic_report import write_stochastic_files
@@ -82,6 +82,7 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),
+        **value_split_fields(t.value_terms_usd if t else None, result.baseline_value_terms_usd),
         "solver": {
             "name": result.solver,
             "relaxed_min_commitments": result.relaxed,
@@ -92,6 +93,8 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "verification": result.verification.as_records() if result.verification else [],
         "diagnosis": result.diagnosis,
     }
+    if result.without_rent_after_horizon is not None:
+        summary["decisions_without_rent_after_horizon"] = result.without_rent_after_horizon
     block = stochastic_block(result, analysis)
     if block is not None:
         summary["stochastic"] = block

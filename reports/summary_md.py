@@ -120,7 +120,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     if t is None:
         lines.append("No plan could be produced; see the diagnosis above.")
         return "\n".join(lines) + "\n"
-    lines += _value_lines(result)
+    lines += _value_lines(result, summary)
     lines += _decision_lines(result)
     lines += _btc_lines(result, summary)
     if "stochastic" in summary:
@@ -156,7 +156,7 @@ def _heading_lines(result: PlanResult) -> list[str]:
     return lines
 
 
-def _value_lines(result: PlanResult) -> list[str]:
+def _value_lines(result: PlanResult, summary: dict) -> list[str]:
     """The plan's value against the status quo, and the bridge by objective term."""
     p, t = result.portfolio, result.tables
     lines = [
@@ -181,7 +181,16 @@ def _value_lines(result: PlanResult) -> list[str]:
             for k, v in t.value_terms_usd.items()
         ]
     )
-    return [*lines, "Value by term (discounted):", "", _table(bridge)]
+    return [*lines, *_split_lines(summary), "Value by term (discounted):", "", _table(bridge)]
+
+
+def _split_lines(summary: dict) -> list[str]:
+    """Value inside and after the horizon, and decisions without the rent after it
+    (reports/value_split.py), from summary.json's figures."""
+    from realloc.reports.value_split import value_split_sentences, without_rent_sentences
+
+    said = value_split_sentences(summary) + without_rent_sentences(summary, md_text)
+    return [line for sentence in said for line in (sentence, "")]
 
 
 def _decision_lines(result: PlanResult) -> list[str]:
