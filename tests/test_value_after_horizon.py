@@ -222,3 +222,25 @@ def test_a_plan_over_market_paths_skips_the_what_if_and_splits_expected_values()
     # every rig still owned is resold after the horizon: 50 MW at $150,000 on both paths
     assert s["value_split_usd"]["fleet_salvage_usd"] == pytest.approx(7.5e6, abs=0.01)
     assert value_split_sentences(s)[0].startswith("Of the plan's expected value of")
+
+
+def test_the_command_line_switch(tmp_path):
+    import yaml
+
+    from tests.helpers import run_cli
+
+    p = tiny(
+        terminal_value=True, contracts__0__term_months=24, contracts__0__rate_usd_per_kw_month=80
+    )
+    src = tmp_path / "p.yaml"
+    src.write_text(yaml.safe_dump(p.model_dump(mode="json")))
+    code, out = run_cli("plan", src, "--out", tmp_path / "on")
+    assert code == 0, out
+    on = json.loads((tmp_path / "on" / "summary.json").read_text())
+    assert on["decisions_without_rent_after_horizon"]["changed"] is True
+    assert "Without contracted rent after 2026-12" in (tmp_path / "on" / "summary.md").read_text()
+    code, out = run_cli("plan", src, "--out", tmp_path / "off", "--no-rent-check")
+    assert code == 0, out
+    off = json.loads((tmp_path / "off" / "summary.json").read_text())
+    assert "decisions_without_rent_after_horizon" not in off
+    assert off["value_usd"] == on["value_usd"]
