@@ -85,6 +85,8 @@ class Model:
     index: ModelIndex
     relax: bool
     risk: RiskSpec | None = None
+    objective_without: frozenset[str] = frozenset()
+    """Value terms left out of the objective (still in ``terms``: the plan's value counts them)."""
     # columns in creation order
     col_names: list[str] = field(default_factory=list)
     col_lb: list[float] = field(default_factory=list)
@@ -504,6 +506,8 @@ def objective_coefficients(m: Model, risk_weight: float) -> np.ndarray:
     coefs = np.zeros(m.n_cols)
     expected_weight = max(1.0 - risk_weight, EXPECTED_WEIGHT_FLOOR) if risk_weight else 1.0
     for name in OBJECTIVE_TERMS:
+        if name in m.objective_without:
+            continue
         for w, tv in enumerate(m.terms[name]):
             np.add.at(coefs, tv.cols, expected_weight * float(ix.probability[w]) * tv.coefs)
     if risk_weight:
@@ -589,10 +593,19 @@ CONSTRAINT_FAMILIES = {
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""
 
 
-def build_model(index: ModelIndex, relax: bool = False, risk: RiskSpec | None = None) -> Model:
+def build_model(
+    index: ModelIndex,
+    relax: bool = False,
+    risk: RiskSpec | None = None,
+    objective_without: frozenset[str] = frozenset(),
+) -> Model:
     """Build the full model for ``index``; ``relax`` drops the all-or-nothing minimums;
-    ``risk`` adds the CVaR rows and weighs CVaR into the objective."""
-    m = Model(index=index, relax=relax, risk=risk)
+    ``risk`` adds the CVaR rows and weighs CVaR into the objective; ``objective_without``
+    names value terms the objective ignores (a what-if: the decisions if they were not
+    counted; the value reported still counts them)."""
+    if objective_without and risk is not None:
+        raise ValueError("objective_without is for plans without a CVaR weight")
+    m = Model(index=index, relax=relax, risk=risk, objective_without=frozenset(objective_without))
     add_variables(m)
     site_terms.add_site_variables(m)  # host_new columns (issue 15), after every other column
     collect_value_terms(m)

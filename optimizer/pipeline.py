@@ -67,6 +67,9 @@ class PlanResult:
     flexibility: list[dict] = field(default_factory=list)
     """Per site with a curtailment credit or firm-load charge: the flexibility value the plan
     gives up against the status quo (optimizer/site_terms.py ``flexibility_by_site``)."""
+    without_rent_after_horizon: dict | None = None
+    """The decisions if rent after the horizon were ignored (optimizer/without_rent.py), when
+    that re-solve was run."""
 
     @property
     def uplift_usd(self) -> float | None:
@@ -87,6 +90,7 @@ def plan_portfolio(
     scenarios: list[Scenario] | None = None,
     backend=None,
     risk: RiskSpec | None = None,
+    objective_without: frozenset[str] = frozenset(),
 ) -> PlanResult:
     """Plan ``portfolio``: solve plan and baseline, extract tables, verify every invariant.
 
@@ -96,11 +100,13 @@ def plan_portfolio(
 
     ``backend``: a solver backend to use instead of ``make_backend(solver, options)`` (a sweep
     passes one that keeps and warm-starts its models across plans, see optimizer/highs.py).
+
+    ``objective_without``: value terms the objective ignores (optimizer/without_rent.py).
     """
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     index = build_index(portfolio, scenarios)
-    model = build_model(index, relax=relax, risk=risk)
+    model = build_model(index, relax=relax, risk=risk, objective_without=objective_without)
     seconds["build"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     mf = to_matrix(model)

@@ -38,7 +38,10 @@ if TYPE_CHECKING:  # type only: the sweep and the reports pass a plan in, nothin
     from realloc.optimizer.pipeline import PlanResult
 
 __all__ = [
+    "AFTER_HORIZON_TERMS",
+    "DECISION_MW_TOLERANCE",
     "GAP_TOLERANCE_USD",
+    "INSIDE_HORIZON",
     "PAYBACK_TOLERANCE_USD",
     "Headline",
     "Payback",
@@ -47,10 +50,12 @@ __all__ = [
     "btc_sales_by_quarter",
     "btc_sold_total",
     "cvar_usd",
+    "decision_changes",
     "distribution",
     "expected_over_paths",
     "first_conversion_month",
     "first_funding_gap_month",
+    "first_stage_decisions",
     "funding_gap_total_usd",
     "headline",
     "it_mw_converted_by_site",
@@ -62,6 +67,8 @@ __all__ = [
     "quarter",
     "uplift_usd",
     "usd_raised_total",
+    "value_split",
+    "value_split_fields",
     "weighted_quantile",
 ]
 
@@ -135,6 +142,51 @@ def paths_ahead(scenario_values: pd.DataFrame) -> tuple[int, int] | None:
     return int((both["value_usd"] > both["baseline_value_usd"]).sum()), len(both)
 
 
+# --------------------------------------------------------------------------- value by when
+
+INSIDE_HORIZON = "inside_horizon_usd"
+"""The split's bucket of every value term not named in :data:`AFTER_HORIZON_TERMS`."""
+
+AFTER_HORIZON_TERMS: dict[str, tuple[str, ...]] = {
+    "rent_after_horizon_usd": ("terminal_value_usd",),
+    "fleet_salvage_usd": ("fleet_salvage_usd",),
+}
+"""The value terms (names of ``OBJECTIVE_TERMS``) counted after the horizon, by the bucket of
+the value split they fall in: contracted rent after the horizon, and the resale value of rigs
+still owned at its end. Every other term is value inside the horizon. A new after-horizon term
+(a GPU residual valued at the horizon, interest after it) joins its bucket here by name."""
+
+
+def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:
+    """A plan's value (its ``value_terms_usd``, expected over the market paths) split by when
+    it is earned: ``inside_horizon_usd`` (every term not after the horizon), then each bucket of
+    :data:`AFTER_HORIZON_TERMS`; the parts add up to the sum of the terms. None without terms
+    (no plan)."""
+    if not terms:
+        return None
+    after = {name for names in AFTER_HORIZON_TERMS.values() for name in names}
+    split = {INSIDE_HORIZON: sum(v for k, v in terms.items() if k not in after)}
+    for bucket, names in AFTER_HORIZON_TERMS.items():
+        split[bucket] = sum(terms.get(n, 0.0) for n in names)
+    return {k: round(float(v), 2) for k, v in split.items()}
+
+
+def value_split_fields(
+    terms: Mapping[str, float] | None, baseline_terms: Mapping[str, float] | None
+) -> dict[str, dict[str, float] | None]:
+    """summary.json's split of the plan's value, the status quo's and the uplift (plan − status
+    quo, bucket by bucket; None when either is missing)."""
+    plan, base = value_split(terms), value_split(baseline_terms)
+    uplift = None
+    if plan is not None and base is not None:
+        uplift = {k: round(plan[k] - base[k], 2) for k in plan}
+    return {
+        "value_split_usd": plan,
+        "baseline_value_split_usd": base,
+        "uplift_split_usd": uplift,
+    }
+
+
 # --------------------------------------------------------------------------- decisions
 
 
@@ -155,6 +207,41 @@ def it_mw_converted_by_site(conversions: pd.DataFrame, sites: Iterable[str]) -> 
 def first_conversion_month(conversions: pd.DataFrame) -> str | None:
     """The month the first conversion starts building; None when nothing converts."""
     return str(conversions["start_month"].min()) if not conversions.empty else None
+
+
+DECISION_MW_TOLERANCE = 0.1
+"""Two plans' first-stage decisions differ where their MW differ by more than this (a tenth of
+a MW: alternative optima of an LP may move specks)."""
+
+
+def first_stage_decisions(
+    conversions: pd.DataFrame, contracts: pd.DataFrame, rig_sales: pd.DataFrame, sites
+) -> dict[str, dict[str, float]]:
+    """The decisions a plan makes once for every market path, in MW: IT MW converted per site
+    (every site of ``sites``), IT MW per contract taken, MW of rigs sold per fleet group."""
+    taken = contracts.groupby("contract", sort=False)["it_mw"].sum() if len(contracts) else {}
+    sold = rig_sales.groupby("fleet_group", sort=False)["mw_sold"].sum() if len(rig_sales) else {}
+    return {
+        "it_mw_converted_by_site": it_mw_converted_by_site(conversions, sites),
+        "contract_it_mw": {str(k): float(v) for k, v in dict(taken).items()},
+        "rigs_sold_mw": {str(k): float(v) for k, v in dict(sold).items()},
+    }
+
+
+def decision_changes(
+    a: Mapping[str, Mapping[str, float]], b: Mapping[str, Mapping[str, float]]
+) -> list[dict]:
+    """Where two plans' :func:`first_stage_decisions` differ by more than
+    :data:`DECISION_MW_TOLERANCE`: one record per (kind, name) with ``a_mw`` and ``b_mw``
+    (0 where a plan has none), in ``a``'s order, then ``b``'s."""
+    out = []
+    for kind in ("it_mw_converted_by_site", "contract_it_mw", "rigs_sold_mw"):
+        da, db = a.get(kind, {}), b.get(kind, {})
+        for name in dict.fromkeys([*da, *db]):
+            mw_a, mw_b = float(da.get(name, 0.0)), float(db.get(name, 0.0))
+            if abs(mw_a - mw_b) > DECISION_MW_TOLERANCE:
+                out.append({"kind": kind, "name": name, "a_mw": mw_a, "b_mw": mw_b})
+    return out
 
 
 # --------------------------------------------------------------------------- treasury

@@ -390,6 +390,7 @@ def plan(
     frontier: Sequence[float] | None = None,
     data_root: Path | str | None = None,
     progress: Progress = _quiet,
+    rent_check: bool = True,
 ) -> Plan:
     """Plan a portfolio (an object, a file, or the bundled example when None).
 
@@ -401,6 +402,11 @@ def plan(
     efficient frontier, VSS and EVPI (empty: none of them). Defaults: 50 paths, α 0.95, λ 0,
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
+
+    ``rent_check``: for a deterministic plan whose contracts run past the horizon, also plan
+    once more ignoring the rent after the horizon and record where the decisions would differ
+    (summary.json's ``decisions_without_rent_after_horizon``; optimizer/without_rent.py). It
+    changes no figure of the plan; plans over market paths never run it.
     """
     from realloc.optimizer import plan_portfolio
 
@@ -433,6 +439,12 @@ def plan(
         f"{p.months} months ({solver})"
     )
     result = plan_portfolio(p, solver=solver, relax=relax, options=options)
+    if rent_check:
+        from realloc.optimizer.without_rent import without_rent_after_horizon
+
+        result.without_rent_after_horizon = without_rent_after_horizon(
+            result, solver, relax, options
+        )
     return Plan(result, None, source, sha256)
 
 

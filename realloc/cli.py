@@ -142,6 +142,13 @@ def main() -> None:
     callback=lambda ctx, param, value: frontier_weights(value),
     help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
+@click.option(
+    "--rent-check/--no-rent-check",
+    default=True,
+    show_default=True,
+    help="Deterministic plans: plan once more ignoring contracted rent after the horizon and "
+    "say in summary.md which decisions would change.",
+)
 @data_root_option
 @handle_errors
 def plan(
@@ -161,6 +168,7 @@ def plan(
     frontier: tuple[float, ...],
     data_root: Path | None,
     replace: bool,
+    rent_check: bool,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -195,6 +203,7 @@ def plan(
         scenarios=scenarios_file,
         data_root=data_root,
         progress=_say,
+        rent_check=rent_check,
         **over_paths,
     )
     printed = write_plan_and_report(made, out_dir, spec, report)

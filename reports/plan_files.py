@@ -22,7 +22,7 @@ import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
 from realloc.optimizer.grid_extract import GRID_COLUMNS, idle_grid
-from realloc.optimizer.statistics import headline, path_probabilities
+from realloc.optimizer.statistics import headline, path_probabilities, value_split_fields
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
 from realloc.reports.stochastic_report import write_stochastic_files
@@ -84,6 +84,7 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
         "value_terms_order": list(OBJECTIVE_TERMS),
+        **value_split_fields(t.value_terms_usd if t else None, result.baseline_value_terms_usd),
         "solver": {
             "name": result.solver,
             "relaxed_min_commitments": result.relaxed,
@@ -96,6 +97,8 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
     }
     if result.flexibility:  # only with curtailment credits or firm-load charges
         summary["flexibility_by_site"] = result.flexibility
+    if result.without_rent_after_horizon is not None:
+        summary["decisions_without_rent_after_horizon"] = result.without_rent_after_horizon
     block = stochastic_block(result, analysis)
     if block is not None:
         summary["stochastic"] = block

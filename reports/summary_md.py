@@ -172,7 +172,7 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     if t is None:
         lines.append("No plan could be produced; see the diagnosis above.")
         return "\n".join(lines) + "\n"
-    lines += _value_lines(result)
+    lines += _value_lines(result, summary)
     lines += _decision_lines(result)
     lines += flexibility_lines(result.flexibility)
     lines += grid_lines(result, summary)
@@ -211,7 +211,7 @@ def _heading_lines(result: PlanResult) -> list[str]:
     return lines
 
 
-def _value_lines(result: PlanResult) -> list[str]:
+def _value_lines(result: PlanResult, summary: dict) -> list[str]:
     """The plan's value against the status quo, and the bridge by objective term."""
     p, t = result.portfolio, result.tables
     lines = [
@@ -237,7 +237,16 @@ def _value_lines(result: PlanResult) -> list[str]:
             if shown_term(k, v, base.get(k))
         ]
     )
-    return [*lines, "Value by term (discounted):", "", _table(bridge)]
+    return [*lines, *_split_lines(summary), "Value by term (discounted):", "", _table(bridge)]
+
+
+def _split_lines(summary: dict) -> list[str]:
+    """Value inside and after the horizon, and decisions without the rent after it
+    (reports/value_split.py), from summary.json's figures."""
+    from realloc.reports.value_split import value_split_sentences, without_rent_sentences
+
+    said = value_split_sentences(summary) + without_rent_sentences(summary, md_text)
+    return [line for sentence in said for line in (sentence, "")]
 
 
 def _decision_lines(result: PlanResult) -> list[str]:

@@ -24,6 +24,11 @@ from realloc.reports.board.inputs_appendix import inputs_sections
 from realloc.reports.board.markup import esc, html_table, img, kv_table, yes_no
 from realloc.reports.board.risk_section import risk_section
 from realloc.reports.summary_md import binding_constraints, money
+from realloc.reports.value_split import (
+    uplift_split_sentence,
+    value_split_sentences,
+    without_rent_sentences,
+)
 
 # --------------------------------------------------------------------------- HTML
 
@@ -110,6 +115,7 @@ def _summary_sentences(run: Run) -> list[str]:
     return [
         *_paths_sentence(run),
         *_value_sentence(run),
+        *uplift_split_sentence(run.summary),
         *_decision_sentences(run),
         *_btc_sentence(run),
         *_payback_sentence(run),
@@ -521,6 +527,10 @@ def _bridge_section(run: Run, pngs: dict[str, bytes]) -> str:
         '<section id="bridge"><h2>Value bridge: status quo to plan</h2>'
         + img(pngs.get("bridge"), "Value bridge by objective term")
         + table
+        + "".join(
+            f"<p>{esc(t)}</p>"
+            for t in value_split_sentences(run.summary) + without_rent_sentences(run.summary)
+        )
         + "</section>"
     )
 
