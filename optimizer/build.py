@@ -23,6 +23,14 @@ import numpy as np
 import pulp
 
 from realloc.models.scenarios import RiskSpec
+from realloc.optimizer.financing import (
+    FINANCING_TERMS,
+    add_financing_variables,
+    financing_cash_terms,
+    financing_principal_pairs,
+    financing_value_only,
+)
+from realloc.optimizer.financing_rows import FINANCING_FAMILIES
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 
 INF = float("inf")
@@ -40,6 +48,7 @@ OBJECTIVE_TERMS = (
     "btc_sale_cost_usd",
     "terminal_value_usd",
     "fleet_salvage_usd",
+    *FINANCING_TERMS,
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
@@ -101,6 +110,7 @@ class Model:
     eta: int = -1  # CVaR threshold η ($M), with a risk spec
     shortfall: np.ndarray = None  # [W] u_ω = (η − V_ω)⁺, with a risk spec
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
+    fin: object = None  # financing columns (optimizer/financing.py), None without financing
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
     flow_cache: dict[tuple[int, int], dict[str, dict[int, float]]] = field(
@@ -176,6 +186,10 @@ class Model:
                 pulp.LpAffineExpression([(cols[j], float(self.objective[j])) for j in nz.tolist()])
             )
         return prob, cols
+
+    def cash_flows(self, t: int, w: int) -> dict[str, dict[int, float]]:
+        """``cash_flow_pairs(self, t, w)`` (for the financing families)."""
+        return cash_flow_pairs(self, t, w)
 
     @functools.cached_property
     def prepay_months(self) -> list[frozenset[int]]:
@@ -255,6 +269,7 @@ def add_variables(m: Model) -> None:
     if m.risk is not None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
+    add_financing_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -434,6 +449,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
         if now >= 0 and now != before:
             _add(terms["capex_usd"], now, -rate)
             _add(terms["capex_usd"], before, rate)
+    financing_cash_terms(m, t, w, terms)
     m.flow_cache[(t, w)] = terms
     return terms
 
@@ -456,6 +472,8 @@ def add_cash_balance(m: Model) -> None:
                 for col, coef in flows.items():
                     _add(pairs, col, -coef)
             pairs[int(m.sold[w, t])] = -(1 - phi) * float(ix.btc_price_usd[w, t]) / USD_PER_MUSD
+            for col, coef in financing_principal_pairs(m, t, w).items():
+                _add(pairs, col, -coef)
             m.row("cash_balance", (t, w), pairs, pulp.LpConstraintEQ, k0 if t == 0 else 0.0)
 
 
@@ -537,6 +555,7 @@ def collect_value_terms(m: Model) -> None:
                         / ix.group_efficiency_j_per_th[g]
                     ),
                 )
+        financing_value_only(m, w, acc)
         for name, pairs in acc.items():
             cols = np.fromiter(pairs.keys(), dtype=int, count=len(pairs))
             coefs = np.fromiter(pairs.values(), dtype=float, count=len(pairs))
@@ -554,6 +573,7 @@ CONSTRAINT_FAMILIES = {
     "min_commitment": add_min_commitment,
     "btc_balance": add_btc_balance,
     "cash_balance": add_cash_balance,
+    **FINANCING_FAMILIES,
     "cvar_shortfall": add_cvar_shortfall,
 }
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""

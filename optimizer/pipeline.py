@@ -244,6 +244,9 @@ def verify_plan(
             market=sc.market,
             relaxed=relaxed,
             rel=rel,
+            funding=None
+            if tables.funding is None
+            else tables.funding[tables.funding["scenario"] == sc.name],
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

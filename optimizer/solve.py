@@ -245,7 +245,8 @@ def solve_outcome(
 
 
 def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of the status quo: no new builds, no new contracts, no rig sales."""
+    """Bounds of the status quo: no new builds, no new contracts, no rig sales, no notes (it
+    may still draw BTC-backed loans and issue equity, as it may sell BTC)."""
     ub = ub.copy()
     lb = lb.copy()
     ix = m.index
@@ -258,6 +259,8 @@ def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarra
         ub[col] = 0.0
         lb[col] = 0.0
     ub[m.rigs_sold.ravel()] = 0.0
+    for note in m.fin.notes if m.fin is not None else []:  # issuing a note is a plan decision
+        ub[note.issue] = ub[note.chosen] = lb[note.chosen] = 0.0
     return lb, ub
 
 

@@ -21,12 +21,16 @@ from pathlib import Path
 import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
+from realloc.optimizer.financing import FINANCING_TERMS
+from realloc.optimizer.funding import FUNDING_COLUMNS
 from realloc.optimizer.statistics import headline
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
 from realloc.reports.stochastic_report import write_stochastic_files
 from realloc.reports.summary_md import summary_markdown
 
+BASE_TERMS = tuple(n for n in OBJECTIVE_TERMS if n not in FINANCING_TERMS)
+"""The value terms of a plan without financing (its summary.json lists only these)."""
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
 TREASURY_COLUMNS = [
     "month",
@@ -81,7 +85,9 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "min_cash_usd": result.portfolio.treasury.min_cash_usd,  # the floor (an input)
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
-        "value_terms_order": list(OBJECTIVE_TERMS),
+        "value_terms_order": list(
+            OBJECTIVE_TERMS if t is not None and t.funding is not None else BASE_TERMS
+        ),
         "solver": {
             "name": result.solver,
             "relaxed_min_commitments": result.relaxed,
@@ -92,6 +98,8 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         "verification": result.verification.as_records() if result.verification else [],
         "diagnosis": result.diagnosis,
     }
+    if t is not None:
+        summary.update(t.funding_summary)  # the funding keys, only with a financing section
     block = stochastic_block(result, analysis)
     if block is not None:
         summary["stochastic"] = block
@@ -209,6 +217,10 @@ def _write_tables(
     if result.baseline_cashflows is not None:
         write_csv(result.baseline_cashflows, stage / "baseline_cashflows.csv")
     write_csv(t.shadow_prices, stage / "shadow_prices.csv")
+    if t.funding is not None:
+        several = t.funding["scenario"].nunique() > 1
+        columns = [c for c in FUNDING_COLUMNS if several or c != "scenario"]
+        write_csv(t.funding, stage / "funding.csv", columns)
     if result.status == "unfunded":
         keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
         write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])
