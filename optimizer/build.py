@@ -30,7 +30,15 @@ from realloc.optimizer.financing import (
     financing_principal_pairs,
     financing_value_only,
 )
-from realloc.optimizer.financing_rows import FINANCING_FAMILIES
+from realloc.optimizer.financing_rows import (
+    add_btc_loan_balance,
+    add_debt_service_coverage,
+    add_equity_programme,
+    add_loan_to_cost,
+    add_loan_to_value,
+    add_note_issue,
+    add_project_loan_balance,
+)
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 
 INF = float("inf")
@@ -573,7 +581,13 @@ CONSTRAINT_FAMILIES = {
     "min_commitment": add_min_commitment,
     "btc_balance": add_btc_balance,
     "cash_balance": add_cash_balance,
-    **FINANCING_FAMILIES,
+    "btc_loan_balance": add_btc_loan_balance,
+    "loan_to_value": add_loan_to_value,
+    "note_issue": add_note_issue,
+    "project_loan_balance": add_project_loan_balance,
+    "loan_to_cost": add_loan_to_cost,
+    "debt_service_coverage": add_debt_service_coverage,
+    "equity_programme": add_equity_programme,
     "cvar_shortfall": add_cvar_shortfall,
 }
 """Row family name → the function that adds it (docs/model.md's table is tested against this)."""

@@ -165,15 +165,3 @@ def add_equity_programme(m: Model) -> None:
     for w in _scenarios(m):
         pairs = {int(col): 1.0 for col in m.fin.equity[w]}
         m.row("equity_programme", (w,), pairs, LE, total)
-
-
-FINANCING_FAMILIES = {
-    "btc_loan_balance": add_btc_loan_balance,
-    "loan_to_value": add_loan_to_value,
-    "note_issue": add_note_issue,
-    "project_loan_balance": add_project_loan_balance,
-    "loan_to_cost": add_loan_to_cost,
-    "debt_service_coverage": add_debt_service_coverage,
-    "equity_programme": add_equity_programme,
-}
-"""Financing row family → its function (merged into ``CONSTRAINT_FAMILIES``)."""
