@@ -36,12 +36,20 @@ from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from realloc.inputs.errors import InputError, from_validation_error, short_repr
+from realloc.inputs.excel_financing import (
+    EQUITY_SHEET,
+    FINANCING_MONTH_FIELDS,
+    FINANCING_SHEETS,
+    read_financing,
+)
 from realloc.inputs.files import MAX_INPUT_BYTES, cut, read_input_bytes
 from realloc.models import Contract, Conversion, FleetGroup, Market, Portfolio, Site, Treasury
 from realloc.models.base import MONTH_PATTERN, month_label, number_from_text
 
 PORTFOLIO_FIELDS = [
-    f for f in Portfolio.model_fields if f not in ("sites", "contracts", "market", "treasury")
+    f
+    for f in Portfolio.model_fields
+    if f not in ("sites", "contracts", "market", "treasury", "financing")
 ]
 SITE_COLUMNS = [f for f in Site.model_fields if f not in ("fleets", "conversion")]
 FLEET_COLUMNS = ["site", *FleetGroup.model_fields]
@@ -59,10 +67,12 @@ SHEETS = [
     "market",
     "power_prices",
     "treasury",
+    *FINANCING_SHEETS,
+    EQUITY_SHEET,
 ]
 REQUIRED_SHEETS = ("portfolio", "sites", "market", "treasury")
 IGNORED_SHEETS = ("notes", "readme")
-MONTH_FIELDS = ("start_month", "grid_sale_first_month")
+MONTH_FIELDS = ("start_month", "grid_sale_first_month", *FINANCING_MONTH_FIELDS)
 TEXT_FIELDS = ("name", "site")
 POWER_PRICE = "power_price_usd_per_mwh"
 
@@ -523,6 +533,9 @@ def _read(reader: _Reader) -> dict[str, Any]:
     reader.locations[("contracts",)] = _where("contracts")
     data["market"] = _read_market(reader, data.get("start_month"))
     data["treasury"] = reader.fields("treasury", TREASURY_FIELDS, ("treasury",))
+    financing = read_financing(reader, _where)
+    if financing is not None:
+        data["financing"] = financing
     return data
 
 

@@ -9,6 +9,7 @@ import openpyxl
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from realloc.inputs.excel_financing import financing_sheets
 from realloc.inputs.excel_loader import (
     CONTRACT_COLUMNS,
     CONVERSION_COLUMNS,
@@ -82,6 +83,8 @@ def write_excel(portfolio: Portfolio, path: Path | str) -> Path:
     _sheet(
         wb, "treasury", ["field", "value"], [[f, getattr(p.treasury, f)] for f in TREASURY_FIELDS]
     )
+    for title, header, rows in financing_sheets(p.financing):
+        _sheet(wb, title, header, rows)
     wb.save(path)
     return path
 

@@ -33,7 +33,14 @@ from realloc.models import Portfolio
 OPS = ("scale", "add")
 """Arithmetic overrides; any other value replaces the field."""
 
-ITEM_KIND = {"sites": "site", "contracts": "contract", "fleets": "fleet group"}
+ITEM_KIND = {
+    "sites": "site",
+    "contracts": "contract",
+    "fleets": "fleet group",
+    "btc_loans": "BTC-backed loan",
+    "notes": "note",
+    "project_loans": "project loan",
+}
 
 
 class OverrideError(ValueError):

@@ -12,6 +12,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from realloc.models.base import FieldError, Frozen, Month, Name, month_index, series
+from realloc.models.financing import Financing, check_financing
 
 PowerPrice = series(10_000)
 """$/MWh: monthly averages above $10,000/MWh (twice ERCOT's price cap) are unit mistakes."""
@@ -283,6 +284,8 @@ class Portfolio(Frozen):
     """Price and hashprice forecast."""
     treasury: Treasury
     """BTC stack, cash and sale rules."""
+    financing: Financing | None = None
+    """Loans, notes and equity on offer besides BTC sales; omit to fund by BTC sales alone."""
 
     @model_validator(mode="after")
     def _cross_checks(self) -> Portfolio:
@@ -314,6 +317,11 @@ class Portfolio(Frozen):
         site_names = {s.name for s in self.sites}
         for k, c in enumerate(self.contracts):
             self._check_contract(k, c, site_names)
+        if self.financing is not None:
+            try:
+                check_financing(self.financing, self.start_month, self.months, self.sites)
+            except FieldError as e:
+                raise FieldError(("financing", *e.loc), str(e)) from None
         return self
 
     def _check_contract(self, k: int, c: Contract, site_names: set[str]) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
+from realloc.models.financing import BtcLoan, Equity, Financing, Note, ProjectLoan
 from realloc.models.portfolio import (
     Contract,
     Conversion,
@@ -26,6 +27,11 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("contracts[]", Contract),
     ("market", Market),
     ("treasury", Treasury),
+    ("financing", Financing),
+    ("financing.btc_loans[]", BtcLoan),
+    ("financing.notes[]", Note),
+    ("financing.project_loans[]", ProjectLoan),
+    ("financing.equity", Equity),
 ]
 
 

@@ -32,6 +32,22 @@ from realloc.optimizer.grid_terms import (
     grid_flows,
     site_power_grid,
 )
+from realloc.optimizer.financing import (
+    FINANCING_TERMS,
+    add_financing_variables,
+    financing_cash_terms,
+    financing_principal_pairs,
+    financing_value_only,
+)
+from realloc.optimizer.financing_rows import (
+    add_btc_loan_balance,
+    add_debt_service_coverage,
+    add_equity_programme,
+    add_loan_to_cost,
+    add_loan_to_value,
+    add_note_issue,
+    add_project_loan_balance,
+)
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.site_terms import add_prepaid_capacity, add_prepaid_within_host
 
@@ -52,6 +68,7 @@ OBJECTIVE_TERMS = (
     "fleet_salvage_usd",
     *site_terms.SITE_TERMS,
     *GRID_TERMS,
+    *FINANCING_TERMS,
 )
 """Names of the value terms; each is signed as it adds to value (costs are negative)."""
 
@@ -119,6 +136,7 @@ class Model:
     blocks: np.ndarray = None  # [S, T] hall blocks started (integer)
     terms: dict[str, list[TermVector]] = field(default_factory=dict)
     site_coefs: site_terms.SiteCoefs | None = None  # issue 15's site terms (host_new columns)
+    fin: object = None  # financing columns (optimizer/financing.py), None without financing
     row_family: list[str] = field(default_factory=list)
     row_key: list[tuple] = field(default_factory=list)
     flow_cache: dict[tuple[int, int], dict[str, dict[int, float]]] = field(
@@ -194,6 +212,10 @@ class Model:
                 pulp.LpAffineExpression([(cols[j], float(self.objective[j])) for j in nz.tolist()])
             )
         return prob, cols
+
+    def cash_flows(self, t: int, w: int) -> dict[str, dict[int, float]]:
+        """``cash_flow_pairs(self, t, w)`` (for the financing families)."""
+        return cash_flow_pairs(self, t, w)
 
     @functools.cached_property
     def prepay_months(self) -> list[frozenset[int]]:
@@ -274,6 +296,7 @@ def add_variables(m: Model) -> None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
     add_grid_variables(m)
+    add_financing_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -457,6 +480,7 @@ def cash_flow_pairs(m: Model, t: int, w: int) -> dict[str, dict[int, float]]:
             _add(terms["capex_usd"], before, rate)
     site_terms.add_site_flows(m, t, w, terms)
     grid_flows(m, t, terms)
+    financing_cash_terms(m, t, w, terms)
     m.flow_cache[(t, w)] = terms
     return terms
 
@@ -479,6 +503,8 @@ def add_cash_balance(m: Model) -> None:
                 for col, coef in flows.items():
                     _add(pairs, col, -coef)
             pairs[int(m.sold[w, t])] = -(1 - phi) * float(ix.btc_price_usd[w, t]) / USD_PER_MUSD
+            for col, coef in financing_principal_pairs(m, t, w).items():
+                _add(pairs, col, -coef)
             m.row("cash_balance", (t, w), pairs, pulp.LpConstraintEQ, k0 if t == 0 else 0.0)
 
 
@@ -567,6 +593,7 @@ def collect_value_terms(m: Model) -> None:
                         / ix.group_efficiency_j_per_th[g]
                     ),
                 )
+        financing_value_only(m, w, acc)
         for name, pairs in acc.items():
             cols = np.fromiter(pairs.keys(), dtype=int, count=len(pairs))
             coefs = np.fromiter(pairs.values(), dtype=float, count=len(pairs))
@@ -584,6 +611,13 @@ CONSTRAINT_FAMILIES = {
     "min_commitment": add_min_commitment,
     "btc_balance": add_btc_balance,
     "cash_balance": add_cash_balance,
+    "btc_loan_balance": add_btc_loan_balance,
+    "loan_to_value": add_loan_to_value,
+    "note_issue": add_note_issue,
+    "project_loan_balance": add_project_loan_balance,
+    "loan_to_cost": add_loan_to_cost,
+    "debt_service_coverage": add_debt_service_coverage,
+    "equity_programme": add_equity_programme,
     "cvar_shortfall": add_cvar_shortfall,
     "prepaid_within_host": add_prepaid_within_host,
     "prepaid_capacity": add_prepaid_capacity,

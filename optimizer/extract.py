@@ -14,6 +14,9 @@ import pandas as pd
 from realloc.models import month_label
 from realloc.optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
 from realloc.optimizer.grid_extract import grid_sold_rows, grid_table, sold_cumulative
+from realloc.optimizer.financing import FINANCING_TERMS
+from realloc.optimizer.funding import funding_table
+from realloc.optimizer.funding_summary import funding_keys
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
 from realloc.optimizer.written import BTC, EPS, MW, USD
@@ -34,12 +37,23 @@ class PlanTables:
     shadow_prices: pd.DataFrame = field(default_factory=pd.DataFrame)
     grid: pd.DataFrame = field(default_factory=pd.DataFrame)
     """grid.csv: grid kept and sold by site and month (empty without hold costs or sales)."""
+    funding: pd.DataFrame | None = None
+    """Sources of cash by month (funding.csv); None without a ``financing`` section."""
+    funding_summary: dict = field(default_factory=dict)
+    """summary.json's funding keys (optimizer/funding_summary.py); empty without financing."""
 
 
 def _clean(v: float, digits: int = 9) -> float:
     """Round solver noise away: |v| < 1e-7 to zero, then to ``digits`` decimals (MW to the watt,
     USD to the cent, BTC to the satoshi), so files are stable and free of specks."""
     return 0.0 if abs(v) < EPS else round(float(v), digits) + 0.0
+
+
+def reported_terms(m: Model) -> tuple[str, ...]:
+    """The objective terms a plan reports: the financing terms only when financing is given."""
+    if m.fin is None:
+        return tuple(n for n in OBJECTIVE_TERMS if n not in FINANCING_TERMS)
+    return OBJECTIVE_TERMS
 
 
 def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:
@@ -50,7 +64,7 @@ def value_terms(m: Model, x: np.ndarray) -> dict[str, float]:
             sum(p * tv.value(x) for p, tv in zip(prob, m.terms[name], strict=True)) * USD_PER_MUSD,
             USD,
         )
-        for name in OBJECTIVE_TERMS
+        for name in reported_terms(m)
     }
 
 
@@ -363,8 +377,8 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                 "month": month,
                 "discount_factor": round(float(ix.discount[t]), 12),
             }
-            for name in OBJECTIVE_TERMS:
-                if name in ("terminal_value_usd", "fleet_salvage_usd"):
+            for name in reported_terms(m):
+                if name in ("terminal_value_usd", "fleet_salvage_usd", *VALUE_ONLY):
                     continue
                 if name == "mining_revenue_usd":
                     val = sum(revenue[w, g, t] * x[m.mine[w, g, t]] for g in range(len(ix.groups)))
@@ -376,6 +390,10 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
             row["funding_gap_usd"] = _clean(x[m.gap[w, t]] * USD_PER_MUSD, USD)
             rows.append(row)
     return pd.DataFrame(rows)
+
+
+VALUE_ONLY = ("note_option_cost_usd", "equity_dilution_usd", "financing_terminal_interest_usd")
+"""Financing terms that are value, not cash (no column in cashflows.csv)."""
 
 
 def cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
@@ -461,6 +479,9 @@ def extract(m: Model, outcome: Outcome) -> PlanTables:
     cash = _cashflow_table(m, x)
     keys = ["scenario", "month"] if "scenario" in cash.columns else ["month"]
     gap = cash[[*keys, "funding_gap_usd"]].rename(columns={"funding_gap_usd": "gap_usd"})
+    terms = value_terms(m, x)
+    funding = funding_table(m, x)
+    duals = outcome.duals_from.col_dual if outcome.duals_from is not None else None
     return PlanTables(
         plan=_plan_table(m, x),
         treasury=_treasury_table(m, x),
@@ -468,8 +489,10 @@ def extract(m: Model, outcome: Outcome) -> PlanTables:
         contracts=_contracts_table(m, x),
         rig_sales=_rig_sales_table(m, x),
         cashflows=cash,
-        value_terms_usd=value_terms(m, x),
+        value_terms_usd=terms,
         funding_gap=gap,
         shadow_prices=shadow_price_table(m, m.index, outcome),
         grid=grid_table(m, x),
+        funding=funding,
+        funding_summary={} if funding is None else funding_keys(m, funding, terms, duals),
     )

@@ -257,6 +257,9 @@ def verify_plan(
             rel=rel,
             cashflows=_scenario_rows(tables.cashflows, sc.name, several),
             grid=tables.grid,
+            funding=None
+            if tables.funding is None
+            else tables.funding[tables.funding["scenario"] == sc.name],
         )
         recomputed += float(model.index.probability[w]) * v.recomputed_value_usd
         for c in v.checks:

@@ -246,7 +246,8 @@ def solve_outcome(
 
 
 def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bounds of the status quo: no new builds, no new contracts, no rig sales."""
+    """Bounds of the status quo: no new builds, no new contracts, no rig sales, no notes (it
+    may still draw BTC-backed loans and issue equity, as it may sell BTC)."""
     ub = ub.copy()
     lb = lb.copy()
     ix = m.index
@@ -260,6 +261,8 @@ def baseline_bounds(m: Model, lb: np.ndarray, ub: np.ndarray) -> tuple[np.ndarra
         lb[col] = 0.0
     ub[m.rigs_sold.ravel()] = 0.0
     grid_baseline_bounds(m, lb, ub)  # no grid sold, no blocks built
+    for note in m.fin.notes if m.fin is not None else []:  # issuing a note is a plan decision
+        ub[note.issue] = ub[note.chosen] = lb[note.chosen] = 0.0
     return lb, ub
 
 

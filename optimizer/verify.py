@@ -28,7 +28,9 @@ import pandas as pd
 
 from realloc.models import Market, Portfolio, Site, month_index, month_label
 from realloc.optimizer.grid_verify import build_blocks_rows, grid_kept_rows, grid_ledger
+from realloc.models.financing import EQUITY_SOURCE
 from realloc.optimizer.risk import ValueDistribution
+from realloc.optimizer.verify_financing import FinancingFlows, Written, rederive_financing
 from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD
 
 REL = 1e-7
@@ -219,6 +221,8 @@ class Context:
     groups: list[Group] = field(default_factory=list)  # fleet groups, site by site
     grid: pd.DataFrame | None = None  # grid.csv (None or empty without grid holds or sales)
     grid_sold: dict = field(default_factory=dict)  # site index -> [T] MW sold (grid.csv)
+    funding: Written | None = None  # funding.csv by source and month (with financing)
+    fin: FinancingFlows | None = None  # the financing flows re-derived from it
 
 
 def _context(
@@ -670,12 +674,19 @@ def check_cash_balance(c: Context) -> Check:
     prev_err = np.concatenate([[0.0], np.full(c.T - 1, U_USD)])
     sales_usd = (1 - phi) * c.price * sold
     skip = ("mining_revenue_usd",)  # reaches cash only through BTC sales
-    expected = prev + led.total("value", skip) + sales_usd + c.gap
+    fin = c.fin  # principal (cash only), interest and fees (verify_financing.py)
+    expected = prev + led.total("value", skip) + sales_usd + c.gap + fin.principal + fin.cost
+    fin_mag, fin_err = np.abs(fin.principal) + np.abs(fin.cost), fin.principal_err + fin.cost_err
     rows = Rows("cash_balance", "USD", c.rel)
     rows.add(
         np.abs(cash - expected),
-        np.abs(cash) + np.abs(prev) + led.total("mag", skip) + np.abs(sales_usd) + np.abs(c.gap),
-        U_USD + prev_err + led.total("err", skip) + (1 - phi) * c.price * U_BTC + U_USD,
+        np.abs(cash)
+        + np.abs(prev)
+        + led.total("mag", skip)
+        + np.abs(sales_usd)
+        + np.abs(c.gap)
+        + fin_mag,
+        U_USD + prev_err + led.total("err", skip) + (1 - phi) * c.price * U_BTC + U_USD + fin_err,
         c.months,
     )
     return rows.check()
@@ -695,10 +706,11 @@ def recomputed_value(c: Context) -> tuple[float, float, float]:
     phi = c.p.treasury.sale_cost_bps / 1e4
     led, d = c.ledger, c.disc
     sale_cost = phi * c.price * c.tre["btc_sold"].to_numpy(dtype=float)
-    value = float(d @ led.total("value") - d @ sale_cost + c.tv[0])
-    mag = float(d @ led.total("mag") + d @ np.abs(sale_cost) + c.tv[1])
-    err = float(d @ led.total("err") + d @ (phi * c.price * U_BTC) + c.tv[2])
-    return value, mag, err
+    fin = c.fin
+    value = float(d @ led.total("value") - d @ sale_cost + c.tv[0] + d @ fin.cost)
+    mag = float(d @ led.total("mag") + d @ np.abs(sale_cost) + c.tv[1] + d @ np.abs(fin.cost))
+    err = float(d @ led.total("err") + d @ (phi * c.price * U_BTC) + c.tv[2] + d @ fin.cost_err)
+    return value + fin.value_only[0], mag + fin.value_only[1], err + fin.value_only[2]
 
 
 def check_grid_kept(c: Context) -> Check:
@@ -770,6 +782,223 @@ def check_site_terms(c: Context) -> Check:
             U_USD + led.err[term],
             [f"{term} {m}" for m in c.months],
         )
+# The financing checks (docs/model.md, "Financing"): from funding.csv (``c.funding``) and the
+# other tables alone; nothing to check without a financing section.
+
+
+def _debt_rows(rows: Rows, w: Written, name: str, repaid_expected=None) -> dict:
+    """Balance recursion (balance = previous + drawn − repaid) of one debt source; returns its
+    arrays."""
+    get = {k: w.get(name, k) for k in ("drawn_usd", "repaid_usd", "balance_usd")}
+    drawn, repaid, bal = get["drawn_usd"], get["repaid_usd"], get["balance_usd"]
+    prev = np.concatenate([[0.0], bal[:-1]])
+    rows.add(
+        np.abs(bal - prev - drawn + repaid),
+        np.abs(bal) + np.abs(prev) + np.abs(drawn) + np.abs(repaid),
+        4 * U_USD,
+        name,
+    )
+    rows.add(-np.minimum(bal, 0.0), np.abs(bal), U_USD, name)
+    return get
+
+
+def _interest_fee_rows(rows: Rows, w: Written, name: str, interest, fee_share: float) -> None:
+    """The written interest and fees equal those recomputed from the balances and draws."""
+    drawn = w.get(name, "drawn_usd")
+    for written, expected in (
+        (w.get(name, "interest_usd"), interest),
+        (w.get(name, "fees_usd"), fee_share * drawn),
+    ):
+        rows.add(np.abs(written - expected), np.abs(written) + np.abs(expected), 3 * U_USD, name)
+
+
+def check_btc_loan(c: Context) -> Check:
+    """``add_btc_loan_balance`` and ``add_loan_to_value``: each facility's balance recursion,
+    0 ≤ balance ≤ F_f, draws only from its first month to the month before maturity, balance 0
+    from maturity, interest r/12 × previous balance and fee × draw as written; balance ≤
+    λ_f · price · pledged and Σ pledged ≤ BTC held (treasury.csv)."""
+    rows = Rows("btc_loan", "USD", c.rel)
+    fin = c.p.financing
+    if fin is None or not fin.btc_loans:
+        return rows.check()
+    t = np.arange(c.T)
+    held = c.tre["btc_held"].to_numpy(dtype=float)
+    pledged_total = np.zeros(c.T)
+    for loan in fin.btc_loans:
+        name, w = loan.name, c.funding
+        a = month_index(c.p.start_month, loan.first_month)
+        mat = month_index(c.p.start_month, loan.maturity_month)
+        get = _debt_rows(rows, w, name)
+        bal, drawn = get["balance_usd"], get["drawn_usd"]
+        rows.add(bal - loan.max_usd, np.abs(bal) + loan.max_usd, U_USD, name)
+        rows.add(np.where((t < a) | (t >= mat), np.abs(drawn), 0.0), 0.0, U_USD, name)
+        rows.add(np.where((t < a) | (t >= mat), np.abs(bal), 0.0), 0.0, U_USD, name)
+        prev = np.concatenate([[0.0], bal[:-1]])
+        interest = np.where((t > a) & (t <= mat), loan.rate_per_year / 12 * prev, 0.0)
+        _interest_fee_rows(rows, w, name, interest, loan.fee_share)
+        pledged = w.get(name, "pledged_btc")
+        cover = loan.max_ltv_share * c.price * pledged
+        rows.add(
+            bal - cover,
+            np.abs(bal) + cover,
+            U_USD + loan.max_ltv_share * c.price * U_BTC,
+            [f"{name} {m}" for m in c.months],
+        )
+        pledged_total += pledged
+    btc = Rows("btc_loan", "BTC", c.rel)
+    btc.add(
+        pledged_total - held,
+        pledged_total + np.abs(held),
+        U_BTC * (len(fin.btc_loans) + 1),
+        c.months,
+    )
+    worst = [rows.check(), btc.check()]
+    return max(worst, key=lambda k: k.max_violation / k.tolerance)
+
+
+def check_note(c: Context) -> Check:
+    """``add_note_issue``: each note issued in at most one month of its window, ≤ M_n and (unless
+    relaxed) ≥ m_n when issued; the bullet repaid term months later; balance, coupon and fee as
+    written."""
+    rows = Rows("note", "USD", c.rel)
+    fin = c.p.financing
+    if fin is None:
+        return rows.check()
+    t = np.arange(c.T)
+    for note in fin.notes:
+        w, name = c.funding, note.name
+        get = _debt_rows(rows, w, name)
+        issued, repaid, bal = get["drawn_usd"], get["repaid_usd"], get["balance_usd"]
+        a = month_index(c.p.start_month, note.first_month)
+        b = month_index(c.p.start_month, note.last_month)
+        rows.add(np.where((t < a) | (t > b), np.abs(issued), 0.0), 0.0, U_USD, name)
+        months = np.flatnonzero(issued > U_USD)
+        if len(months) > 1 and not c.relaxed:
+            rows.add(float(np.sort(issued[months])[-2]), 0.0, U_USD, f"{name} issued twice")
+        total = float(issued.sum())
+        rows.add(total - note.max_usd, total + note.max_usd, U_USD * c.T, name)
+        if note.min_usd > 0 and not c.relaxed and len(months):
+            rows.add(note.min_usd - total, total + note.min_usd, U_USD * c.T, name)
+        expected = np.concatenate([np.zeros(note.term_months), issued])[: c.T]
+        rows.add(np.abs(repaid - expected), np.abs(repaid) + np.abs(expected), 2 * U_USD, name)
+        prev = np.concatenate([[0.0], bal[:-1]])
+        _interest_fee_rows(rows, w, name, note.coupon_per_year / 12 * prev, note.fee_share)
+    return rows.check()
+
+
+def _site_capex(c: Context, site) -> np.ndarray:
+    """Conversion capex paid at ``site`` by month, from conversions.csv (as ``_readiness``)."""
+    paid = np.zeros(c.T)
+    lead = site.conversion.lead_months
+    for r in c.conversions[c.conversions["site"] == site.name].itertuples():
+        a = c.pos[r.start_month]
+        for t in [a] if lead == 0 else range(a, min(a + lead, c.T)):
+            paid[t] += r.capex_usd / max(1, lead)
+    return paid
+
+
+def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
+    """Hosting net operating income at ``site`` by month from contracts.csv: rent − AI opex −
+    AI power not passed through (as ``_contract_flows``), and its read error."""
+    conv, T = site.conversion, c.T
+    price_mwh = _series(site.power_price_usd_per_mwh, T)
+    noi, err = np.zeros(T), np.zeros(T)
+    rows = c.contracts[c.contracts["site"] == site.name] if len(c.contracts) else c.contracts
+    for r in rows.itertuples():
+        k = next(k for k in c.p.contracts if k.name == r.contract)
+        a = month_index(c.p.start_month, k.start_month)
+        ts = np.arange(max(0, a), min(T, a + k.term_months))
+        net = 1000 * _rates(k, ts, a) - 1000 * conv.ai_opex_usd_per_kw_month
+        if not k.power_pass_through:
+            net = net - conv.ai_pue * price_mwh[ts] * c.hours[ts]
+        noi[ts] += net * r.it_mw
+        err[ts] += np.abs(net) * U_MW
+    return noi, err
+
+
+def check_project_loan(c: Context) -> Check:
+    """``add_project_loan_balance``, ``add_loan_to_cost`` and ``add_debt_service_coverage``:
+    each draw repaid in N equal parts after its grace, the balance recursion, interest and fee;
+    cumulative draws ≤ ltc × conversion capex paid at the site so far (conversions.csv); and
+    with ``min_dscr``, hosting NOI (contracts.csv) ≥ dscr × (interest + principal) from month
+    g + 1."""
+    rows = Rows("project_loan", "USD", c.rel)
+    fin = c.p.financing
+    if fin is None:
+        return rows.check()
+    for loan in fin.project_loans:
+        w, name, site = c.funding, loan.name, c.p.site(loan.site)
+        get = _debt_rows(rows, w, name)
+        drawn, repaid, bal = get["drawn_usd"], get["repaid_usd"], get["balance_usd"]
+        g, n = loan.grace_months, loan.term_months
+        shifted = np.concatenate([np.zeros(g + 1), drawn])[: c.T]
+        expected = np.convolve(shifted, np.full(n, 1.0 / n))[: c.T]
+        rows.add(np.abs(repaid - expected), np.abs(repaid) + expected, U_USD * (n + 1), name)
+        prev = np.concatenate([[0.0], bal[:-1]])
+        interest = loan.rate_per_year / 12 * prev
+        _interest_fee_rows(rows, w, name, interest, loan.fee_share)
+        cum_drawn = np.cumsum(drawn)
+        cap = loan.max_loan_to_cost_share * np.cumsum(_site_capex(c, site))
+        err = U_USD * (np.arange(c.T) + 1) * (1 + loan.max_loan_to_cost_share)
+        rows.add(cum_drawn - cap, cum_drawn + cap, err, [f"{name} {m}" for m in c.months])
+        if loan.min_dscr is not None:
+            noi, noi_err = _site_noi(c, site)
+            service = loan.min_dscr * (interest + repaid)
+            late = np.arange(c.T) > g
+            rows.add(
+                np.where(late, service - noi, 0.0),
+                np.abs(noi) + service,
+                U_USD * loan.min_dscr * 2 + noi_err,
+                [f"{name} {m}" for m in c.months],
+            )
+    return rows.check()
+
+
+def check_equity(c: Context) -> Check:
+    """``add_equity_programme`` and the bound ``add_variables`` puts on each month's issue:
+    issue ≤ the monthly cap, Σ issue ≤ the programme, fees = fee share × issue."""
+    rows = Rows("equity", "USD", c.rel)
+    fin = c.p.financing
+    if fin is None or fin.equity is None:
+        return rows.check()
+    eq, w = fin.equity, c.funding
+    issued = w.get(EQUITY_SOURCE, "drawn_usd")
+    rows.add(issued - eq.max_usd_per_month, issued + eq.max_usd_per_month, U_USD, c.months)
+    rows.add(-issued, issued, U_USD, c.months)
+    total = float(issued.sum())
+    rows.add(total - eq.max_usd_total, total + eq.max_usd_total, U_USD * c.T)
+    fees = w.get(EQUITY_SOURCE, "fees_usd")
+    rows.add(np.abs(fees - eq.fee_share * issued), fees + eq.fee_share * issued, 2 * U_USD)
+    return rows.check()
+
+
+def check_funding_sources(c: Context) -> Check:
+    """``add_cash_balance``'s BTC sales and tenant prepayments as funding.csv shows them: the
+    BTC sale rows' net proceeds equal treasury.csv's ``usd_raised`` and their fees the sale
+    cost; the tenant prepayment rows add up to the prepayments recomputed from contracts.csv."""
+    rows = Rows("funding_sources", "USD", c.rel)
+    if c.p.financing is None:
+        return rows.check()
+    w, phi = c.funding, c.p.treasury.sale_cost_bps / 1e4
+    sources = list(w.by_source)
+    sales = [s for s in sources if s.startswith("BTC sold from")]
+    drawn = sum((w.get(s, "drawn_usd") for s in sales), np.zeros(c.T))
+    fees = sum((w.get(s, "fees_usd") for s in sales), np.zeros(c.T))
+    sold_usd = c.price * c.tre["btc_sold"].to_numpy(dtype=float)
+    raised = (1 - phi) * sold_usd
+    rows.add(np.abs(drawn - raised), drawn + raised, 3 * U_USD + c.price * U_BTC, c.months)
+    rows.add(
+        np.abs(fees - phi * sold_usd), fees + phi * sold_usd, 3 * U_USD + c.price * U_BTC, c.months
+    )
+    prepay = [s for s in sources if s.startswith("Tenant prepayment: ")]
+    got = sum((w.get(s, "drawn_usd") for s in prepay), np.zeros(c.T))
+    led = c.ledger
+    rows.add(
+        np.abs(got - led.value["tenant_capex_usd"]),
+        got + led.mag["tenant_capex_usd"],
+        U_USD * (len(prepay) + 1) + led.err["tenant_capex_usd"],
+        c.months,
+    )
     return rows.check()
 
 
@@ -789,10 +1018,17 @@ CHECKS: dict[str, Callable[[Context], Check]] = {
     "prepaid_capacity": check_prepaid_capacity,
     "site_terms": check_site_terms,
     "grid_kept": check_grid_kept,
+    "btc_loan": check_btc_loan,
+    "note": check_note,
+    "project_loan": check_project_loan,
+    "equity": check_equity,
+    "funding_sources": check_funding_sources,
     "value": check_value,
 }
 """Invariant family → its check (``check_<family>``), in the order verification reports them.
 docs/model.md names the check of each builder family; tests/test_docs.py holds the two alike."""
+FINANCING_CHECKS = ("btc_loan", "note", "project_loan", "equity", "funding_sources")
+"""Checks reported only for plans with a ``financing`` section."""
 
 
 def verify(
@@ -809,11 +1045,13 @@ def verify(
     rel: float = REL,
     cashflows: pd.DataFrame | None = None,
     grid: pd.DataFrame | None = None,
+    funding: pd.DataFrame | None = None,
 ) -> Verification:
     """Recompute every invariant of one scenario's plan; see the module docstring. ``rel``: the
     relative part of the tolerances (``relative_tolerance(solver)``); ``cashflows``: the
     scenario's cashflows.csv, whose site-term columns ``check_site_terms`` compares; ``grid``:
-    grid.csv."""
+    grid.csv; ``funding``: funding.csv's rows of the scenario (plans with a ``financing``
+    section)."""
     tables = {
         "treasury": treasury,
         "conversions": conversions,
@@ -824,7 +1062,13 @@ def verify(
     c.cashflows = cashflows
     c.grid = grid
     rederive(c, plan, rig_sales)
-    return Verification([check(c) for check in CHECKS.values()], recomputed_value(c)[0])
+    c.fin = rederive_financing(c, funding)
+    checks = [
+        check(c)
+        for name, check in CHECKS.items()
+        if p.financing is not None or name not in FINANCING_CHECKS
+    ]
+    return Verification(checks, recomputed_value(c)[0])
 
 
 def check_cvar(model, x: np.ndarray, dist: ValueDistribution, rel: float) -> Check:

@@ -55,7 +55,8 @@ REPORT_FILES = frozenset({"report.html", "report.xlsx", "report.pdf"})
 PLAN_FILES = frozenset(
     "summary.json inputs.json run.json plan.csv treasury.csv conversions.csv contracts.csv "
     "rig_sales.csv cashflows.csv baseline_cashflows.csv shadow_prices.csv verification.csv "
-    "summary.md funding_gap.csv grid.csv scenario_values.csv frontier.csv frontier.png "
+    "summary.md funding_gap.csv grid.csv funding.csv scenario_values.csv frontier.csv "
+    "frontier.png "
     "value_distribution.png report.html report.xlsx report.pdf".split()
 )
 COMPARISON_FILES = frozenset(

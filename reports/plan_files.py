@@ -22,12 +22,16 @@ import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
 from realloc.optimizer.grid_extract import GRID_COLUMNS, idle_grid
+from realloc.optimizer.financing import FINANCING_TERMS
+from realloc.optimizer.funding import FUNDING_COLUMNS
 from realloc.optimizer.statistics import headline, path_probabilities, value_split_fields
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv
 from realloc.reports.stochastic_report import write_stochastic_files
 from realloc.reports.summary_md import summary_markdown
 
+BASE_TERMS = tuple(n for n in OBJECTIVE_TERMS if n not in FINANCING_TERMS)
+"""The value terms of a plan without financing (its summary.json lists only these)."""
 PLAN_COLUMNS = ["month", "site", "use", "detail", "power_mw", "it_mw"]
 TREASURY_COLUMNS = [
     "month",
@@ -83,7 +87,9 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         **_idle_grid(result),
         "value_terms_usd": t.value_terms_usd if t is not None else {},
         "baseline_value_terms_usd": result.baseline_value_terms_usd,
-        "value_terms_order": list(OBJECTIVE_TERMS),
+        "value_terms_order": list(
+            OBJECTIVE_TERMS if t is not None and t.funding is not None else BASE_TERMS
+        ),
         **value_split_fields(t.value_terms_usd if t else None, result.baseline_value_terms_usd),
         "solver": {
             "name": result.solver,
@@ -99,6 +105,8 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
         summary["flexibility_by_site"] = result.flexibility
     if result.without_rent_after_horizon is not None:
         summary["decisions_without_rent_after_horizon"] = result.without_rent_after_horizon
+    if t is not None:
+        summary.update(t.funding_summary)  # the funding keys, only with a financing section
     block = stochastic_block(result, analysis)
     if block is not None:
         summary["stochastic"] = block
@@ -226,6 +234,10 @@ def _write_tables(
     write_csv(t.shadow_prices, stage / "shadow_prices.csv")
     if not t.grid.empty:  # only with grid hold costs or sale options
         write_csv(t.grid, stage / "grid.csv", GRID_COLUMNS)
+    if t.funding is not None:
+        several = t.funding["scenario"].nunique() > 1
+        columns = [c for c in FUNDING_COLUMNS if several or c != "scenario"]
+        write_csv(t.funding, stage / "funding.csv", columns)
     if result.status == "unfunded":
         keys = ["scenario"] if "scenario" in t.funding_gap.columns else []
         write_csv(t.funding_gap, stage / "funding_gap.csv", [*keys, "month", "gap_usd"])

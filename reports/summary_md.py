@@ -39,6 +39,11 @@ TERM_LABELS = {
     "gpu_residual_usd": "GPU residual value (cloud contracts)",
     "grid_hold_cost_usd": "Grid hold cost",
     "grid_sale_usd": "Grid sold (proceeds)",
+    "financing_interest_usd": "Financing interest",
+    "financing_fees_usd": "Financing fees",
+    "note_option_cost_usd": "Conversion option cost of notes",
+    "equity_dilution_usd": "Equity dilution",
+    "financing_terminal_interest_usd": "Interest owed after the horizon",
 }
 OPTIONAL_TERMS = (
     "curtailment_credit_usd",

@@ -76,3 +76,48 @@ def run_cli(*args: object) -> tuple[int, str]:
         out += repr(result.exception)
     assert "Traceback" not in out and "internal error" not in out, out
     return result.exit_code, out
+
+
+def tiny_financing() -> dict[str, Any]:
+    """A financing section with one source of each kind for ``tiny`` (site A, 12 months)."""
+    return dict(
+        btc_loans=[
+            dict(
+                name="L",
+                max_usd=30e6,
+                rate_per_year=0.08,
+                fee_share=0.01,
+                max_ltv_share=0.5,
+                first_month="2026-01",
+                maturity_month="2027-06",
+            )
+        ],
+        notes=[
+            dict(
+                name="N",
+                max_usd=40e6,
+                min_usd=20e6,
+                first_month="2026-02",
+                last_month="2026-05",
+                coupon_per_year=0.02,
+                fee_share=0.02,
+                option_cost_share=0.05,
+                term_months=6,
+            )
+        ],
+        project_loans=[
+            dict(
+                name="P",
+                site="A",
+                max_loan_to_cost_share=0.85,
+                rate_per_year=0.06,
+                fee_share=0.01,
+                grace_months=2,
+                term_months=5,
+                min_dscr=1.25,
+            )
+        ],
+        equity=dict(
+            max_usd_per_month=5e6, max_usd_total=20e6, fee_share=0.03, dilution_cost_share=0.2
+        ),
+    )

@@ -12,7 +12,7 @@ from realloc.optimizer import CONSTRAINT_FAMILIES, verify
 from realloc.optimizer import build as build_module
 from realloc.optimizer.build import Model, build_model
 from realloc.optimizer.index import build_index
-from tests.helpers import tiny
+from tests.helpers import tiny, tiny_financing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -49,6 +49,7 @@ def test_model_doc_family_table_matches_code_and_row_names():
                 sites__0__conversion__block_it_mw=25,  # build_blocks rows
             )
         ),
+        build_index(tiny(contracts__0__min_it_mw=10, financing=tiny_financing())),
         risk=RiskSpec(risk_weight=0.5),
     )
     built = [c.name for c in m.prob.constraints()]
