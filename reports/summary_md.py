@@ -123,6 +123,10 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     lines += _value_lines(result)
     lines += _decision_lines(result)
     lines += _btc_lines(result, summary)
+    if getattr(t, "funding", None) is not None:  # only a portfolio that offers financing
+        from realloc.reports.funding_report import funding_markdown  # lazy: it imports money
+
+        lines += funding_markdown(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
     lines += ["## What binds", ""]
