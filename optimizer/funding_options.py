@@ -20,11 +20,11 @@ more cash the optimizer may re-time its sales and draws):
   is raised); a project loan ``max_loan_to_cost_share × capex spent at its site so far − drawn
   so far`` (capex spent evenly over each conversion's build months); equity ``min(monthly cap
   − issued that month, programme size − issued so far)``.
-- All-in annual cost (a share per year): the rate or coupon plus the one-off costs spread over
-  the years the money is held — a facility's fee over the years to its maturity (to the
-  horizon's end without one), a note's fee and option cost over its term, a project loan's fee
-  over its grace period and term, and equity's fee and dilution cost over the years left in
-  the horizon (equity is never repaid).
+- All-in annual cost (a share per year), as summary.json's ``funding_choices`` defines it
+  (:func:`all_in_cost_per_year`): the rate or coupon plus the one-off costs spread over the
+  source's life — a facility's fee over its first month to maturity, a note's fee and option
+  cost over its term, a project loan's fee over a draw's average life (grace + (term + 1) / 2
+  months), equity's fee and dilution cost over the horizon (equity is never repaid).
 """
 
 from __future__ import annotations
@@ -61,13 +61,24 @@ class GapMonths:
     price: np.ndarray  # USD per BTC by month
     held: np.ndarray  # BTC held at month end
 
-    def years_left(self, t: int) -> float:
-        """Years from month ``t`` (inclusive) to the end of the horizon."""
-        return (len(self.months) - t) / 12
+    @property
+    def years(self) -> float:
+        """The horizon in years."""
+        return len(self.months) / 12
 
 
-def _years(months_held: float) -> float:
-    return max(float(months_held), 1.0) / 12
+def all_in_cost_per_year(kind: str, src, horizon_years: float) -> float:
+    """Interest per year plus one-off costs spread over the source's life in years (the
+    definition of summary.json's ``funding_choices``, optimizer/funding_summary.py)."""
+    if kind == "btc_loan":
+        years = max(_months_between(src.first_month, src.maturity_month), 1) / 12
+        return src.rate_per_year + src.fee_share / years
+    if kind == "note":
+        return src.coupon_per_year + (src.fee_share + src.option_cost_share) * 12 / src.term_months
+    if kind == "project_loan":
+        life = (src.grace_months + (src.term_months + 1) / 2) / 12
+        return src.rate_per_year + src.fee_share / life
+    return (src.fee_share + src.dilution_cost_share) / horizon_years  # equity
 
 
 def _months_between(first: str, last: str) -> int:
@@ -126,8 +137,7 @@ def _facility(loan, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
     free_btc = max(float(gm.held[t]) - _at(others, month, "pledged_btc"), 0.0)
     by_size = float(loan.max_usd) - owed
     by_ltv = float(loan.max_ltv_share) * float(gm.price[t]) * free_btc - owed
-    held = _months_between(month, maturity) if maturity else len(gm.months) - t
-    cost = float(loan.rate_per_year) + float(loan.fee_share) / _years(held)
+    cost = all_in_cost_per_year("btc_loan", loan, gm.years)
     limit = "its size (max_usd)" if by_size <= by_ltv else "its loan-to-value limit"
     return FundingOption(loan.name, "btc_loan", cost, month, max(min(by_size, by_ltv), 0.0), limit)
 
@@ -137,8 +147,7 @@ def _note(note, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOption | 
     if t is None:
         return None
     issued = _at(_rows(funding, note.name), gm.months[-1], "drawn_usd", upto=True) > ROOM_USD
-    one_off = float(note.fee_share) + float(getattr(note, "option_cost_share", 0.0) or 0.0)
-    cost = float(note.coupon_per_year) + one_off / _years(note.term_months)
+    cost = all_in_cost_per_year("note", note, gm.years)
     room, limit = (0.0, "issued already") if issued else (float(note.max_usd), "its size")
     minimum = float(getattr(note, "min_usd", 0.0) or 0.0)
     return FundingOption(note.name, "note", cost, gm.months[t], room, limit, minimum)
@@ -164,8 +173,7 @@ def _project_loan(loan, gm, funding, conversions) -> FundingOption | None:
     month = gm.months[t]
     drawn = _at(_rows(funding, loan.name), month, "drawn_usd", upto=True)
     room = loan.max_loan_to_cost_share * capex_spent_usd(conversions, loan.site, month) - drawn
-    life = int(getattr(loan, "grace_months", 0) or 0) + int(loan.term_months)
-    cost = float(loan.rate_per_year) + float(loan.fee_share) / _years(life)
+    cost = all_in_cost_per_year("project_loan", loan, gm.years)
     return FundingOption(loan.name, "project_loan", cost, month, max(room, 0.0), "loan-to-cost")
 
 
@@ -180,8 +188,7 @@ def _equity(equity, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
     month, rows = gm.months[t], _rows(funding, EQUITY_SOURCE)
     monthly = float(equity.max_usd_per_month) - _at(rows, month, "drawn_usd")
     total = float(equity.max_usd_total) - _at(rows, month, "drawn_usd", upto=True)
-    one_off = float(equity.fee_share) + float(equity.dilution_cost_share)
-    cost = one_off / _years(gm.years_left(t) * 12)
+    cost = all_in_cost_per_year("equity", equity, gm.years)
     limit = "its monthly cap" if monthly <= total else "the programme size"
     return FundingOption(EQUITY_SOURCE, "equity", cost, month, max(min(monthly, total), 0.0), limit)
 

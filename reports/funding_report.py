@@ -121,12 +121,14 @@ def hodl_sentence(min_btc: float, hodl_cost_usd_per_btc_year: float | None) -> s
             "There is no HODL floor (treasury.min_btc is 0): the plan may sell every BTC, so "
             "keeping BTC is its own choice, not a cost imposed on it."
         )
-    cost = hodl_cost_usd_per_btc_year
+    cost = hodl_cost_usd_per_btc_year  # a cost (>= 0); read as its size, so that the floor's
+    # shadow price ∂V/∂min_btc (<= 0, as shadow_prices.csv writes it) says the same
     if cost is None or not np.isfinite(cost) or abs(cost) * n <= FLOW_TOLERANCE_USD:
         return (
             f"Keeping {n:,.0f} BTC costs nothing at the margin: the HODL floor "
             f"(treasury.min_btc) does not bind, so lowering it would not add value."
         )
+    cost = abs(float(cost))
     return (
         f"Keeping {n:,.0f} BTC costs {money(cost * n)} per year: each BTC of the HODL floor "
         f"(treasury.min_btc) costs {money(cost)} of value a year (its shadow price)."

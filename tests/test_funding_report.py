@@ -192,6 +192,7 @@ def test_hodl_sentence_numbers_and_when_the_floor_does_not_bind():
     text = fr.hodl_sentence(500, 4000.0)
     assert text.startswith("Keeping 500 BTC costs $2.0M per year")
     assert "$4,000 of value a year" in text
+    assert fr.hodl_sentence(500, -4000.0) == text  # as a shadow price ∂V/∂floor: the same
     for cost in (None, 0.0, float("nan")):
         assert "costs nothing at the margin" in fr.hodl_sentence(500, cost)
         assert "does not bind" in fr.hodl_sentence(500, cost)
@@ -350,12 +351,13 @@ def test_capex_spent_is_spread_evenly_over_the_build_months():
 def test_offered_sources_ranked_by_all_in_cost_with_their_room():
     options = funding_options(offered(), GAP, None, CONVERSIONS)
     by_name = {o.source: o for o in options}
+    # all-in costs as summary.json's funding_choices defines them:
     # note: (2.5 % fee + 6 % option) over its 5-year term = 1.7 %/yr; room its $500M
-    # project loan: 6.5 % + 1 % over 18 + 120 months = 6.5 % + 0.01 / 11.5 = 6.587 %;
-    #   room 85 % × $30M spent by March = $25.5M
-    # facility: 8 % + 1 % over the 10 months from March to January 2027 = 8 % + 1.2 % = 9.2 %;
+    # project loan: 6.5 % + 1 % over a draw's average life, 18 + 121/2 = 78.5 months:
+    #   6.5 % + 0.01 / (78.5/12) = 6.653 %; room 85 % × $30M spent by March = $25.5M
+    # facility: 8 % + 1 % over the 12 months from 2026-01 to maturity 2027-01 = 9 %;
     #   room min($150M, 50 % × $100,000 × 800 BTC = $40M) = $40M, its LTV binds
-    # equity: (3 % + 20 %) over the 4 months left from March = 0.23 / (4/12) = 69 %/yr
+    # equity: (3 % + 20 %) over the 6-month horizon = 0.23 / 0.5 = 46 %/yr
     assert [o.source for o in options] == [
         "2031 convertible",
         "Pecos construction loan",
@@ -363,9 +365,11 @@ def test_offered_sources_ranked_by_all_in_cost_with_their_room():
         "ATM equity",
     ]
     assert by_name["2031 convertible"].cost_per_year == pytest.approx(0.017)
-    assert by_name["Pecos construction loan"].cost_per_year == pytest.approx(0.065 + 0.01 / 11.5)
-    assert by_name["Galaxy facility"].cost_per_year == pytest.approx(0.092)
-    assert by_name["ATM equity"].cost_per_year == pytest.approx(0.69)
+    assert by_name["Pecos construction loan"].cost_per_year == pytest.approx(
+        0.065 + 0.01 / (78.5 / 12)
+    )
+    assert by_name["Galaxy facility"].cost_per_year == pytest.approx(0.09)
+    assert by_name["ATM equity"].cost_per_year == pytest.approx(0.46)
     assert by_name["Pecos construction loan"].room_usd == pytest.approx(25.5 * M)
     assert by_name["Galaxy facility"].room_usd == pytest.approx(40 * M)
     assert by_name["Galaxy facility"].limit == "its loan-to-value limit"
@@ -403,8 +407,8 @@ def test_what_the_plan_already_raised_leaves_less_room():
     # a $30M gap: the project loan's $25.5M, then $4.5M from the facility
     assert closing_text(options, 30 * M, money) == [
         "Financing: raising $25,500,000 more from Pecos construction loan (room $25,500,000 in "
-        "2026-03) at about 6.6%/yr all-in, then $4,500,000 more from Galaxy facility (room "
-        "$10,000,000 in 2026-03) at about 9.2%/yr all-in would close it."
+        "2026-03) at about 6.7%/yr all-in, then $4,500,000 more from Galaxy facility (room "
+        "$10,000,000 in 2026-03) at about 9.0%/yr all-in would close it."
     ]
     # a gap larger than every room: all but the rest
     text = closing_text(options, 600 * M, money)[0]
@@ -431,7 +435,7 @@ def test_sources_outside_their_window_or_without_room():
     only_loan = SimpleNamespace(btc_loans=offered().btc_loans, notes=[], project_loans=[])
     assert closing_text(funding_options(only_loan, broke), 1 * M, money) == [
         "Financing: no offered source has room left; the cheapest, Galaxy facility (about "
-        "9.2%/yr all-in), is at its loan-to-value limit in 2026-03."
+        "9.0%/yr all-in), is at its loan-to-value limit in 2026-03."
     ]
 
 
@@ -462,7 +466,7 @@ def test_funding_gap_diagnosis_names_the_cheapest_source_with_room():
     assert lines[:-1] == r.diagnosis
     # January's gap: floor $5M + power $2,976,000 − all 51.67 mined BTC × $70,000 = $4,359,333.
     # The stack is sold out (0 BTC held), so the facility has no collateral: equity, its
-    # (3 % + 20 %) over the 12 months left = 23 %/yr, closes it.
+    # (3 % + 20 %) over the 12-month horizon = 23 %/yr, closes it.
     raised = re.fullmatch(
         r"Financing: raising \$([\d,]+) more from ATM equity \(room \$10,000,000 in 2026-01\) "
         r"at about 23\.0%/yr all-in would close it\.",
