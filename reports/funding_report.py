@@ -112,6 +112,32 @@ def debt_schedule(funding: pd.DataFrame, probabilities: Mapping[str, float]) -> 
     return out[cols].reset_index(drop=True)
 
 
+def compact_schedule(schedule: pd.DataFrame) -> pd.DataFrame:
+    """The debt schedule as a board reads it: consecutive quarters of one source in which
+    nothing is drawn, repaid or charged in fees and the balance stays the same are one row
+    (``quarter`` "2026-Q4 to 2031-Q1", their interest summed)."""
+    if schedule.empty:
+        return schedule
+    quiet = (schedule[["drawn_usd", "repaid_usd", "fees_usd"]].abs() <= FLOW_TOLERANCE_USD).all(
+        axis=1
+    )
+    rows: list[dict] = []
+    for r, calm in zip(schedule.to_dict("records"), quiet, strict=True):
+        last = rows[-1] if rows else None
+        if (
+            calm
+            and last is not None
+            and last["_calm"]
+            and last["source"] == r["source"]
+            and abs(last["balance_usd"] - r["balance_usd"]) <= FLOW_TOLERANCE_USD
+        ):
+            last["quarter"] = f"{last['quarter'].split(' to ')[0]} to {r['quarter']}"
+            last["interest_usd"] += r["interest_usd"]
+            continue
+        rows.append({**r, "_calm": bool(calm)})
+    return pd.DataFrame(rows, columns=[*schedule.columns, "_calm"]).drop(columns="_calm")
+
+
 def hodl_sentence(min_btc: float, hodl_cost_usd_per_btc_year: float | None) -> str:
     """What the HODL floor (``treasury.min_btc``) costs a year: "Keeping N BTC costs $X per
     year", X = the floor's shadow price per BTC-year × N; said plainly when it does not bind."""
@@ -165,9 +191,9 @@ def _share(v: object) -> str:
 
 
 def choice_sentences(choices: Sequence[Mapping], name: Callable[[object], str] = str) -> list[str]:
-    """Per offered source (summary.json's ``funding_choices``): used or not, how much, its
-    all-in annual cost and why; an unused source without a reason is set against the cheapest
-    source the plan uses."""
+    """Per offered source (summary.json's ``funding_choices``): its all-in annual cost, then why
+    it was (not) used — summary.json's reason, else how much it raised, or for an unused source
+    its cost against the cheapest source the plan uses."""
     used = [c for c in choices if float(c.get("used_usd") or 0.0) > FLOW_TOLERANCE_USD]
     costed = [c for c in used if c.get("all_in_cost_per_year") is not None]
     cheapest = min(costed, key=lambda c: float(c["all_in_cost_per_year"]), default=None)
@@ -175,16 +201,17 @@ def choice_sentences(choices: Sequence[Mapping], name: Callable[[object], str] =
     for c in choices:
         amount = float(c.get("used_usd") or 0.0)
         kind = KIND_WORDS.get(str(c.get("kind")), str(c.get("kind")))
-        head = f"{name(c.get('source'))} ({kind}): " + (
-            f"used, {money(amount)}" if amount > FLOW_TOLERANCE_USD else "not used"
-        )
-        head += f", all-in about {_share(c.get('all_in_cost_per_year'))}."
+        kind = "" if kind.lower() == str(c.get("source")).lower() else f"{kind}, "
+        head = f"{name(c.get('source'))} ({kind}all-in about "
+        head += f"{_share(c.get('all_in_cost_per_year'))})"
         reason = name(str(c.get("reason") or "").strip())
-        if not reason and amount <= FLOW_TOLERANCE_USD:
-            reason = _against_cheapest(c, cheapest, name)
-        if reason and not reason.endswith((".", "!", "?")):
-            reason += "."
-        out.append(f"{head} {reason}".strip())
+        if not reason:
+            reason = (
+                f"used, {money(amount)}"
+                if amount > FLOW_TOLERANCE_USD
+                else f"not used. {_against_cheapest(c, cheapest, name)}".strip()
+            )
+        out.append(f"{head}: {reason}" + ("" if reason.endswith((".", "!", "?")) else "."))
     return out
 
 
@@ -208,13 +235,17 @@ def headroom_sentences(
     headroom: Sequence[Mapping],
     limits: Mapping[str, float] | None = None,
     name: Callable[[object], str] = str,
+    several_paths: bool = False,
 ) -> list[str]:
     """Per BTC-backed facility (summary.json's ``ltv_headroom``): the BTC price at which it
-    would breach its maximum loan-to-value in its tightest month, against the plan's price
-    that month. ``limits``: each facility's ``max_ltv_share``, when known."""
+    would breach its maximum loan-to-value in its tightest month (and market path, when the
+    plan has several), against the plan's price then. ``limits``: each facility's
+    ``max_ltv_share``, when known."""
     out = []
     for h in headroom:
         facility, month = name(h.get("facility")), h.get("month")
+        if several_paths and h.get("scenario") is not None:
+            month = f"{month} on path {name(h['scenario'])}"
         limit = (limits or {}).get(str(h.get("facility")))
         line = f"its {limit:.0%} loan-to-value limit" if limit else "its loan-to-value limit"
         breach, plan = h.get("breach_btc_price_usd"), h.get("plan_btc_price_usd")
@@ -335,7 +366,7 @@ def funding_lines(
         lines += [f"Sources of cash by quarter{over}:", "", _table(shown)]
     schedule = debt_schedule(funding, probabilities)
     if not schedule.empty:
-        shown = schedule[list(SCHEDULE_HEADERS)].map(
+        shown = compact_schedule(schedule)[list(SCHEDULE_HEADERS)].map(
             lambda v: money(v) if isinstance(v, float) else v
         )
         shown.columns = list(SCHEDULE_HEADERS.values())
@@ -344,7 +375,8 @@ def funding_lines(
     if choices:
         lines += ["Why each offered source was or was not used:", "", *(f"- {c}" for c in choices)]
         lines.append("")
-    headroom = headroom_sentences(summary.get("ltv_headroom") or [], limits, md_text)
+    several = paths > 1 and bool(probabilities)
+    headroom = headroom_sentences(summary.get("ltv_headroom") or [], limits, md_text, several)
     worst = worst_ltv_sentence(ltv_fan(funding, probabilities), limits, md_text)
     if headroom or worst:
         lines += ["Margin-call headroom:", ""]

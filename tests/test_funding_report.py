@@ -187,6 +187,43 @@ def test_debt_schedule_leaves_out_quiet_quarters_and_has_none_without_debt():
     assert fr.debt_schedule(f[f["kind"] != "btc_loan"], {}).empty
 
 
+def test_compact_schedule_joins_quiet_quarters_of_one_source():
+    def q(source, quarter, balance, interest=0.0, drawn=0.0, repaid=0.0):
+        return dict(
+            source=source,
+            kind="note",
+            quarter=quarter,
+            balance_usd=balance,
+            drawn_usd=drawn,
+            repaid_usd=repaid,
+            interest_usd=interest,
+            fees_usd=0.0,
+        )
+
+    schedule = pd.DataFrame(
+        [
+            q("N", "2026-Q1", 300.0, drawn=300.0),
+            q("N", "2026-Q2", 300.0, interest=3.0),
+            q("N", "2026-Q3", 300.0, interest=3.0),
+            q("N", "2026-Q4", 300.0, interest=3.0),
+            q("N", "2027-Q1", 0.0, interest=3.0, repaid=300.0),
+            q("P", "2026-Q3", 50.0, drawn=50.0),
+            q("P", "2026-Q4", 50.0),
+        ]
+    )
+    out = fr.compact_schedule(schedule)
+    # N: Q2–Q4 draw, repay and charge nothing at a flat $300 balance: one row, 3 × 3 interest
+    assert list(out["quarter"]) == [
+        "2026-Q1",
+        "2026-Q2 to 2026-Q4",
+        "2027-Q1",
+        "2026-Q3",
+        "2026-Q4",
+    ]
+    assert out.loc[1, "interest_usd"] == 9.0 and out.loc[1, "balance_usd"] == 300.0
+    assert list(out.columns) == list(schedule.columns)
+
+
 def test_hodl_sentence_numbers_and_when_the_floor_does_not_bind():
     # 500 BTC × $4,000 per BTC-year = $2.0M per year
     text = fr.hodl_sentence(500, 4000.0)
@@ -222,17 +259,18 @@ def test_ltv_p5_p95_across_paths_is_the_weighted_lower_quantile():
 
 def test_choice_sentences_explain_use_and_compare_with_the_cheapest_used():
     lines = fr.choice_sentences(hand_summary()["funding_choices"])
-    assert lines[0] == (
-        "Galaxy facility (BTC-backed loan): used, $200.0M, all-in about 13.0%/yr. "
-        "cheaper than selling BTC below the floor."
-    )
-    assert lines[1] == (
-        "2031 convertible (notes): not used, all-in about 17.0%/yr. Dearer than Galaxy "
-        "facility, the cheapest source used (13.0%/yr)."
-    )
-    cheap = [{**hand_summary()["funding_choices"][1], "all_in_cost_per_year": 0.017}]
-    cheap = fr.choice_sentences(hand_summary()["funding_choices"][:1] + cheap)[1]
-    assert "Not dearer than Galaxy facility" in cheap
+    assert lines == [
+        "Galaxy facility (BTC-backed loan, all-in about 13.0%/yr): cheaper than selling BTC "
+        "below the floor.",
+        "2031 convertible (notes, all-in about 17.0%/yr): not used. Dearer than Galaxy "
+        "facility, the cheapest source used (13.0%/yr).",
+    ]
+    galaxy, note = hand_summary()["funding_choices"]
+    cheap = fr.choice_sentences([galaxy | {"reason": ""}, note | {"all_in_cost_per_year": 0.017}])
+    assert cheap[0] == "Galaxy facility (BTC-backed loan, all-in about 13.0%/yr): used, $200.0M."
+    assert "not used. Not dearer than Galaxy facility" in cheap[1]
+    equity = {"source": "ATM equity", "kind": "equity", "used_usd": 5.0, "reason": "x"}
+    assert fr.choice_sentences([equity]) == ["ATM equity (all-in about n/a): x."]
 
 
 def test_headroom_sentences_give_the_breaking_price_and_the_fall():
@@ -246,6 +284,11 @@ def test_headroom_sentences_give_the_breaking_price_and_the_fall():
     at_line = [{**hand_summary()["ltv_headroom"][0], "breach_btc_price_usd": 100_000.0}]
     assert (
         "is at its 50% loan-to-value limit in 2026-02" in fr.headroom_sentences(at_line, limits)[0]
+    )
+    on_path = [{**hand_summary()["ltv_headroom"][0], "scenario": "bust"}]
+    assert (
+        "limit in 2026-02 on path bust, its tightest"
+        in fr.headroom_sentences(on_path, limits, str, several_paths=True)[0]
     )
     none = [{**at_line[0], "breach_btc_price_usd": None}]
     assert "carries no balance" in fr.headroom_sentences(none)[0]

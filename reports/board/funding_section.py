@@ -17,6 +17,7 @@ from realloc.reports.board.markup import esc, html_table, img
 from realloc.reports.funding_report import (
     SCHEDULE_HEADERS,
     choice_sentences,
+    compact_schedule,
     debt_schedule,
     headroom_sentences,
     hodl_sentence,
@@ -64,7 +65,7 @@ def funding_section(run: Run, pngs: dict[str, bytes]) -> str:
     schedule = debt_schedule(funding, run.probabilities)
     if not schedule.empty:
         parts.append('<div class="keep"><h3>Debt schedule</h3>')
-        shown = schedule[list(SCHEDULE_HEADERS)]
+        shown = compact_schedule(schedule)[list(SCHEDULE_HEADERS)]
         fmt = {c: money for c in SCHEDULE_HEADERS if c.endswith("_usd")}
         parts += [html_table(shown, SCHEDULE_HEADERS, fmt), "</div>"]
     parts += _why_and_headroom(run, funding, pngs)
@@ -81,7 +82,7 @@ def _why_and_headroom(run: Run, funding: pd.DataFrame, pngs: dict[str, bytes]) -
         parts.append('<div class="keep"><h3>Why each offered source was or was not used</h3>')
         parts.append("<ul>" + "".join(f"<li>{esc(c)}</li>" for c in choices) + "</ul></div>")
     limits = _limits(run)
-    lines = headroom_sentences(run.summary.get("ltv_headroom") or [], limits)
+    lines = headroom_sentences(run.summary.get("ltv_headroom") or [], limits, str, run.expected)
     worst = worst_ltv_sentence(ltv_fan(funding, run.probabilities), limits)
     lines += [worst] if worst else []
     if lines or "ltv" in pngs:
