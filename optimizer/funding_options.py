@@ -48,8 +48,9 @@ class FundingOption:
     cost_per_year: float  # all-in annual cost, a share of the amount
     month: str  # the month its room is measured in
     room_usd: float
-    limit: str  # what caps the room, in words
+    limit: str  # what caps the room, in words after "is": "at its monthly cap"
     min_usd: float = 0.0  # the least that may be raised (a note's all-or-nothing minimum)
+    cap_field: str | None = None  # the input whose rise by $X adds $X of room, when there is one
 
 
 @dataclass(frozen=True)
@@ -138,8 +139,11 @@ def _facility(loan, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
     by_size = float(loan.max_usd) - owed
     by_ltv = float(loan.max_ltv_share) * float(gm.price[t]) * free_btc - owed
     cost = all_in_cost_per_year("btc_loan", loan, gm.years)
-    limit = "its size (max_usd)" if by_size <= by_ltv else "its loan-to-value limit"
-    return FundingOption(loan.name, "btc_loan", cost, month, max(min(by_size, by_ltv), 0.0), limit)
+    room = max(min(by_size, by_ltv), 0.0)
+    if by_size <= by_ltv:
+        field = f"financing.btc_loans[{loan.name}].max_usd"
+        return FundingOption(loan.name, "btc_loan", cost, month, room, "at its size", 0.0, field)
+    return FundingOption(loan.name, "btc_loan", cost, month, room, "at its loan-to-value limit")
 
 
 def _note(note, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOption | None:
@@ -148,9 +152,12 @@ def _note(note, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOption | 
         return None
     issued = _at(_rows(funding, note.name), gm.months[-1], "drawn_usd", upto=True) > ROOM_USD
     cost = all_in_cost_per_year("note", note, gm.years)
-    room, limit = (0.0, "issued already") if issued else (float(note.max_usd), "its size")
     minimum = float(getattr(note, "min_usd", 0.0) or 0.0)
-    return FundingOption(note.name, "note", cost, gm.months[t], room, limit, minimum)
+    if issued:  # notes are issued once
+        return FundingOption(note.name, "note", cost, gm.months[t], 0.0, "issued already")
+    field = f"financing.notes[{note.name}].max_usd"
+    room = float(note.max_usd)
+    return FundingOption(note.name, "note", cost, gm.months[t], room, "at its size", minimum, field)
 
 
 def capex_spent_usd(conversions: pd.DataFrame | None, site: str, month: str) -> float:
@@ -174,7 +181,8 @@ def _project_loan(loan, gm, funding, conversions) -> FundingOption | None:
     drawn = _at(_rows(funding, loan.name), month, "drawn_usd", upto=True)
     room = loan.max_loan_to_cost_share * capex_spent_usd(conversions, loan.site, month) - drawn
     cost = all_in_cost_per_year("project_loan", loan, gm.years)
-    return FundingOption(loan.name, "project_loan", cost, month, max(room, 0.0), "loan-to-cost")
+    limit = "at its loan-to-cost limit (capex spent so far)"
+    return FundingOption(loan.name, "project_loan", cost, month, max(room, 0.0), limit)
 
 
 EQUITY_SOURCE = "ATM equity"
@@ -189,8 +197,13 @@ def _equity(equity, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
     monthly = float(equity.max_usd_per_month) - _at(rows, month, "drawn_usd")
     total = float(equity.max_usd_total) - _at(rows, month, "drawn_usd", upto=True)
     cost = all_in_cost_per_year("equity", equity, gm.years)
-    limit = "its monthly cap" if monthly <= total else "the programme size"
-    return FundingOption(EQUITY_SOURCE, "equity", cost, month, max(min(monthly, total), 0.0), limit)
+    room = max(min(monthly, total), 0.0)
+    limit, field = (
+        ("at its monthly cap", "financing.equity.max_usd_per_month")
+        if monthly <= total
+        else ("at the programme size", "financing.equity.max_usd_total")
+    )
+    return FundingOption(EQUITY_SOURCE, "equity", cost, month, room, limit, 0.0, field)
 
 
 def funding_options(
@@ -215,16 +228,18 @@ def funding_options(
 
 def closing_text(options: Sequence[FundingOption], gap_usd: float, money) -> list[str]:
     """The diagnosis lines: the cheapest mix of offered sources with room that would close a
-    gap of ``gap_usd`` (greedy by all-in cost), or why none can. ``money`` formats USD."""
+    gap of ``gap_usd`` (greedy by all-in cost), or why none can and which input to raise.
+    ``money`` formats USD."""
     with_room = [o for o in options if o.room_usd > ROOM_USD]
     if not options:
         return ["Financing: no offered source is available in or before the gap months."]
     if not with_room:
-        o = options[0]
-        return [
-            f"Financing: no offered source has room left; the cheapest, {o.source} (about "
-            f"{o.cost_per_year:.1%}/yr all-in), is at {o.limit} in {o.month}."
-        ]
+        stuck = "; ".join(
+            f"{o.source} (about {o.cost_per_year:.1%}/yr all-in) is {o.limit} in {o.month}"
+            for o in options
+        )
+        more = _raise_cap(options, gap_usd, money)
+        return [f"Financing: no offered source has room left: {stuck}.{more}"]
     parts, left = [], gap_usd
     for o in with_room:
         if left <= ROOM_USD:
@@ -243,5 +258,18 @@ def closing_text(options: Sequence[FundingOption], gap_usd: float, money) -> lis
         return ["Financing: raising " + ", then ".join(parts) + " would close it."]
     return [
         "Financing: raising " + ", then ".join(parts) + f" would close all but {money(left)} "
-        "of it; the offered sources have no more room."
+        f"of it; the offered sources have no more room.{_raise_cap(options, left, money)}"
     ]
+
+
+def _raise_cap(options: Sequence[FundingOption], usd: float, money) -> str:
+    """ " Raising <input> by $X …": the cheapest source held back by a size that the user sets
+    ('' when none is)."""
+    capped = [o for o in options if o.cap_field is not None]
+    if not capped:
+        return ""
+    o = capped[0]
+    return (
+        f" Raising {o.cap_field} by {money(usd)} would close it (about "
+        f"{o.cost_per_year:.1%}/yr all-in, the cheapest source held back by its size)."
+    )

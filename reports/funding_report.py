@@ -173,7 +173,7 @@ def sources_sentence(summary: Mapping, name: Callable[[object], str] = str) -> s
     if total <= FLOW_TOLERANCE_USD:
         return None
     parts = [
-        f"{name(source)} {money(v)} ({v / total:.0%})"
+        f"{name(source)} {money(v)} ({v / total:.{0 if v >= 0.01 * total else 1}%})"
         for source, v in sorted(raised.items(), key=lambda kv: -kv[1])
     ]
     text = f"The plan raises {money(total)} in all: " + ", ".join(parts) + "."

@@ -415,7 +415,9 @@ def test_offered_sources_ranked_by_all_in_cost_with_their_room():
     assert by_name["ATM equity"].cost_per_year == pytest.approx(0.46)
     assert by_name["Pecos construction loan"].room_usd == pytest.approx(25.5 * M)
     assert by_name["Galaxy facility"].room_usd == pytest.approx(40 * M)
-    assert by_name["Galaxy facility"].limit == "its loan-to-value limit"
+    assert by_name["Galaxy facility"].limit == "at its loan-to-value limit"
+    assert by_name["Galaxy facility"].cap_field is None  # more max_usd would not help
+    assert by_name["ATM equity"].cap_field == "financing.equity.max_usd_per_month"
     assert {o.month for o in options} == {"2026-03"}  # the first gap month
 
 
@@ -457,7 +459,9 @@ def test_what_the_plan_already_raised_leaves_less_room():
     text = closing_text(options, 600 * M, money)[0]
     rest = 600 * M - 25.5 * M - 10 * M - 50 * M  # equity: its $50M monthly cap
     assert text.endswith(
-        f"would close all but {money(rest)} of it; the offered sources have no more room."
+        f"would close all but {money(rest)} of it; the offered sources have no more room. "
+        f"Raising financing.equity.max_usd_per_month by {money(rest)} would close it (about "
+        "46.0%/yr all-in, the cheapest source held back by its size)."
     )
 
 
@@ -477,8 +481,25 @@ def test_sources_outside_their_window_or_without_room():
     broke = GapMonths(MONTHS, GAP.in_gap, GAP.price, empty)
     only_loan = SimpleNamespace(btc_loans=offered().btc_loans, notes=[], project_loans=[])
     assert closing_text(funding_options(only_loan, broke), 1 * M, money) == [
-        "Financing: no offered source has room left; the cheapest, Galaxy facility (about "
-        "9.0%/yr all-in), is at its loan-to-value limit in 2026-03."
+        "Financing: no offered source has room left: Galaxy facility (about 9.0%/yr all-in) "
+        "is at its loan-to-value limit in 2026-03."
+    ]
+    # with room by size only: the facility is at its $150M, the equity at its monthly cap
+    full = pd.DataFrame(
+        [
+            *rows("Galaxy facility", "btc_loan", balance_usd=[150] * 6),
+            *rows("ATM equity", "equity", drawn_usd=[0, 0, 50, 0, 0, 0]),
+        ]
+    ).drop(columns="scenario")
+    capped = SimpleNamespace(
+        btc_loans=offered().btc_loans, notes=[], project_loans=[], equity=offered().equity
+    )
+    rich = GapMonths(MONTHS, GAP.in_gap, GAP.price, np.full(6, 1e4))  # plenty of collateral
+    assert closing_text(funding_options(capped, rich, full), 2 * M, money) == [
+        "Financing: no offered source has room left: Galaxy facility (about 9.0%/yr all-in) "
+        "is at its size in 2026-03; ATM equity (about 46.0%/yr all-in) is at its monthly cap "
+        "in 2026-03. Raising financing.btc_loans[Galaxy facility].max_usd by $2,000,000 would "
+        "close it (about 9.0%/yr all-in, the cheapest source held back by its size)."
     ]
 
 
