@@ -20,6 +20,8 @@ more cash the optimizer may re-time its sales and draws):
   is raised); a project loan ``max_loan_to_cost_share × capex spent at its site so far − drawn
   so far`` (capex spent evenly over each conversion's build months); equity ``min(monthly cap
   − issued that month, programme size − issued so far)``.
+- Fees are paid in cash on the amount raised, in the month: closing a gap of $G from a source
+  with fee share f takes G / (1 − f) (interest from the next month on is left out).
 - All-in annual cost (a share per year), as summary.json's ``funding_choices`` defines it
   (:func:`all_in_cost_per_year`): the rate or coupon plus the one-off costs spread over the
   source's life — a facility's fee over its first month to maturity, a note's fee and option
@@ -30,7 +32,7 @@ more cash the optimizer may re-time its sales and draws):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -51,6 +53,13 @@ class FundingOption:
     limit: str  # what caps the room, in words after "is": "at its monthly cap"
     min_usd: float = 0.0  # the least that may be raised (a note's all-or-nothing minimum)
     cap_field: str | None = None  # the input whose rise by $X adds $X of room, when there is one
+    fee_share: float = (
+        0.0  # paid in cash on the amount raised, in the month: $1 raised nets 1 − fee
+    )
+
+    def gross(self, net_usd: float) -> float:
+        """What must be raised for ``net_usd`` of cash after the fee."""
+        return net_usd / (1.0 - self.fee_share) if self.fee_share < 1 else float("inf")
 
 
 @dataclass(frozen=True)
@@ -214,16 +223,21 @@ def funding_options(
 ) -> list[FundingOption]:
     """Every offered source that is offered by the last gap month, cheapest first (ties in
     the order offered)."""
-    options = [_facility(x, gm, funding) for x in getattr(financing, "btc_loans", None) or []]
-    options += [_note(x, gm, funding) for x in getattr(financing, "notes", None) or []]
-    options += [
-        _project_loan(x, gm, funding, conversions)
+    pairs = [(x, _facility(x, gm, funding)) for x in getattr(financing, "btc_loans", None) or []]
+    pairs += [(x, _note(x, gm, funding)) for x in getattr(financing, "notes", None) or []]
+    pairs += [
+        (x, _project_loan(x, gm, funding, conversions))
         for x in getattr(financing, "project_loans", None) or []
     ]
     equity = getattr(financing, "equity", None)
     if equity is not None:
-        options.append(_equity(equity, gm, funding))
-    return sorted((o for o in options if o is not None), key=lambda o: o.cost_per_year)
+        pairs.append((equity, _equity(equity, gm, funding)))
+    options = [
+        replace(o, fee_share=float(getattr(x, "fee_share", 0.0) or 0.0))
+        for x, o in pairs
+        if o is not None
+    ]
+    return sorted(options, key=lambda o: o.cost_per_year)
 
 
 def closing_text(options: Sequence[FundingOption], gap_usd: float, money) -> list[str]:
@@ -244,14 +258,14 @@ def closing_text(options: Sequence[FundingOption], gap_usd: float, money) -> lis
     for o in with_room:
         if left <= ROOM_USD:
             break
-        take = min(max(left, o.min_usd), o.room_usd)
+        take = min(max(o.gross(left), o.min_usd), o.room_usd)
         if take < o.min_usd - ROOM_USD:
             continue  # its minimum exceeds its room: it cannot be issued
         parts.append(
             f"{money(take)} more from {o.source} (room {money(o.room_usd)} in {o.month}) at "
             f"about {o.cost_per_year:.1%}/yr all-in"
         )
-        left -= take
+        left -= take * (1.0 - o.fee_share)
     if not parts:
         return ["Financing: no offered source with room can be raised (each minimum exceeds it)."]
     if left <= ROOM_USD:
@@ -270,6 +284,6 @@ def _raise_cap(options: Sequence[FundingOption], usd: float, money) -> str:
         return ""
     o = capped[0]
     return (
-        f" Raising {o.cap_field} by {money(usd)} would close it (about "
+        f" Raising {o.cap_field} by {money(o.gross(usd))} would close it (about "
         f"{o.cost_per_year:.1%}/yr all-in, the cheapest source held back by its size)."
     )

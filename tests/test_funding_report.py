@@ -449,18 +449,21 @@ def test_what_the_plan_already_raised_leaves_less_room():
     assert by_name["2031 convertible"].room_usd == 0.0
     # facility: min($150M − 20, 50 % × $100,000 × (800 − 200) BTC − 20 = $10M) = $10M
     assert by_name["Galaxy facility"].room_usd == pytest.approx(10 * M)
-    # a $30M gap: the project loan's $25.5M, then $4.5M from the facility
+    # a $30M gap: the project loan's $25.5M nets 99 % (its 1 % fee is cash) = $25.245M; the
+    # facility (1 % fee) then raises the other $4.755M / 0.99 = $4,803,030
     assert closing_text(options, 30 * M, money) == [
         "Financing: raising $25,500,000 more from Pecos construction loan (room $25,500,000 in "
-        "2026-03) at about 6.7%/yr all-in, then $4,500,000 more from Galaxy facility (room "
+        "2026-03) at about 6.7%/yr all-in, then $4,803,030 more from Galaxy facility (room "
         "$10,000,000 in 2026-03) at about 9.0%/yr all-in would close it."
     ]
     # a gap larger than every room: all but the rest
     text = closing_text(options, 600 * M, money)[0]
-    rest = 600 * M - 25.5 * M - 10 * M - 50 * M  # equity: its $50M monthly cap
+    # nets: project loan 0.99 × 25.5, facility 0.99 × 10, equity 0.97 × its $50M monthly cap
+    rest = 600 * M - 0.99 * 25.5 * M - 0.99 * 10 * M - 0.97 * 50 * M  # $516,355,000
     assert text.endswith(
         f"would close all but {money(rest)} of it; the offered sources have no more room. "
-        f"Raising financing.equity.max_usd_per_month by {money(rest)} would close it (about "
+        f"Raising financing.equity.max_usd_per_month by {money(rest / 0.97)} would close it "
+        "(about "
         "46.0%/yr all-in, the cheapest source held back by its size)."
     )
 
@@ -484,7 +487,8 @@ def test_sources_outside_their_window_or_without_room():
         "Financing: no offered source has room left: Galaxy facility (about 9.0%/yr all-in) "
         "is at its loan-to-value limit in 2026-03."
     ]
-    # with room by size only: the facility is at its $150M, the equity at its monthly cap
+    # with room by size only: the facility is at its $150M, the equity at its monthly cap;
+    # the facility is cheaper, and $2M net of its 1 % fee takes $2M / 0.99 = $2,020,202 more
     full = pd.DataFrame(
         [
             *rows("Galaxy facility", "btc_loan", balance_usd=[150] * 6),
@@ -498,7 +502,7 @@ def test_sources_outside_their_window_or_without_room():
     assert closing_text(funding_options(capped, rich, full), 2 * M, money) == [
         "Financing: no offered source has room left: Galaxy facility (about 9.0%/yr all-in) "
         "is at its size in 2026-03; ATM equity (about 46.0%/yr all-in) is at its monthly cap "
-        "in 2026-03. Raising financing.btc_loans[Galaxy facility].max_usd by $2,000,000 would "
+        "in 2026-03. Raising financing.btc_loans[Galaxy facility].max_usd by $2,020,202 would "
         "close it (about 9.0%/yr all-in, the cheapest source held back by its size)."
     ]
 
@@ -530,7 +534,8 @@ def test_funding_gap_diagnosis_names_the_cheapest_source_with_room():
     assert lines[:-1] == r.diagnosis
     # January's gap: floor $5M + power $2,976,000 − all 51.67 mined BTC × $70,000 = $4,359,333.
     # The stack is sold out (0 BTC held), so the facility has no collateral: equity, its
-    # (3 % + 20 %) over the 12-month horizon = 23 %/yr, closes it.
+    # (3 % + 20 %) over the 12-month horizon = 23 %/yr, closes it: $4,359,333 / (1 − 3 % fee)
+    # = $4,494,158 raised.
     raised = re.fullmatch(
         r"Financing: raising \$([\d,]+) more from ATM equity \(room \$10,000,000 in 2026-01\) "
         r"at about 23\.0%/yr all-in would close it\.",
@@ -538,7 +543,7 @@ def test_funding_gap_diagnosis_names_the_cheapest_source_with_room():
     )
     assert raised, lines[-1]
     gap = 5e6 + 2_976_000 - 1000 / 30 * 35 * 31 * 100  # the flows are in cents: within $1
-    assert float(raised.group(1).replace(",", "")) == pytest.approx(gap, abs=1)
+    assert float(raised.group(1).replace(",", "")) == pytest.approx(gap / 0.97, abs=2)
 
 
 # --------------------------------------------------------------------------- summary.md
