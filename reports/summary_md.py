@@ -33,10 +33,9 @@ TERM_LABELS = {
     "btc_sale_cost_usd": "BTC sale costs",
     "terminal_value_usd": "Contracted hosting after the horizon",
     "fleet_salvage_usd": "Rigs still owned at the end (resale)",
-    # financing (issue 14): only in plans whose portfolio offers it
     "financing_interest_usd": "Financing interest",
     "financing_fees_usd": "Financing fees",
-    "note_option_cost_usd": "Conversion-option cost of notes",
+    "note_option_cost_usd": "Conversion option cost of notes",
     "equity_dilution_usd": "Equity dilution",
     "financing_terminal_interest_usd": "Interest owed after the horizon",
 }
