@@ -80,7 +80,11 @@ def sources_by_quarter(funding: pd.DataFrame, probabilities: Mapping[str, float]
     f = expected_funding(funding, probabilities)
     if f.empty:
         return pd.DataFrame(columns=["quarter", "total_usd"])
-    f = f.assign(quarter=f["month"].map(quarter))
+    reserved = f["source"].isin(["quarter", "total_usd"])  # a source named like a column
+    f = f.assign(
+        quarter=f["month"].map(quarter),
+        source=f["source"].where(~reserved, "\u200b" + f["source"]),  # shows as its name
+    )
     wide = f.pivot_table(
         index="quarter", columns="source", values="drawn_usd", aggfunc="sum", sort=True
     ).fillna(0.0)

@@ -156,6 +156,15 @@ def test_sources_by_quarter_sums_the_months_of_each_quarter():
     assert by_q.iloc[1, 1:].tolist() == pytest.approx([50 * M, 0, 0, 50 * M])
 
 
+def test_sources_named_like_the_table_columns_stay_apart():
+    f = hand_funding().replace({"Galaxy facility": "quarter", "ATM equity": "total_usd"})
+    by_q = fr.sources_by_quarter(f, {})
+    assert by_q.columns.is_unique and by_q.loc[0, "total_usd"] == pytest.approx(330 * M)
+    assert by_q.loc[0, "\u200bquarter"] == pytest.approx(200 * M)
+    text = "\n".join(fr.funding_lines(f, {}, 0, {}))
+    assert "| 2026-Q1 | $100.0M | $200.0M | $30.0M | $330.0M |" in text
+
+
 def test_sources_by_quarter_weighs_the_paths_by_probability():
     # bust (25 %) draws 200, boom (75 %) draws 100: expected draw 0.25·200 + 0.75·100 = 125
     both = pd.concat([hand_funding("bust", 200.0), hand_funding("boom", 100.0)])
