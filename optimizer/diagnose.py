@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from realloc.models import Portfolio, month_index, month_label
+from realloc.optimizer.funding_options import GapMonths, closing_text, funding_options
 
 GAP_USD = 0.005
 """Funding gaps below half a cent in a month are rounding, not shortfalls (tables are in cents:
@@ -177,12 +178,17 @@ def funding_gap_text(
     treasury: pd.DataFrame,
     p: Portfolio,
     cashflows: pd.DataFrame | None = None,
+    funding: pd.DataFrame | None = None,
+    conversions: pd.DataFrame | None = None,
 ) -> list[str]:
     """Plain-words account of a month-by-month funding gap: when, how much, which limit
     stopped the treasury from raising the cash, what forces the spending, and what closes it.
 
     ``gap`` and ``treasury`` are the plan's tables (a ``scenario`` column is allowed: the
-    scenario with the largest gap is described); ``cashflows`` adds the largest outflows.
+    scenario with the largest gap is described); ``cashflows`` adds the largest outflows. When
+    the portfolio offers financing, the cheapest offered sources with room that would close the
+    gap are named (optimizer/funding_options.py), from what the plan's ``funding`` table has
+    raised and the capex its ``conversions`` spend.
     """
     gap, scenario, short = _worst_scenario(gap)
     treasury = _only(treasury, scenario)
@@ -215,6 +221,10 @@ def funding_gap_text(
     lines += _spending(sf, p, cashflows)
     fixes = _fixes(sf, tr, floor_binds, at_depth)
     lines.append("Any one of these closes it: " + "; or ".join(fixes) + ".")
+    if getattr(p, "financing", None) is not None:  # issue 14: the cheapest source that closes it
+        gm = GapMonths(sf.months, sf.in_gap, sf.price, sf.held)
+        options = funding_options(p.financing, gm, _only(funding, scenario), conversions)
+        lines += closing_text(options, sf.total, _money)
     return lines
 
 

@@ -137,7 +137,12 @@ def plan_portfolio(
         result.scenario_values = _scenario_value_table(model, values, run.baseline.x)
     if run.plan.status == "unfunded":
         result.diagnosis = funding_gap_text(
-            tables.funding_gap, tables.treasury, portfolio, tables.cashflows
+            tables.funding_gap,
+            tables.treasury,
+            portfolio,
+            tables.cashflows,
+            getattr(tables, "funding", None),  # issue 14: None without financing
+            tables.conversions,
         )
     if not check.ok:
         worst = "; ".join(

@@ -182,6 +182,10 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     lines += flexibility_lines(result.flexibility)
     lines += grid_lines(result, summary)
     lines += _btc_lines(result, summary)
+    if getattr(t, "funding", None) is not None:  # only a portfolio that offers financing
+        from realloc.reports.funding_report import funding_markdown  # lazy: it imports money
+
+        lines += funding_markdown(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
     lines += ["## What binds", ""]

@@ -7,7 +7,9 @@ by optimizer/statistics.py, as for summary.json, with no solver loaded). Section
 1. decision summary (a red funding-gap box first when the plan is unfunded);
 2. capacity: grid MW by use over time, the portfolio and one small chart per site;
 3. conversion timeline (construction start → ready, per site);
-4. treasury: BTC held and sold, BTC price, cash against its floor;
+4. treasury: BTC held and sold, BTC price, cash against its floor; then, when the portfolio
+   offers financing (funding.csv), funding the plan: sources by quarter, the debt schedule, the
+   HODL cost, why each source was (not) used, the margin-call headroom (``funding_section``);
 5. value bridge from the status quo to the plan, by objective term;
 6. risk across market paths (stochastic plans only): value per path, CVaR, VSS, EVPI, frontier;
 7. appendix A: every input assumption (inputs.json) as tables, over two pages;
@@ -19,8 +21,9 @@ chart shows the P5–P95 fan. A sweep folder is refused with a pointer to ``real
 Modules, one job each: ``data`` reads the run folder, ``figures`` derives the numbers and
 tables, ``charts`` draws the PNGs, ``markup`` holds the HTML building blocks, ``html`` writes
 the page, ``risk_section`` and ``inputs_appendix`` its risk section and input appendix (and the
-workbook's inputs sheet), ``xlsx`` the workbook, ``pdf`` prints the page with headless
-Chromium, ``build`` ties them together.
+workbook's inputs sheet), ``funding_section`` and ``funding_charts`` the funding section
+(its HTML and workbook sheets, its charts), ``xlsx`` the workbook, ``pdf`` prints the page
+with headless Chromium, ``build`` ties them together.
 """
 
 from realloc.reports.board.build import REPORT_FORMATS, build_report, choose_formats

@@ -31,8 +31,10 @@ RUN_TABLES = (
     "shadow_prices",
     "verification",
     "funding_gap",
+    "funding",
 )
-"""The CSV files of a run folder the report reads (all optional: failed runs have none)."""
+"""The CSV files of a run folder the report reads (all optional: failed runs have none;
+funding.csv only plans whose portfolio offers financing)."""
 
 STOCHASTIC_TABLES = ("scenario_values", "frontier")
 """A stochastic plan's extra tables, read whole: value per market path, the efficient frontier."""
@@ -58,6 +60,8 @@ TEXT_COLUMNS = {
     "meaning",
     "unit",
     "where",
+    "source",
+    "kind",
 }
 """Columns read as text whatever they hold (a site called ``NA`` or ``1`` stays a name)."""
 

@@ -20,6 +20,7 @@ from realloc.reports.board.figures import (
     source_files,
     verification_frame,
 )
+from realloc.reports.board.funding_section import funding_section
 from realloc.reports.board.inputs_appendix import inputs_sections
 from realloc.reports.board.markup import esc, html_table, img, kv_table, yes_no
 from realloc.reports.board.risk_section import risk_section
@@ -218,6 +219,7 @@ SECTION_IDS = (
     "capacity",
     "conversions",
     "treasury",
+    "funding",
     "bridge",
     "risk",
     "inputs",
@@ -227,7 +229,7 @@ SECTION_IDS = (
 )
 """Sections in reading order; in print each starts a page (one page each for a portfolio the
 size of the bundled example). A section whose data is missing is left out ("risk" is there
-for stochastic plans only)."""
+for stochastic plans only, "funding" for plans whose portfolio offers financing)."""
 
 
 def _css_string(text: str) -> str:
@@ -620,6 +622,7 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | Non
         _capacity_section(run, pngs),
         _conversions_section(run, pngs),
         _treasury_section(run, pngs),
+        funding_section(run, pngs),
         _bridge_section(run, pngs),
         risk_section(run, pngs),
         *inputs_sections(run),

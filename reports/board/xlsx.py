@@ -20,6 +20,7 @@ from realloc.reports.board.figures import (
     payback_month,
     verification_frame,
 )
+from realloc.reports.board.funding_section import FUNDING_SHEETS
 from realloc.reports.board.inputs_appendix import inputs_long_frame
 from realloc.reports.safe_text import xlsx_text
 
@@ -30,6 +31,8 @@ XLSX_SHEETS = (
     "conversions",
     "contracts",
     "treasury",
+    "funding",
+    *FUNDING_SHEETS,
     "shadow_prices",
     "cashflows",
     "baseline_cashflows",
@@ -185,11 +188,13 @@ def render_xlsx(run: Run, path: Path) -> None:
             frame = frontier_frame(run)
         elif name == "inputs":
             frame = inputs_long_frame(run.inputs)
+        elif name in FUNDING_SHEETS:
+            frame = FUNDING_SHEETS[name](run)
         elif name in run.all_tables:
             frame = run.all_tables[name]  # every scenario's rows, as in the CSV
         else:
             continue
-        if name not in ("value_bridge", "frontier", "inputs") or not frame.empty:
+        if name not in ("value_bridge", "frontier", "inputs", *FUNDING_SHEETS) or not frame.empty:
             _write_sheet(wb.create_sheet(name), frame)
     save_reproducibly(wb, path, run.created or UNDATED)
 
