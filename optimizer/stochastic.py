@@ -106,16 +106,10 @@ def mean_market(index: ModelIndex) -> Market:
 
 
 def first_stage_columns(m: Model) -> np.ndarray:
-    """Columns shared by every scenario: builds, hosting, commitments, rig sales, fleets."""
-    parts = [
-        m.build[m.build >= 0],
-        np.unique(m.cum_build[m.cum_build >= 0]),
-        m.host,
-        np.array(list(m.commit.values()), dtype=int),
-        m.rigs_sold.ravel(),
-        m.fleet.ravel(),
-    ]
-    return np.concatenate([np.asarray(p, dtype=int).ravel() for p in parts])
+    """Columns shared by every scenario (the declared list: optimizer/stages.py)."""
+    from realloc.optimizer.stages import first_stage_columns as declared
+
+    return declared(m)
 
 
 def _solve_value(backend, mf, m: Model, lb=None, ub=None, start=None, basis=None) -> Outcome:

@@ -108,6 +108,11 @@ class Plan:
     """SHA-256 of that file's bytes, read once with realloc's bounded reader."""
     market_paths: list | None = None
     """The market paths a stochastic plan was made over (None: the portfolio's own market)."""
+    market_source: dict | None = None
+    """Where those paths came from (the forecast spec, whole, with its seed and path count),
+    recorded in run.json for ``realloc evaluate``; None for named scenarios."""
+    saa: dict | None = None
+    """With replications: the optimality-gap bounds (summary.json's ``saa`` block)."""
     _summary: dict | None = field(default=None, repr=False)
 
     @property
@@ -206,7 +211,8 @@ class Plan:
         then = _report_into_stage(out, progress, failed) if report else None
         write_plan(
             self.result, out, source=self.source, analysis=self.analysis, spec=spec, then=then,
-            source_sha256=self.source_sha256,
+            source_sha256=self.source_sha256, facts=_facts(self.market_source),
+            extra_summary={"saa": self.saa} if self.saa else None,
         )  # fmt: skip
         if failed:
             raise failed[0]
@@ -226,6 +232,11 @@ class Plan:
         formats = _report_formats(formats)  # before the plan is written
         out = self.write(out_dir)
         return build_report(out, formats=formats, paper=paper)
+
+
+def _facts(market_source: dict | None) -> dict | None:
+    """run.json's record of the market paths a plan was fitted on (None: nothing to add)."""
+    return {"market_paths": market_source} if market_source is not None else None
 
 
 def _report_into_stage(out: Path, progress: Progress, failed: list[Exception]):
@@ -479,6 +490,25 @@ def _market_paths(p, source, forecast, paths, scenarios, data_root, progress):
     return scenarios_from_forecast(spec, p, paths)
 
 
+def _market_source(p, source, forecast, paths, scenarios, data_root) -> dict | None:
+    """What run.json records of a stochastic plan's forecast: the spec whole (so the paths can
+    be drawn again, or fresh ones with another seed), the file it came from and the paths."""
+    from realloc.inputs.forecast_loader import load_forecast_spec
+    from realloc.inputs.market_scenarios import portfolio_forecast_spec
+
+    if scenarios is not None:
+        return None
+    own = portfolio_forecast_spec(source, data_root) if forecast is None and source else None
+    path = Path(forecast) if forecast is not None else example_dir() / "forecast_base.yaml"
+    spec = own if own is not None else load_forecast_spec(path)
+    return {
+        "spec_file": "market.forecast" if own is not None else str(path.resolve()),
+        "spec": spec.model_dump(mode="json"),
+        "paths": paths,
+        "seed": spec.seed,
+    }
+
+
 def _plan_stochastic(
     p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha, risk_weight,
     frontier, data_root, progress,
@@ -488,6 +518,7 @@ def _plan_stochastic(
     from realloc.optimizer import analyse, plan_portfolio
 
     market = _market_paths(p, source, forecast, paths, scenarios, data_root, progress)
+    origin = _market_source(p, source, forecast, paths, scenarios, data_root)
     risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
     progress(
         f"planning {p.name} over {len(market)} paths: {len(p.sites)} sites, "
@@ -497,7 +528,7 @@ def _plan_stochastic(
         result = plan_portfolio(
             p, solver=solver, relax=relax, options=options, scenarios=market, risk=risk
         )
-        return Plan(result, None, source, market_paths=market)
+        return Plan(result, None, source, market_paths=market, market_source=origin)
     analysis = analyse(
         p, market, risk, solver=solver, relax=relax, options=options,
         frontier_weights=frontier, progress=lambda msg: progress(f"  {msg}"),
@@ -508,4 +539,4 @@ def _plan_stochastic(
         progress(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
     for note in analysis.notes:
         progress(f"note: {note}")
-    return Plan(analysis.plan, analysis, source, market_paths=market)
+    return Plan(analysis.plan, analysis, source, market_paths=market, market_source=origin)

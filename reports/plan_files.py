@@ -155,6 +155,8 @@ def write_plan(
     spec: OutputSpec | None = None,
     then: Callable[[Path], object] | None = None,
     source_sha256: str | None = None,
+    facts: dict | None = None,
+    extra_summary: dict | None = None,
 ) -> Path:
     """Write every output file of ``result`` into ``out_dir`` (atomically, and only over a
     plan folder realloc wrote: reports/atomic.py); return the folder.
@@ -164,11 +166,13 @@ def write_plan(
     stochastic plan's frontier, VSS and EVPI) adds its files. ``spec`` says which existing
     folder may be replaced (default: a plan folder). ``then`` is called with the staged folder
     once the plan is in it (the board report), so both land in the same single swap.
+    ``facts`` are added to run.json (the forecast a stochastic plan was drawn from) and
+    ``extra_summary`` to summary.json (the optimality-gap bounds of replications).
     """
     out_dir = Path(out_dir)
     spec = spec or OutputSpec("plan", source)
     with staged_dir(out_dir, spec) as stage:
-        summary = summary_dict(result, analysis)
+        summary = summary_dict(result, analysis) | (extra_summary or {})
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
         _write_tables(stage, result, analysis, summary)
@@ -176,7 +180,7 @@ def write_plan(
         names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
         write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
         files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
-        manifest = run_manifest(result, files, source, source_sha256)
+        manifest = run_manifest(result, files, source, source_sha256) | (facts or {})
         (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if then is not None:
             then(stage)
