@@ -22,6 +22,7 @@ from realloc.cli_common import (
     handle_errors,
 )
 from realloc.cli_common import say as _say
+from realloc.evaluate_cli import evaluate
 from realloc.options import (
     MIP_GAP,
     PATHS,
@@ -458,6 +459,7 @@ def diff(plan_a: Path, plan_b: Path, out_dir: Path | None) -> None:
 main.add_command(sweep)  # batch what-ifs (realloc/sweep_cli.py)
 main.add_command(compare)
 main.add_command(breakeven)
+main.add_command(evaluate)  # out-of-sample evaluation (realloc/evaluate_cli.py)
 
 if __name__ == "__main__":
     main()

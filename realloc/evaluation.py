@@ -93,6 +93,19 @@ def read_plan(folder: Path) -> FittedPlan:
     return FittedPlan(folder, portfolio, tables, summary, run.get("market_paths"))
 
 
+def _check_tables(plan: FittedPlan, scenario, relax: bool) -> None:
+    """The plan's first-stage tables name only what its portfolio has (else InputError)."""
+    from realloc.optimizer.build import build_model
+    from realloc.optimizer.index import Scenario, build_index
+    from realloc.optimizer.stages import fixed_first_stage
+
+    m = build_model(build_index(plan.portfolio, [Scenario("check", 1.0, scenario.market)]), relax)
+    try:
+        fixed_first_stage(m, plan.tables)
+    except (KeyError, AttributeError, ValueError, TypeError) as e:
+        raise InputError(f"{plan.folder}: {e}") from None
+
+
 def _spec(plan: FittedPlan, forecast: Path | None):
     """The forecast spec to draw from, and what to call it."""
     from realloc.inputs.forecast_loader import load_forecast_spec
@@ -256,6 +269,7 @@ def evaluate(
         relax=bool(solver.get("relaxed_min_commitments", False)),
         mip_rel_gap=float(solver.get("mip_gap") or 1e-4),
     )
+    _check_tables(plan, scenarios[0], settings.relax)
     rows = run_paths(plan, scenarios, settings, executor, workers, scheduler, progress)
     failed = rows[~rows["status"].isin(["optimal", "unfunded"])]
     if len(failed):
