@@ -370,6 +370,8 @@ def plan(
     cvar_alpha: float | None = None,
     risk_weight: float | None = None,
     frontier: Sequence[float] | None = None,
+    replications: int | None = None,
+    evaluation_paths: int | None = None,
     data_root: Path | str | None = None,
     progress: Progress = _quiet,
 ) -> Plan:
@@ -383,17 +385,26 @@ def plan(
     efficient frontier, VSS and EVPI (empty: none of them). Defaults: 50 paths, α 0.95, λ 0,
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
+    ``replications`` K (with ``evaluation_paths`` M, default 1000) adds the optimality-gap
+    bounds of K independent ``paths``-path plans and the plan valued on M fresh paths
+    (``Plan.saa``, summary.json's ``saa``; realloc/replications.py).
     """
     from realloc.optimizer import plan_portfolio
 
     over_paths = stochastic or scenarios is not None
     _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
+    if not over_paths and (replications is not None or evaluation_paths is not None):
+        raise InputError("replications: only for a plan over market paths (stochastic=True)")
     if solver not in ("highs", "cbc"):
         raise InputError(f"solver must be highs or cbc, not {solver!r:.40}")
     options = _solver_options(time_limit_s, mip_gap)
     paths, cvar_alpha, risk_weight, frontier = _path_options(
         paths, cvar_alpha, risk_weight, frontier
     )
+    if replications is not None:  # refused before any solve
+        from realloc.replications import check_replications
+
+        check_replications(replications, risk_weight, None if scenarios is not None else {})
     forecast = _as_path(forecast, "forecast") if forecast is not None else None
     scenarios = _as_path(scenarios, "scenarios") if scenarios is not None else None
     data_root = _as_path(data_root, "data_root") if data_root is not None else None
@@ -405,6 +416,9 @@ def plan(
             risk_weight, frontier, data_root, progress,
         )  # fmt: skip
         made.source_sha256 = sha256
+        if replications is not None:
+            made.saa = _replications(made, replications, evaluation_paths, solver, relax,
+                                     options, progress)  # fmt: skip
         return made
     if forecast is not None:
         from realloc.inputs.market_forecast import market_from_spec_file
@@ -416,6 +430,24 @@ def plan(
     )
     result = plan_portfolio(p, solver=solver, relax=relax, options=options)
     return Plan(result, None, source, sha256)
+
+
+def _replications(made, replications, evaluation_paths, solver, relax, options, progress):
+    """The optimality-gap bounds of a stochastic plan (realloc/replications.py)."""
+    from realloc import options as o
+    from realloc.replications import replicate
+    from realloc.reports.saa_md import saa_words
+
+    risk = made.result.risk
+    m = _checked(
+        1000 if evaluation_paths is None else evaluation_paths, o.PATHS, "evaluation_paths"
+    )
+    if made.result.tables is None:
+        raise InputError(f"the stochastic plan is {made.status}: no optimality gap to bound")
+    saa = replicate(made.result, made.market_source, risk, solver, relax, options, replications,
+                    m, lambda msg: progress(f"  {msg}"))  # fmt: skip
+    progress(saa_words(saa))
+    return saa
 
 
 def _solver_options(time_limit_s, mip_gap) -> SolverOptions:

@@ -139,6 +139,20 @@ def main() -> None:
     callback=lambda ctx, param, value: frontier_weights(value),
     help="CVaR weights of the efficient frontier (--stochastic); 'none' to skip it, VSS and EVPI.",
 )
+@click.option(
+    "--replications",
+    type=click.IntRange(2, 100),
+    default=None,
+    help="Optimality gap (--stochastic): solve K more independent --paths-path plans and value "
+    "this one on fresh paths (Mak-Morton-Wood bounds in summary.json's saa).",
+)
+@click.option(
+    "--evaluation-paths",
+    type=PATHS,
+    default=1000,
+    show_default=True,
+    help="Fresh paths the plan is valued on for --replications.",
+)
 @data_root_option
 @handle_errors
 def plan(
@@ -158,6 +172,8 @@ def plan(
     frontier: tuple[float, ...],
     data_root: Path | None,
     replace: bool,
+    replications: int | None = None,
+    evaluation_paths: int = 1000,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -181,6 +197,8 @@ def plan(
         over_paths = dict(
             paths=paths, cvar_alpha=cvar_alpha, risk_weight=risk_weight, frontier=frontier
         )
+        if replications is not None:
+            over_paths |= dict(replications=replications, evaluation_paths=evaluation_paths)
     made = api.plan(
         path,
         solver=solver,
@@ -203,6 +221,8 @@ STOCHASTIC_ONLY = {
     "cvar_alpha": "--cvar-alpha",
     "risk_weight": "--risk-weight",
     "frontier": "--frontier",
+    "replications": "--replications",
+    "evaluation_paths": "--evaluation-paths",
 }
 """Options that only shape a plan over many market paths (--stochastic or --scenarios)."""
 

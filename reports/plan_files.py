@@ -98,6 +98,13 @@ def summary_dict(result: PlanResult, analysis: StochasticAnalysis | None = None)
     return summary
 
 
+def saa_text(summary: dict) -> str:
+    """summary.md's optimality-gap section (empty without replications)."""
+    from realloc.reports.saa_md import saa_words
+
+    return f"\n## Is N paths enough?\n\n{saa_words(summary['saa'])}\n" if "saa" in summary else ""
+
+
 def inputs_json(result: PlanResult) -> str:
     """inputs.json: the validated portfolio, every field with its default filled in and CSV
     series resolved to lists, in the models' field order (no volatile data: same inputs, same
@@ -176,7 +183,7 @@ def write_plan(
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
         _write_tables(stage, result, analysis, summary)
-        (stage / "summary.md").write_text(summary_markdown(result, summary))
+        (stage / "summary.md").write_text(summary_markdown(result, summary) + saa_text(summary))
         names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
         write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
         files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
