@@ -268,10 +268,12 @@ def build_report(
     formats: Sequence[str] | None = None,
     paper: str = "a4",
     progress: Progress = _quiet,
+    evaluation: Path | str | None = None,
 ) -> dict[str, Path]:
     """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
-    folder itself; returns the files by format. Either way it is staged and swapped in at
-    once, so the old folder stays whole until the new one is."""
+    folder itself; returns the files by format. ``evaluation``: a ``realloc evaluate`` folder
+    of this plan, for the section on paths it was not fitted to. Either way it is staged and
+    swapped in at once, so the old folder stays whole until the new one is."""
     from realloc.inputs.files import cut
     from realloc.reports.atomic import OutputSpec, OutputWriteError, check_output_folder, staged_dir
     from realloc.reports.board import PdfPrintError, choose_formats
@@ -285,6 +287,11 @@ def build_report(
         progress(f"warning: {warning}")
     run_dir = _as_path(run_dir, "run_dir")
     load_run(run_dir)  # NotARunFolder (with its own hint) before anything is staged
+    if evaluation is not None:
+        from realloc.reports.board.evaluation_section import load_evaluation
+
+        evaluation = _as_path(evaluation, "evaluation")
+        load_evaluation(evaluation, run_dir)
     out = _as_path(out_dir, "out_dir") if out_dir is not None else None
     in_place = out is None or (out.exists() and out.resolve() == run_dir.resolve())
     target = run_dir if in_place else out
@@ -297,7 +304,7 @@ def build_report(
     rebuilt = {f"report.{f}" for f in chosen} | ({"report.html"} if "pdf" in chosen else set())
     with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
         try:
-            files = build(run_dir, stage, chosen, paper=paper.lower())
+            files = build(run_dir, stage, chosen, paper=paper.lower(), evaluation=evaluation)
         except (PdfPrintError, OutputWriteError):
             raise
         except Exception as e:

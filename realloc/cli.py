@@ -362,8 +362,22 @@ def forecast(
     default=None,
     help="Folder for report.html / report.xlsx / report.pdf (default: RUN_DIR).",
 )
+@click.option(
+    "--evaluation",
+    "evaluation_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `realloc evaluate` folder of this plan: adds the section on paths it was not "
+    "fitted to.",
+)
 @handle_errors
-def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None) -> None:
+def report(
+    run_dir: Path,
+    formats: str | None,
+    paper: str,
+    out_dir: Path | None,
+    evaluation_dir: Path | None = None,
+) -> None:
     """Build the board report (HTML, Excel, PDF) from a plan's output folder.
 
     The PDF is report.html printed by headless Chromium (Debian package `chromium`). Without
@@ -386,7 +400,9 @@ def report(run_dir: Path, formats: str | None, paper: str, out_dir: Path | None)
                 param_hint="--format",
             )
     try:
-        files = api.build_report(run_dir, out_dir, formats=wanted, paper=paper, progress=_say)
+        files = api.build_report(
+            run_dir, out_dir, formats=wanted, paper=paper, progress=_say, evaluation=evaluation_dir
+        )
     except NotARunFolder as e:
         _say(f"error: {e}")
         sys.exit(EXIT_BAD_INPUT)
