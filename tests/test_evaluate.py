@@ -210,3 +210,48 @@ def test_cli_needs_a_forecast_for_a_plan_that_records_none(tmp_path: Path) -> No
     spec, _seed = _spec(tmp_path)
     code, out = run_cli("evaluate", folder, "--paths", 2, "--forecast", spec, "--workers", 1)
     assert code == 0, out
+
+
+def test_replications_record_their_seeds_and_bounds(tmp_path: Path) -> None:
+    spec, seed = _spec(tmp_path)
+    made = realloc.plan(
+        _portfolio(tmp_path), stochastic=True, forecast=spec, paths=3, frontier=(),
+        replications=2, evaluation_paths=6,
+    )  # fmt: skip
+    saa = made.saa
+    seeds = saa["replication_seeds"]
+    assert len(set(seeds)) == 2 and seed not in seeds and saa["evaluation_seed"] not in seeds
+    # the bounds are the arithmetic of optimizer/saa.mmw_bounds on the recorded values
+    assert saa["upper_estimate_usd"] == pytest.approx(np.mean(saa["replication_values_usd"]))
+    assert saa["gap_usd"] == pytest.approx(saa["upper_estimate_usd"] - saa["plan_value_usd"])
+    assert saa["gap_bound95_usd"] >= max(saa["gap_usd"], 0.0)
+    folder = made.write(tmp_path / "plan")
+    assert json.loads((folder / "summary.json").read_text())["saa"]["replication_seeds"] == seeds
+    assert "N = 3 paths" in (folder / "summary.md").read_text()
+
+
+def test_replications_are_refused_where_the_bounds_do_not_hold(tmp_path: Path) -> None:
+    p = _portfolio(tmp_path)
+    with pytest.raises(realloc.InputError, match="risk weight 0"):
+        realloc.plan(p, stochastic=True, risk_weight=0.5, replications=2)
+    with pytest.raises(realloc.InputError, match="only for a plan over market paths"):
+        realloc.plan(p, replications=2)
+    with pytest.raises(realloc.InputError, match="at least 2"):
+        realloc.plan(p, stochastic=True, replications=1)
+    code, out = run_cli("plan", p, "--replications", 2, "--out", tmp_path / "o")
+    assert code == 2 and "--replications" in out
+
+
+def test_the_board_report_shows_the_evaluation(fitted, tmp_path: Path) -> None:
+    plan_dir, _spec_path, _seed = fitted
+    realloc.evaluate(plan_dir, paths=3, workers=1, out_dir=tmp_path / "ev")
+    code, out = run_cli("report", plan_dir, "--evaluation", tmp_path / "ev", "--format", "html",
+                        "--out", tmp_path / "rep")  # fmt: skip
+    assert code == 0, out
+    html = (tmp_path / "rep" / "report.html").read_text()
+    assert "How the plan holds on paths it was not fitted to" in html
+    assert "Fitted on 4 path(s)" in html
+    other = realloc.plan(_portfolio(tmp_path)).write(tmp_path / "other")
+    code, out = run_cli("report", other, "--evaluation", tmp_path / "ev", "--format", "html",
+                        "--out", tmp_path / "rep2")  # fmt: skip
+    assert code == 2 and "evaluates the plan in" in out
