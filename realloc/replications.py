@@ -94,7 +94,7 @@ def saa_block(b, n: int, seeds, values, m: int, fresh_seed: int, rows) -> dict:
     return {
         "method": "Mak, Morton & Wood (1999): upper estimate = mean of K in-sample optimal "
         "values (t interval); lower = the plan's value on M fresh paths (normal interval); "
-        "gap bound = gap⁺ + t(0.95, K−1)·s_U/√K + z(0.95)·s_L/√M",
+        "gap bound = max(gap, 0) + t(0.95, K−1)·√(s_U²/K + s_L²/M)",
         "replications": len(values),
         "paths_per_replication": n,
         "replication_seeds": seeds,

@@ -143,9 +143,9 @@ def test_gap_bounds_by_hand() -> None:
     # upper: mean 12, s = 2, s/√3 = 1.154701; lower: mean 10, s² = (4+0+4+0)/3, s/√4 = 0.816497
     assert b.upper.mean_usd == 12.0 and b.lower.mean_usd == 10.0
     assert b.gap_usd == 2.0
-    # bound: 2 + t(0.95, 2) · 1.154701 + z(0.95) · 0.816497 = 2 + 3.371727 + 1.343020
+    # bound: 2 + t(0.95, 2) · √(1.154701² + 0.816497²) = 2 + 2.920 · √(4/3 + 2/3) = 2 + 2.920 · √2
     assert t_quantile(0.95, 2) == 2.920
-    assert b.gap_bound_usd == pytest.approx(2 + 2.920 * 1.154701 + 1.644854 * 0.816497, rel=1e-6)
+    assert b.gap_bound_usd == pytest.approx(2 + 2.920 * math.sqrt(2), rel=1e-6)
     # the upper estimate's interval uses t(0.975, 2) = 4.303
     assert b.upper.ci95_usd[1] == pytest.approx(12 + 4.303 * 1.154701, rel=1e-6)
     # a negative gap estimate counts as 0 in the bound
