@@ -178,6 +178,11 @@ def summarize(values: pd.DataFrame, alpha: float) -> dict:
     }
 
 
+def _say(log, msg: str) -> None:
+    if log is not None:
+        log(msg)
+
+
 def _bar(progress, total: int):
     """A tqdm bar on stderr (None: when stderr is a terminal), or a ``progress(done, total)``."""
     if callable(progress):
@@ -271,14 +276,23 @@ def evaluate(
     )
     _check_tables(plan, scenarios[0], settings.relax)
     rows = run_paths(plan, scenarios, settings, executor, workers, scheduler, progress)
-    failed = rows[~rows["status"].isin(["optimal", "unfunded"])]
-    if len(failed):
-        first = failed.iloc[0]
-        raise RuntimeError(
-            f"{len(failed)} of {len(rows)} paths have no value ({first['path']}: "
-            f"{first['reason'] or first['status']})"
+    valued = rows[rows["status"].isin(["optimal", "unfunded"])]
+    if valued.empty:
+        first = rows.iloc[0]
+        raise RuntimeError(f"no path has a value ({first['path']}: {first['reason']})")
+    notes = []
+    if len(valued) < len(rows):
+        missing = rows[~rows.index.isin(valued.index)]
+        notes.append(
+            f"{len(missing)} of {len(rows)} paths have no value and are left out of the figures "
+            f"({', '.join(missing['path'].head(5))}: {missing['reason'].iloc[0]})"
         )
-    summary = summarize(rows, plan.cvar_alpha) | {
+        for note in notes:
+            _say(log, f"warning: {note}")
+    summary = summarize(valued, plan.cvar_alpha) | {
+        "paths_drawn": len(rows),
+        "paths_without_value": len(rows) - len(valued),
+        "notes": notes,
         "seed": seed,
         "fitted_seed": fitted_seed,
         "forecast": named,
@@ -287,7 +301,7 @@ def evaluate(
     }
     ins = plan.in_sample["expected_value_usd"]
     summary["optimism_usd"] = None if ins is None else ins - summary["expected_value_usd"]
-    result = Evaluation(rows, summary, plan.folder, time.perf_counter() - started)
+    result = Evaluation(rows, summary, plan.folder, time.perf_counter() - started, notes)
     if out_dir is not None:
         result.write(out_dir)
     return result
