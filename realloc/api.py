@@ -392,41 +392,40 @@ def plan(
     efficient frontier, VSS and EVPI (empty: none of them). Defaults: 50 paths, α 0.95, λ 0,
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
-    ``replications`` K (with ``evaluation_paths`` M, default 1000) adds the optimality-gap
-    bounds of K independent ``paths``-path plans and the plan valued on M fresh paths
-    (``Plan.saa``, summary.json's ``saa``; realloc/replications.py).
+    ``replications`` K adds the optimality-gap bounds (``Plan.saa``; realloc/replications.py).
     """
-    from realloc.optimizer import plan_portfolio
-
     over_paths = stochastic or scenarios is not None
     _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
-    if not over_paths and (replications is not None or evaluation_paths is not None):
-        raise InputError("replications: only for a plan over market paths (stochastic=True)")
+    _refuse_replications(over_paths, replications, evaluation_paths, risk_weight, scenarios)
     if solver not in ("highs", "cbc"):
         raise InputError(f"solver must be highs or cbc, not {solver!r:.40}")
     options = _solver_options(time_limit_s, mip_gap)
     paths, cvar_alpha, risk_weight, frontier = _path_options(
         paths, cvar_alpha, risk_weight, frontier
     )
-    if replications is not None:  # refused before any solve
-        from realloc.replications import check_replications
-
-        check_replications(replications, risk_weight, None if scenarios is not None else {})
     forecast = _as_path(forecast, "forecast") if forecast is not None else None
     scenarios = _as_path(scenarios, "scenarios") if scenarios is not None else None
     data_root = _as_path(data_root, "data_root") if data_root is not None else None
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
-    if over_paths:
-        made = _plan_stochastic(
-            p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
-            risk_weight, frontier, data_root, progress,
-        )  # fmt: skip
-        made.source_sha256 = sha256
-        if replications is not None:
-            made.saa = _replications(made, replications, evaluation_paths, solver, relax,
-                                     options, progress)  # fmt: skip
-        return made
+    if not over_paths:
+        return _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress)
+    made = _plan_stochastic(
+        p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
+        risk_weight, frontier, data_root, progress,
+    )  # fmt: skip
+    made.source_sha256 = sha256
+    if replications is not None:
+        made.saa = _replications(
+            made, replications, evaluation_paths, solver, relax, options, progress
+        )
+    return made
+
+
+def _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress) -> Plan:
+    """A plan for one market: the portfolio's own, or the mean path of ``forecast``."""
+    from realloc.optimizer import plan_portfolio
+
     if forecast is not None:
         from realloc.inputs.market_forecast import market_from_spec_file
 
@@ -437,6 +436,16 @@ def plan(
     )
     result = plan_portfolio(p, solver=solver, relax=relax, options=options)
     return Plan(result, None, source, sha256)
+
+
+def _refuse_replications(over_paths, replications, evaluation_paths, risk_weight, scenarios):
+    """Replication options a plan cannot honour, refused before any solve."""
+    if not over_paths and (replications is not None or evaluation_paths is not None):
+        raise InputError("replications: only for a plan over market paths (stochastic=True)")
+    if replications is not None:
+        from realloc.replications import check_replications
+
+        check_replications(replications, risk_weight, None if scenarios is not None else {})
 
 
 def _replications(made, replications, evaluation_paths, solver, relax, options, progress):

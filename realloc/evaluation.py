@@ -68,6 +68,7 @@ class FittedPlan:
 def read_plan(folder: Path) -> FittedPlan:
     """The plan folder as realloc wrote it, or :class:`InputError` saying why not."""
     from realloc.api import _edited_files
+    from realloc.inputs.files import cut
     from realloc.models import Portfolio
     from realloc.optimizer.stages import first_stage_tables
     from realloc.reports.atomic import read_owner
@@ -84,11 +85,16 @@ def read_plan(folder: Path) -> FittedPlan:
             f"{folder}: {', '.join(edited[:5])} changed since `realloc plan` wrote the folder "
             "(or run.json holds no record of its files); rerun realloc plan for this folder"
         )
-    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    try:  # unchanged since realloc wrote them, but perhaps by a realloc of another version
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        portfolio = Portfolio.model_validate_json((folder / "inputs.json").read_bytes())
+    except (OSError, ValueError) as e:
+        raise InputError(
+            f"{folder}: cannot be read as this realloc's plan ({cut(e, 120)})"
+        ) from None
     if summary.get("status") not in ("optimal", "unfunded"):
         raise InputError(f"{folder}: the plan is {summary.get('status')}: no decisions to evaluate")
-    run = json.loads((folder / "run.json").read_text(encoding="utf-8"))
-    portfolio = Portfolio.model_validate_json((folder / "inputs.json").read_bytes())
     tables = {n: pd.read_csv(folder / f"{n}.csv") for n in first_stage_tables()}
     return FittedPlan(folder, portfolio, tables, summary, run.get("market_paths"))
 
@@ -250,25 +256,15 @@ def evaluate(
     """
     from realloc import options as o
     from realloc.batch import _executor
-    from realloc.inputs.market_scenarios import scenarios_from_forecast
     from realloc.optimizer.sweep import SweepSettings
 
     started = time.perf_counter()
     paths = _checked(paths, o.PATHS, "paths")
     plan = read_plan(_as_path(plan_dir, "plan_dir"))
     forecast = _as_path(forecast, "forecast") if forecast is not None else None
-    spec, named = _spec(plan, forecast)
-    fitted_seed = int((plan.market or {}).get("seed", spec.seed))
-    if seed is None:
-        seed = derived_seed(fitted_seed, EVALUATION_SEED_KEY)
-    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise InputError(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r:.40}")
+    scenarios, drawn = _draw(plan, forecast, seed, paths, log)
     executor = _executor(executor, scheduler)
     workers = workers or os.cpu_count() or 1
-    if log:
-        log(f"drawing {paths} fresh paths from {named} (seed {seed})")
-    scenarios = scenarios_from_forecast(spec.model_copy(update={"seed": seed}), plan.portfolio,
-                                        paths)  # fmt: skip
     solver = plan.summary.get("solver") or {}
     settings = SweepSettings(
         relax=bool(solver.get("relaxed_min_commitments", False)),
@@ -276,6 +272,31 @@ def evaluate(
     )
     _check_tables(plan, scenarios[0], settings.relax)
     rows = run_paths(plan, scenarios, settings, executor, workers, scheduler, progress)
+    summary, notes = _summary(plan, rows, drawn, log)
+    result = Evaluation(rows, summary, plan.folder, time.perf_counter() - started, notes)
+    if out_dir is not None:
+        result.write(out_dir)
+    return result
+
+
+def _draw(plan: FittedPlan, forecast: Path | None, seed, paths: int, log):
+    """The fresh paths, and what evaluation.json records of them (seeds, forecast)."""
+    from realloc.inputs.market_scenarios import scenarios_from_forecast
+
+    spec, named = _spec(plan, forecast)
+    fitted_seed = int((plan.market or {}).get("seed", spec.seed))
+    if seed is None:
+        seed = derived_seed(fitted_seed, EVALUATION_SEED_KEY)
+    elif isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise InputError(f"seed must be a whole number from 0 to 2**63 - 1, not {seed!r:.40}")
+    _say(log, f"drawing {paths} fresh paths from {named} (seed {seed})")
+    fresh = spec.model_copy(update={"seed": seed})
+    drawn = {"seed": seed, "fitted_seed": fitted_seed, "forecast": named}
+    return scenarios_from_forecast(fresh, plan.portfolio, paths), drawn
+
+
+def _summary(plan: FittedPlan, rows: pd.DataFrame, drawn: dict, log) -> tuple[dict, list[str]]:
+    """evaluation.json: the figures over the paths with a value, and notes on any without."""
     valued = rows[rows["status"].isin(["optimal", "unfunded"])]
     if valued.empty:
         first = rows.iloc[0]
@@ -287,21 +308,15 @@ def evaluate(
             f"{len(missing)} of {len(rows)} paths have no value and are left out of the figures "
             f"({', '.join(missing['path'].head(5))}: {missing['reason'].iloc[0]})"
         )
-        for note in notes:
-            _say(log, f"warning: {note}")
-    summary = summarize(valued, plan.cvar_alpha) | {
+        _say(log, f"warning: {notes[-1]}")
+    summary = summarize(valued, plan.cvar_alpha) | drawn
+    summary |= {
         "paths_drawn": len(rows),
         "paths_without_value": len(rows) - len(valued),
         "notes": notes,
-        "seed": seed,
-        "fitted_seed": fitted_seed,
-        "forecast": named,
         "plan_dir": str(plan.folder.resolve()),
         "in_sample": plan.in_sample,
     }
     ins = plan.in_sample["expected_value_usd"]
     summary["optimism_usd"] = None if ins is None else ins - summary["expected_value_usd"]
-    result = Evaluation(rows, summary, plan.folder, time.perf_counter() - started, notes)
-    if out_dir is not None:
-        result.write(out_dir)
-    return result
+    return summary, notes

@@ -55,10 +55,18 @@ def optimism_words(ev: dict) -> str:
         if gap > 0
         else "outside the 95 % interval of the fresh estimate"
     )
-    return (
+    words = (
         f"Fitted on {n} path(s), the plan's expected value {verb} what it earns on {m} fresh "
         f"paths by {musd(abs(gap))} ({tail})."
     )
+    if ins.get("cvar_usd") is not None and n:
+        alpha = float(ev.get("cvar_alpha", 0.95))
+        words += (
+            f" Its CVaR {alpha:.0%} rests on the worst {1 - alpha:.0%} of paths: "
+            f"{n * (1 - alpha):g} of the {n} fitted ones ({musd(ins['cvar_usd'])}) against "
+            f"{m * (1 - alpha):g} of the {m} fresh ones ({musd(ev['cvar_usd'])})."
+        )
+    return words
 
 
 def evaluation_section(ev: dict | None, png: bytes | None) -> str:
