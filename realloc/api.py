@@ -445,7 +445,8 @@ def _refuse_replications(over_paths, replications, evaluation_paths, risk_weight
     if replications is not None:
         from realloc.replications import check_replications
 
-        check_replications(replications, risk_weight, None if scenarios is not None else {})
+        weight = 0.0 if risk_weight is None else risk_weight
+        check_replications(replications, weight, None if scenarios is not None else {})
 
 
 def _replications(made, replications, evaluation_paths, solver, relax, options, progress):

@@ -255,3 +255,11 @@ def test_the_board_report_shows_the_evaluation(fitted, tmp_path: Path) -> None:
     code, out = run_cli("report", other, "--evaluation", tmp_path / "ev", "--format", "html",
                         "--out", tmp_path / "rep2")  # fmt: skip
     assert code == 2 and "evaluates the plan in" in out
+
+
+def test_a_process_pool_gives_the_serial_values_in_path_order(fitted) -> None:
+    plan_dir, _spec_path, _seed = fitted
+    serial = realloc.evaluate(plan_dir, paths=30, workers=1)  # two batches of 25 and 5 paths
+    pool = realloc.evaluate(plan_dir, paths=30, workers=2)
+    assert list(pool.paths["path"]) == list(serial.paths["path"])
+    np.testing.assert_allclose(pool.paths["value_usd"], serial.paths["value_usd"], rtol=1e-7)
