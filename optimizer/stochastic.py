@@ -27,7 +27,6 @@ from realloc.models import Market, Portfolio
 from realloc.models.scenarios import RiskSpec
 from realloc.optimizer.build import Model, build_model, objective_coefficients
 from realloc.optimizer.extract import scenario_values
-from realloc.optimizer.grid_terms import grid_first_stage
 from realloc.optimizer.index import ModelIndex, Scenario, build_index
 from realloc.optimizer.matrix import to_matrix
 from realloc.optimizer.pipeline import PlanResult, plan_portfolio
@@ -107,17 +106,10 @@ def mean_market(index: ModelIndex) -> Market:
 
 
 def first_stage_columns(m: Model) -> np.ndarray:
-    """Columns shared by every scenario: builds, hosting, commitments, rig sales, fleets."""
-    parts = [
-        m.build[m.build >= 0],
-        np.unique(m.cum_build[m.cum_build >= 0]),
-        m.host,
-        np.array(list(m.commit.values()), dtype=int),
-        m.rigs_sold.ravel(),
-        m.fleet.ravel(),
-        *grid_first_stage(m),
-    ]
-    return np.concatenate([np.asarray(p, dtype=int).ravel() for p in parts])
+    """Columns shared by every scenario (the declared list: optimizer/stages.py)."""
+    from realloc.optimizer.stages import first_stage_columns as declared
+
+    return declared(m)
 
 
 def _solve_value(backend, mf, m: Model, lb=None, ub=None, start=None, basis=None) -> Outcome:

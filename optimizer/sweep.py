@@ -155,6 +155,13 @@ def solve_variant(task: SweepTask) -> VariantOutcome:
         return error_outcome(task.key, f"{type(e).__name__}: {e}", time.perf_counter() - started)
 
 
+def run_task(task) -> VariantOutcome:
+    """What an executor runs: a sweep variant, or a task with its own ``solve()`` (a batch of
+    paths of ``realloc evaluate``, optimizer/evaluate.py)."""
+    solve = getattr(task, "solve", None)
+    return solve() if solve is not None else solve_variant(task)
+
+
 def error_outcome(key: str, reason: str, seconds: float = 0.0) -> VariantOutcome:
     """The outcome of a variant whose solve raised or whose worker died."""
     return VariantOutcome(key, {"status": "error", "reason": reason, "seconds": seconds})
@@ -176,7 +183,7 @@ class SerialExecutor:
 
     def run(self, tasks: Iterable[SweepTask]) -> Iterator[VariantOutcome]:
         for task in tasks:
-            yield solve_variant(task)
+            yield run_task(task)
 
 
 def _watch_parent(parent: int) -> None:
@@ -216,7 +223,7 @@ class LocalExecutor:
 
     def run(self, tasks: Iterable[SweepTask]) -> Iterator[VariantOutcome]:
         assert self.pool is not None, "use LocalExecutor in a with block"
-        by_future = {self.pool.submit(solve_variant, t): t for t in tasks}
+        by_future = {self.pool.submit(run_task, t): t for t in tasks}
         self._futures = list(by_future)
         for fut in cf.as_completed(by_future):
             task = by_future[fut]
@@ -293,7 +300,7 @@ class DaskExecutor:
 
         tasks = list(tasks)
         futures = [
-            self.client.submit(solve_variant, t, key=f"realloc-variant-{t.key}", pure=False)
+            self.client.submit(run_task, t, key=f"realloc-variant-{t.key}", pure=False)
             for t in tasks
         ]
         self._futures = futures

@@ -29,6 +29,8 @@ _API = {
     "breakeven": "realloc.batch",
     "compare": "realloc.batch",
     "SweepResult": "realloc.batch",
+    "evaluate": "realloc.evaluation",
+    "Evaluation": "realloc.evaluation",
 }
 """The library API (realloc/api.py; batch what-ifs in realloc/batch.py), imported on first
 use: the command line imports this package too, and must not pay for pandas and the solver

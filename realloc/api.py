@@ -108,6 +108,11 @@ class Plan:
     """SHA-256 of that file's bytes, read once with realloc's bounded reader."""
     market_paths: list | None = None
     """The market paths a stochastic plan was made over (None: the portfolio's own market)."""
+    market_source: dict | None = None
+    """Where those paths came from (the forecast spec, whole, with its seed and path count),
+    recorded in run.json for ``realloc evaluate``; None for named scenarios."""
+    saa: dict | None = None
+    """With replications: the optimality-gap bounds (summary.json's ``saa`` block)."""
     _summary: dict | None = field(default=None, repr=False)
 
     @property
@@ -206,7 +211,8 @@ class Plan:
         then = _report_into_stage(out, progress, failed) if report else None
         write_plan(
             self.result, out, source=self.source, analysis=self.analysis, spec=spec, then=then,
-            source_sha256=self.source_sha256,
+            source_sha256=self.source_sha256, facts=_facts(self.market_source),
+            extra_summary={"saa": self.saa} if self.saa else None,
         )  # fmt: skip
         if failed:
             raise failed[0]
@@ -226,6 +232,11 @@ class Plan:
         formats = _report_formats(formats)  # before the plan is written
         out = self.write(out_dir)
         return build_report(out, formats=formats, paper=paper)
+
+
+def _facts(market_source: dict | None) -> dict | None:
+    """run.json's record of the market paths a plan was fitted on (None: nothing to add)."""
+    return {"market_paths": market_source} if market_source is not None else None
 
 
 def _report_into_stage(out: Path, progress: Progress, failed: list[Exception]):
@@ -258,10 +269,12 @@ def build_report(
     paper: str = "a4",
     allow_edited: bool = False,
     progress: Progress = _quiet,
+    evaluation: Path | str | None = None,
 ) -> dict[str, Path]:
     """The board report of a plan folder (``realloc report``), into ``out_dir`` or the plan
-    folder itself; returns the files by format. Either way it is staged and swapped in at
-    once, so the old folder stays whole until the new one is.
+    folder itself; returns the files by format. ``evaluation``: a ``realloc evaluate`` folder
+    of this plan, for the section on paths it was not fitted to. Either way it is staged and
+    swapped in at once, so the old folder stays whole until the new one is.
 
     A folder whose files differ from the hashes ``run.json`` recorded is refused before any
     rendering (a report that renders would present edited figures as realloc's), unless
@@ -289,6 +302,11 @@ def build_report(
         )
     if edited:
         progress(f"warning: reporting edited files: {', '.join(edited[:5])}")
+    if evaluation is not None:
+        from realloc.reports.board.evaluation_section import load_evaluation
+
+        evaluation = _as_path(evaluation, "evaluation")
+        load_evaluation(evaluation, run_dir)
     out = _as_path(out_dir, "out_dir") if out_dir is not None else None
     in_place = out is None or (out.exists() and out.resolve() == run_dir.resolve())
     target = run_dir if in_place else out
@@ -301,7 +319,7 @@ def build_report(
     rebuilt = {f"report.{f}" for f in chosen} | ({"report.html"} if "pdf" in chosen else set())
     with staged_dir(target, spec, keep_current=in_place, drop=rebuilt) as stage:
         try:
-            files = build(run_dir, stage, chosen, paper=paper.lower())
+            files = build(run_dir, stage, chosen, paper=paper.lower(), evaluation=evaluation)
         except (PdfPrintError, OutputWriteError):
             raise
         except Exception as e:
@@ -388,6 +406,8 @@ def plan(
     cvar_alpha: float | None = None,
     risk_weight: float | None = None,
     frontier: Sequence[float] | None = None,
+    replications: int | None = None,
+    evaluation_paths: int | None = None,
     data_root: Path | str | None = None,
     progress: Progress = _quiet,
     rent_check: bool = True,
@@ -407,11 +427,12 @@ def plan(
     once more ignoring the rent after the horizon and record where the decisions would differ
     (summary.json's ``decisions_without_rent_after_horizon``; optimizer/without_rent.py). It
     changes no figure of the plan; plans over market paths never run it.
-    """
-    from realloc.optimizer import plan_portfolio
 
+    ``replications`` K adds the optimality-gap bounds (``Plan.saa``; realloc/replications.py).
+    """
     over_paths = stochastic or scenarios is not None
     _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
+    _refuse_replications(over_paths, replications, evaluation_paths, risk_weight, scenarios)
     if solver not in ("highs", "cbc"):
         raise InputError(f"solver must be highs or cbc, not {solver!r:.40}")
     options = _solver_options(time_limit_s, mip_gap)
@@ -423,13 +444,24 @@ def plan(
     data_root = _as_path(data_root, "data_root") if data_root is not None else None
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
-    if over_paths:
-        made = _plan_stochastic(
-            p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
-            risk_weight, frontier, data_root, progress,
-        )  # fmt: skip
-        made.source_sha256 = sha256
-        return made
+    if not over_paths:
+        return _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress)
+    made = _plan_stochastic(
+        p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
+        risk_weight, frontier, data_root, progress,
+    )  # fmt: skip
+    made.source_sha256 = sha256
+    if replications is not None:
+        made.saa = _replications(
+            made, replications, evaluation_paths, solver, relax, options, progress
+        )
+    return made
+
+
+def _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress) -> Plan:
+    """A plan for one market: the portfolio's own, or the mean path of ``forecast``."""
+    from realloc.optimizer import plan_portfolio
+
     if forecast is not None:
         from realloc.inputs.market_forecast import market_from_spec_file
 
@@ -446,6 +478,35 @@ def plan(
             result, solver, relax, options
         )
     return Plan(result, None, source, sha256)
+
+
+def _refuse_replications(over_paths, replications, evaluation_paths, risk_weight, scenarios):
+    """Replication options a plan cannot honour, refused before any solve."""
+    if not over_paths and (replications is not None or evaluation_paths is not None):
+        raise InputError("replications: only for a plan over market paths (stochastic=True)")
+    if replications is not None:
+        from realloc.replications import check_replications
+
+        weight = 0.0 if risk_weight is None else risk_weight
+        check_replications(replications, weight, None if scenarios is not None else {})
+
+
+def _replications(made, replications, evaluation_paths, solver, relax, options, progress):
+    """The optimality-gap bounds of a stochastic plan (realloc/replications.py)."""
+    from realloc import options as o
+    from realloc.replications import replicate
+    from realloc.reports.saa_md import saa_words
+
+    risk = made.result.risk
+    m = _checked(
+        1000 if evaluation_paths is None else evaluation_paths, o.PATHS, "evaluation_paths"
+    )
+    if made.result.tables is None:
+        raise InputError(f"the stochastic plan is {made.status}: no optimality gap to bound")
+    saa = replicate(made.result, made.market_source, risk, solver, relax, options, replications,
+                    m, lambda msg: progress(f"  {msg}"))  # fmt: skip
+    progress(saa_words(saa))
+    return saa
 
 
 def _solver_options(time_limit_s, mip_gap) -> SolverOptions:
@@ -520,6 +581,25 @@ def _market_paths(p, source, forecast, paths, scenarios, data_root, progress):
     return scenarios_from_forecast(spec, p, paths)
 
 
+def _market_source(p, source, forecast, paths, scenarios, data_root) -> dict | None:
+    """What run.json records of a stochastic plan's forecast: the spec whole (so the paths can
+    be drawn again, or fresh ones with another seed), the file it came from and the paths."""
+    from realloc.inputs.forecast_loader import load_forecast_spec
+    from realloc.inputs.market_scenarios import portfolio_forecast_spec
+
+    if scenarios is not None:
+        return None
+    own = portfolio_forecast_spec(source, data_root) if forecast is None and source else None
+    path = Path(forecast) if forecast is not None else example_dir() / "forecast_base.yaml"
+    spec = own if own is not None else load_forecast_spec(path)
+    return {
+        "spec_file": "market.forecast" if own is not None else str(path.resolve()),
+        "spec": spec.model_dump(mode="json"),
+        "paths": paths,
+        "seed": spec.seed,
+    }
+
+
 def _plan_stochastic(
     p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha, risk_weight,
     frontier, data_root, progress,
@@ -529,6 +609,7 @@ def _plan_stochastic(
     from realloc.optimizer import analyse, plan_portfolio
 
     market = _market_paths(p, source, forecast, paths, scenarios, data_root, progress)
+    origin = _market_source(p, source, forecast, paths, scenarios, data_root)
     risk = RiskSpec(cvar_alpha=cvar_alpha, risk_weight=risk_weight)
     progress(
         f"planning {p.name} over {len(market)} paths: {len(p.sites)} sites, "
@@ -538,7 +619,7 @@ def _plan_stochastic(
         result = plan_portfolio(
             p, solver=solver, relax=relax, options=options, scenarios=market, risk=risk
         )
-        return Plan(result, None, source, market_paths=market)
+        return Plan(result, None, source, market_paths=market, market_source=origin)
     analysis = analyse(
         p, market, risk, solver=solver, relax=relax, options=options,
         frontier_weights=frontier, progress=lambda msg: progress(f"  {msg}"),
@@ -549,4 +630,4 @@ def _plan_stochastic(
         progress(f"VSS {money(analysis.vss_usd)}; EVPI {money(analysis.evpi_usd)}")
     for note in analysis.notes:
         progress(f"note: {note}")
-    return Plan(analysis.plan, analysis, source, market_paths=market)
+    return Plan(analysis.plan, analysis, source, market_paths=market, market_source=origin)

@@ -22,6 +22,7 @@ from realloc.cli_common import (
     handle_errors,
 )
 from realloc.cli_common import say as _say
+from realloc.evaluate_cli import evaluate
 from realloc.options import (
     MIP_GAP,
     PATHS,
@@ -149,6 +150,20 @@ def main() -> None:
     help="Deterministic plans: plan once more ignoring contracted rent after the horizon and "
     "say in summary.md which decisions would change.",
 )
+@click.option(
+    "--replications",
+    type=click.IntRange(2, 100),
+    default=None,
+    help="Optimality gap (--stochastic): solve K more independent --paths-path plans and value "
+    "this one on fresh paths (Mak-Morton-Wood bounds in summary.json's saa).",
+)
+@click.option(
+    "--evaluation-paths",
+    type=PATHS,
+    default=1000,
+    show_default=True,
+    help="Fresh paths the plan is valued on for --replications.",
+)
 @data_root_option
 @handle_errors
 def plan(
@@ -169,6 +184,8 @@ def plan(
     data_root: Path | None,
     replace: bool,
     rent_check: bool,
+    replications: int | None = None,
+    evaluation_paths: int = 1000,
 ) -> None:
     """Plan PORTFOLIO (YAML or Excel; the bundled example when omitted) and write the plan.
 
@@ -192,6 +209,8 @@ def plan(
         over_paths = dict(
             paths=paths, cvar_alpha=cvar_alpha, risk_weight=risk_weight, frontier=frontier
         )
+        if replications is not None:
+            over_paths |= dict(replications=replications, evaluation_paths=evaluation_paths)
     made = api.plan(
         path,
         solver=solver,
@@ -215,6 +234,8 @@ STOCHASTIC_ONLY = {
     "cvar_alpha": "--cvar-alpha",
     "risk_weight": "--risk-weight",
     "frontier": "--frontier",
+    "replications": "--replications",
+    "evaluation_paths": "--evaluation-paths",
 }
 """Options that only shape a plan over many market paths (--stochastic or --scenarios)."""
 
@@ -360,9 +381,22 @@ def forecast(
     help="Report a plan folder whose files were edited after realloc wrote them "
     "(refused by default: the report would show figures realloc did not compute).",
 )
+@click.option(
+    "--evaluation",
+    "evaluation_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A `realloc evaluate` folder of this plan: adds the section on paths it was not "
+    "fitted to.",
+)
 @handle_errors
 def report(
-    run_dir: Path, formats: str | None, paper: str, out_dir: Path | None, allow_edited: bool
+    run_dir: Path,
+    formats: str | None,
+    paper: str,
+    out_dir: Path | None,
+    evaluation_dir: Path | None = None,
+    allow_edited: bool = False,
 ) -> None:
     """Build the board report (HTML, Excel, PDF) from a plan's output folder.
 
@@ -388,7 +422,13 @@ def report(
             )
     try:
         files = api.build_report(
-            run_dir, out_dir, formats=wanted, paper=paper, allow_edited=allow_edited, progress=_say
+            run_dir,
+            out_dir,
+            formats=wanted,
+            paper=paper,
+            allow_edited=allow_edited,
+            progress=_say,
+            evaluation=evaluation_dir,
         )
     except NotARunFolder as e:
         _say(f"error: {e}")
@@ -482,6 +522,7 @@ def diff(plan_a: Path, plan_b: Path, out_dir: Path | None) -> None:
 main.add_command(sweep)  # batch what-ifs (realloc/sweep_cli.py)
 main.add_command(compare)
 main.add_command(breakeven)
+main.add_command(evaluate)  # out-of-sample evaluation (realloc/evaluate_cli.py)
 
 if __name__ == "__main__":
     main()

@@ -70,6 +70,8 @@ SWEEP_FILES = frozenset(
 )
 """``scenarios.parquet`` is the old name of ``variants.parquet`` (a store written before the
 rename; compare reads it, a rerun of the sweep replaces it)."""
+EVALUATION_FILES = frozenset({"evaluation.csv", "evaluation.json", "evaluation.png"})
+"""What ``realloc evaluate --out`` writes (reports/evaluation_files.py)."""
 DIFF_FILES = frozenset(
     "diff.md diff_headline.csv diff_value_bridge.csv diff_decisions.csv diff_btc_sold.csv "
     "diff_inputs.csv".split()

@@ -121,6 +121,13 @@ def _idle_grid(result: PlanResult) -> dict:
     return idle_grid(result.tables.plan, result.portfolio, prob)
 
 
+def saa_text(summary: dict) -> str:
+    """summary.md's optimality-gap section (empty without replications)."""
+    from realloc.reports.saa_md import saa_words
+
+    return f"\n## Is N paths enough?\n\n{saa_words(summary['saa'])}\n" if "saa" in summary else ""
+
+
 def inputs_json(result: PlanResult) -> str:
     """inputs.json: the validated portfolio, every field with its default filled in and CSV
     series resolved to lists, in the models' field order (no volatile data: same inputs, same
@@ -178,6 +185,8 @@ def write_plan(
     spec: OutputSpec | None = None,
     then: Callable[[Path], object] | None = None,
     source_sha256: str | None = None,
+    facts: dict | None = None,
+    extra_summary: dict | None = None,
 ) -> Path:
     """Write every output file of ``result`` into ``out_dir`` (atomically, and only over a
     plan folder realloc wrote: reports/atomic.py); return the folder.
@@ -187,19 +196,21 @@ def write_plan(
     stochastic plan's frontier, VSS and EVPI) adds its files. ``spec`` says which existing
     folder may be replaced (default: a plan folder). ``then`` is called with the staged folder
     once the plan is in it (the board report), so both land in the same single swap.
+    ``facts`` are added to run.json (the forecast a stochastic plan was drawn from) and
+    ``extra_summary`` to summary.json (the optimality-gap bounds of replications).
     """
     out_dir = Path(out_dir)
     spec = spec or OutputSpec("plan", source)
     with staged_dir(out_dir, spec) as stage:
-        summary = summary_dict(result, analysis)
+        summary = summary_dict(result, analysis) | (extra_summary or {})
         (stage / "summary.json").write_text(json.dumps(summary, indent=2, default=float) + "\n")
         (stage / "inputs.json").write_text(inputs_json(result))
         _write_tables(stage, result, analysis, summary)
-        (stage / "summary.md").write_text(summary_markdown(result, summary))
+        (stage / "summary.md").write_text(summary_markdown(result, summary) + saa_text(summary))
         names = [f.name for f in stage.iterdir() if f.is_file() and f.name != STAGING]
         write_marker(stage, spec, [*names, "run.json"])  # before run.json, which vouches for it
         files = {n: (stage / n).read_bytes() for n in sorted([*names, MARKER])}
-        manifest = run_manifest(result, files, source, source_sha256)
+        manifest = run_manifest(result, files, source, source_sha256) | (facts or {})
         (stage / "run.json").write_text(json.dumps(manifest, indent=2) + "\n")
         if then is not None:
             then(stage)

@@ -53,6 +53,7 @@ def build_report(
     out: Path | str,
     formats: Sequence[str] = ("html", "xlsx"),
     paper: str = DEFAULT_PAPER,
+    evaluation: Path | str | None = None,
 ) -> dict[str, Path]:
     """Build the board report of the run in ``run_dir`` into the folder ``out``.
 
@@ -60,7 +61,8 @@ def build_report(
     ``report.xlsx`` (one sheet per table) and ``report.pdf`` (that page printed on ``paper``,
     ``a4`` or ``letter``, by headless Chromium; asking for it writes ``report.html`` too, its
     source). Returns the paths written, by format. Raises :class:`PdfEngineMissing` before
-    writing anything when the PDF is asked for and no Chromium is installed.
+    writing anything when the PDF is asked for and no Chromium is installed. ``evaluation``:
+    a ``realloc evaluate`` folder of this plan, for the out-of-sample section.
     """
     unknown = [f for f in formats if f not in REPORT_FORMATS]
     if unknown:
@@ -71,6 +73,10 @@ def build_report(
     if "pdf" in formats and engine is None:
         raise PdfEngineMissing()
     run = load_run(run_dir)
+    if evaluation is not None:
+        from realloc.reports.board.evaluation_section import load_evaluation
+
+        run.evaluation, run.evaluation_png = load_evaluation(Path(evaluation), Path(run_dir))
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}

@@ -114,6 +114,9 @@ class Run:
     scenarios: list[str] = field(default_factory=list)
     probabilities: dict[str, float] = field(default_factory=dict)
     inputs: dict | None = None
+    evaluation: dict | None = None
+    """evaluation.json of ``realloc report --evaluation`` (reports/board/evaluation_section.py)."""
+    evaluation_png: bytes | None = None
 
     def table(self, name: str) -> pd.DataFrame:
         return self.tables.get(name, pd.DataFrame())

@@ -609,6 +609,12 @@ def _checks_section(run: Run) -> str:
     return "\n".join(parts)
 
 
+def evaluation_section(ev, png) -> str:
+    from realloc.reports.board.evaluation_section import evaluation_section as section
+
+    return section(ev, png)
+
+
 def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | None = None) -> str:
     """The board report as one self-contained HTML page (inline CSS and images, no scripts).
 
@@ -625,6 +631,7 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | Non
         funding_section(run, pngs),
         _bridge_section(run, pngs),
         risk_section(run, pngs),
+        evaluation_section(run.evaluation, run.evaluation_png),
         *inputs_sections(run),
         _method_section(run),
         _checks_section(run),
