@@ -81,10 +81,11 @@ def _fmt(v: float | None, digits: int = 3) -> str:
 MAIN_HEADER = (
     "| size S×T×K | vars | cons | nonzeros | load s | build s | to_matrix s | solve s "
     "| baseline s | extract s | verify s | write s | end-to-end s | peak RSS MB "
-    "| raw HiGHS s | raw RSS MB | e2e / raw | value phase / raw | RSS / raw | build % "
-    "| model % |"
+    "| raw HiGHS s | raw relax s | raw relax as passed s | raw RSS MB | e2e / raw "
+    "| value phase / raw | value phase / raw relax | value phase / raw relax as passed "
+    "| RSS / raw | build % | model % |"
 )
-MAIN_COLUMNS = 21
+MAIN_COLUMNS = 25
 
 
 def value_phase_seconds(phases: dict[str, float]) -> float | None:
@@ -104,6 +105,8 @@ def main_row(f: dict) -> str:
     raw = f.get("raw", {}).get("seconds")
     raw_rss = f.get("raw", {}).get("peak_rss_mb")
     value_phase = value_phase_seconds(f["phases"])
+    relax = f.get("raw_relaxation", {}).get("seconds")
+    passed = f.get("raw_relaxation_passed", {}).get("seconds")
     cells = [
         name,
         f"{size['columns']:,}",
@@ -114,9 +117,13 @@ def main_row(f: dict) -> str:
         _fmt(e2e),
         f"{f['peak_rss_mb']:.0f}",
         _fmt(raw),
+        _fmt(relax),
+        _fmt(passed),
         f"{raw_rss:.0f}" if raw_rss else "–",
         f"{e2e / raw:.2f}×" if raw else "–",
         f"{value_phase / raw:.2f}×" if raw and value_phase else "–",
+        f"{value_phase / relax:.2f}×" if relax and value_phase else "–",
+        f"{value_phase / passed:.2f}×" if passed and value_phase else "–",
         f"{f['peak_rss_mb'] / raw_rss:.1f}×" if raw_rss else "–",
         f"{100 * sec['build'] / e2e:.0f} %",
         f"{100 * (sec['build'] + sec['to_matrix']) / e2e:.0f} %",
@@ -126,7 +133,8 @@ def main_row(f: dict) -> str:
 
 PHASE_HEADER = (
     "| size | integers | status | value $M (raw $M) | plan phases s | baseline phases s "
-    "| between phases s | index s | build_model s | misc s | MPS write s | raw status |"
+    "| between phases s | index s | build_model s | misc s | MPS write s | raw status "
+    "| raw relax iterations (as passed) |"
 )
 
 
@@ -160,8 +168,18 @@ def phase_row(f: dict) -> str:
         _fmt(sec["misc"]),
         _fmt(f.get("mps_write_seconds")),
         raw.get("status", "–"),
+        _iterations(f),
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _iterations(f: dict) -> str:
+    """Simplex iterations of the raw relaxation with the costs as stated (and as passed)."""
+    stated = f.get("raw_relaxation", {}).get("simplex_iterations")
+    passed = f.get("raw_relaxation_passed", {}).get("simplex_iterations")
+    if stated is None or passed is None:
+        return "–"
+    return f"{stated:,} ({passed:,})"
 
 
 def render(results: list[dict]) -> str:
@@ -171,7 +189,7 @@ def render(results: list[dict]) -> str:
         *(main_row(f) for f in results),
         "",
         PHASE_HEADER,
-        "|" + "---|" * 12,
+        "|" + "---|" * 13,
         *(r for r in (phase_row(f) for f in results) if r),
     ]
     ok = [f for f in results if "error" not in f]
@@ -185,7 +203,12 @@ def render(results: list[dict]) -> str:
             "value_fixed_integers, and the MILP only when rounding falls short; keep_btc); "
             "end-to-end = all stages (misc = diagnosis + baseline value terms); "
             "raw HiGHS = value phase as MPS, highspy readModel + run in a child process, "
-            "run timed, its peak RSS; value phase / raw = plan.value* phases / raw; "
+            "run timed, its peak RSS; raw relax = its LP relaxation the same way, with "
+            "realloc's LP option simplex_scale_strategy 4 and the costs as the model states "
+            "them ($M); raw relax as passed = the same LP with the costs scaled by the power "
+            "of two realloc hands HiGHS (the same LP: only the simplex method's path differs); "
+            "all raw solves run right after realloc's, in the same run; "
+            "value phase / raw = plan.value* phases / raw; "
             "RSS / raw = realloc's peak RSS (measured before the MPS is written) / raw's; "
             "model % = (build + to_matrix) / end-to-end.",
         ]

@@ -28,6 +28,7 @@ from benchmarks.synthetic import synthetic_portfolio
 from realloc.optimizer.build import build_model
 from realloc.optimizer.diagnose import structural_problems
 from realloc.optimizer.extract import extract, value_terms
+from realloc.optimizer.highs import scaled_costs
 from realloc.optimizer.index import build_index
 from realloc.optimizer.matrix import MatrixForm, to_matrix
 from realloc.optimizer.pipeline import PlanResult, verify_plan
@@ -38,18 +39,22 @@ from realloc.reports.plan_files import write_plan
 STAGES = ("load", "build", "to_matrix", "solve", "baseline", "extract", "verify", "write")
 
 
-def write_mps(mf: MatrixForm, path: Path) -> None:
+def write_mps(
+    mf: MatrixForm, path: Path, cost: np.ndarray | None = None, integers: bool = True
+) -> None:
     """Write the value phase (minimize −value over the model's rows and bounds) as free MPS.
 
     Columns keep realloc's order (``x<j>``), rows its order (``r<i>``), integers are marked, so
-    HiGHS sees exactly the problem ``HighsBackend`` passes for the value phase.
+    HiGHS sees exactly the problem ``HighsBackend`` passes for the value phase. ``cost``: other
+    costs to minimize (the value costs as realloc scales them); ``integers=False``: the LP
+    relaxation (no column marked integer).
     """
     n, m = mf.n_cols, mf.n_rows
     rows = np.repeat(np.arange(m), np.diff(mf.indptr))
     order = np.lexsort((rows, mf.indices))  # column-major
     col_of, row_of, val_of = mf.indices[order], rows[order], mf.data[order]
     col_start = np.searchsorted(col_of, np.arange(n + 1))
-    cost = (-mf.value).tolist()
+    cost = (-mf.value if cost is None else np.asarray(cost, float)).tolist()
     out: list[str] = ["NAME realloc_value", "ROWS", " N obj"]
     lo, hi = mf.row_lo, mf.row_hi
     kinds = np.where(lo == hi, "E", np.where(np.isfinite(lo), "G", "L"))  # ranged rows: G
@@ -59,7 +64,7 @@ def write_mps(mf: MatrixForm, path: Path) -> None:
     out.append("COLUMNS")
     in_int = False
     for j in range(n):
-        is_int = bool(mf.integer[j])
+        is_int = bool(mf.integer[j]) and integers
         if is_int != in_int:
             marker = "'INTORG'" if is_int else "'INTEND'"
             out.append(f" MARKER 'MARKER' {marker}")
@@ -92,21 +97,24 @@ def write_mps(mf: MatrixForm, path: Path) -> None:
             continue
         if np.isinf(lb):
             out.append(f" MI bnd x{j}")
-        elif lb != 0.0 or mf.integer[j]:
+        elif lb != 0.0 or (integers and mf.integer[j]):
             out.append(f" LO bnd x{j} {lb!r}")
         if np.isfinite(ub):
             out.append(f" UP bnd x{j} {ub!r}")
-        elif mf.integer[j]:
+        elif integers and mf.integer[j]:
             out.append(f" PL bnd x{j}")
     out.append("ENDATA")
     path.write_text("\n".join(out) + "\n")
 
 
-def raw_highs_solve(mps: Path) -> dict:
+def raw_highs_solve(mps: Path, relaxation: bool = False, scale: float = 1.0) -> dict:
     """Solve the MPS file with raw highspy in a child process (``benchmarks/raw.py``): the
-    seconds of ``run()``, status, objective and the child's peak RSS."""
+    seconds of ``run()``, status, objective, simplex iterations and the child's peak RSS.
+    ``relaxation``: an LP, solved with realloc's LP options (``simplex_scale_strategy``);
+    ``scale``: the file's costs are the value's times this (the objective is divided by it)."""
+    extra = ["--relaxation"] if relaxation else []
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks.raw", str(mps)],
+        [sys.executable, "-m", "benchmarks.raw", str(mps), "--scale", repr(float(scale)), *extra],
         cwd=Path(__file__).resolve().parents[1],
         capture_output=True,
         text=True,
@@ -223,13 +231,29 @@ def measure(sites: int, months: int, contracts: int, seed: int = 0, reference: b
         "solver_version": run.solver_version,
     }
     if reference:
-        with tempfile.TemporaryDirectory(prefix="realloc-mps-") as tmp:
-            mps = Path(tmp) / "value.mps"
-            t0 = time.perf_counter()
-            write_mps(mf, mps)
-            figures["mps_write_seconds"] = time.perf_counter() - t0
-            figures["raw"] = raw_highs_solve(mps)
+        figures.update(reference_solves(mf))
     return figures
+
+
+def reference_solves(mf: MatrixForm) -> dict:
+    """Raw highspy on the value phase, each in a child process, one after the other: the MILP
+    (``raw``), its LP relaxation with the costs as the model states them (``raw_relaxation``)
+    and the relaxation exactly as realloc hands it to HiGHS, costs scaled by a power of two
+    (``raw_relaxation_passed``: the same LP, which the dual simplex method may cross by
+    another path)."""
+    out: dict = {}
+    passed, scale = scaled_costs(-mf.value)
+    with tempfile.TemporaryDirectory(prefix="realloc-mps-") as tmp:
+        mps = Path(tmp) / "value.mps"
+        t0 = time.perf_counter()
+        write_mps(mf, mps)
+        out["mps_write_seconds"] = time.perf_counter() - t0
+        out["raw"] = raw_highs_solve(mps)
+        write_mps(mf, mps, integers=False)
+        out["raw_relaxation"] = raw_highs_solve(mps, relaxation=True)
+        write_mps(mf, mps, cost=passed, integers=False)
+        out["raw_relaxation_passed"] = raw_highs_solve(mps, relaxation=True, scale=scale)
+    return out
 
 
 def profile(sites: int, months: int, contracts: int, seed: int = 0, top: int = 20) -> str:
