@@ -782,6 +782,9 @@ def check_site_terms(c: Context) -> Check:
             U_USD + led.err[term],
             [f"{term} {m}" for m in c.months],
         )
+    return rows.check()
+
+
 # The financing checks (docs/model.md, "Financing"): from funding.csv (``c.funding``) and the
 # other tables alone; nothing to check without a financing section.
 

@@ -41,15 +41,15 @@ def test_model_doc_family_table_matches_code_and_row_names():
     rows = _table_rows(section)
     assert set(rows) == set(CONSTRAINT_FAMILIES)
     m: Model = build_model(
-        build_index(tiny(contracts__0__min_it_mw=10, contracts__0__tenant_capex_share=0.5)),
         build_index(
             tiny(
                 contracts__0__min_it_mw=10,
+                contracts__0__tenant_capex_share=0.5,  # prepaid_* rows
                 sites__0__grid_sale_usd_per_mw=1e5,  # grid_kept rows
                 sites__0__conversion__block_it_mw=25,  # build_blocks rows
+                financing=tiny_financing(),  # financing rows
             )
         ),
-        build_index(tiny(contracts__0__min_it_mw=10, financing=tiny_financing())),
         risk=RiskSpec(risk_weight=0.5),
     )
     built = [c.name for c in m.prob.constraints()]
