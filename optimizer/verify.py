@@ -902,7 +902,8 @@ def _site_capex(c: Context, site) -> np.ndarray:
 
 def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
     """Hosting net operating income at ``site`` by month from contracts.csv: rent − AI opex −
-    AI power not passed through (as ``_contract_flows``), and its read error."""
+    AI power not passed through (as ``_contract_flows``: a cloud contract's revenue and its own
+    AI opex when stated), and its read error."""
     conv, T = site.conversion, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     noi, err = np.zeros(T), np.zeros(T)
@@ -911,7 +912,9 @@ def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
         k = next(k for k in c.p.contracts if k.name == r.contract)
         a = month_index(c.p.start_month, k.start_month)
         ts = np.arange(max(0, a), min(T, a + k.term_months))
-        net = 1000 * _rates(k, ts, a) - 1000 * conv.ai_opex_usd_per_kw_month
+        opex = conv.ai_opex_usd_per_kw_month
+        opex = opex if k.ai_opex_usd_per_kw_month is None else k.ai_opex_usd_per_kw_month
+        net = 1000 * _rates(c.p, k, ts, a) - 1000 * opex
         if not k.power_pass_through:
             net = net - conv.ai_pue * price_mwh[ts] * c.hours[ts]
         noi[ts] += net * r.it_mw
