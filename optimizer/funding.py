@@ -160,6 +160,8 @@ def _prepay_parts(m, x: np.ndarray) -> list[dict]:
     W, T = len(ix.scenarios), ix.n_months
     by_contract: dict[int, np.ndarray] = {}
     col_contract = {int(m.host[i]): k for i, (_, k) in enumerate(ix.pairs)}
+    if m.site_coefs is not None:  # the prepayment is paid on host_new (new-build MW)
+        col_contract.update({int(c): ix.pairs[i][1] for i, c in m.site_coefs.host_new.items()})
     for w in range(W):
         for t in range(T):
             for col, coef in m.cash_flows(t, w)["tenant_capex_usd"].items():
