@@ -64,6 +64,15 @@ CLOUD_RATE_NOTE = (
 )
 
 
+def _declined(p, name: str) -> str:
+    """A declined contract's name, with its equivalent $/kW-month when it is a cloud offer."""
+    c = next(c for c in p.contracts if c.name == name)
+    if c.kind != "cloud":
+        return md_text(name)
+    rate = c.equivalent_rate_usd_per_kw_month
+    return f"{md_text(name)} (cloud: equivalent ${rate:,.2f}/kW-month before GPU capex)"
+
+
 def flexibility_lines(rows: list[dict]) -> list[str]:
     """summary.md's section on the flexibility a conversion gives up, per site (none without
     curtailment credits or firm-load charges)."""
@@ -278,7 +287,7 @@ def _decision_lines(result: PlanResult) -> list[str]:
     lines.append(_table(taken.assign(it_mw=t.contracts["it_mw"].round(1))))
     declined = sorted({c.name for c in p.contracts} - set(t.contracts["contract"]))
     if declined:
-        lines.append(f"Declined: {', '.join(md_text(d) for d in declined)}.\n")
+        lines.append(f"Declined: {', '.join(_declined(p, d) for d in declined)}.\n")
     lines += ["## Rig sales", ""]
     if t.rig_sales.empty:
         lines.append("Sell no rigs.\n")

@@ -578,7 +578,9 @@ def test_input_appendix_lists_every_input(example_report) -> None:
     assert f"({number(min(prices))}–{number(max(prices))}), 60 months" in sites
     for contract in inputs["contracts"]:
         assert contract["name"] in first
-        assert number(contract["rate_usd_per_kw_month"]) in first
+        # a cloud contract (issue 15) states a GPU-hour price instead of a rate
+        price = contract["rate_usd_per_kw_month"] or contract["usd_per_gpu_hour"]
+        assert number(price) in first
     assert FORMULA in first
     t = inputs["treasury"]
     assert f"Cash floor, $ {number(t['min_cash_usd'])}" in first
@@ -592,7 +594,8 @@ def test_input_appendix_lists_every_input(example_report) -> None:
     market = [r for r in rows if r[0] == "market" and r[2] == "btc_price_usd"]
     assert [r[4] for r in market] == btc and market[0][3] == inputs["start_month"]
     rates = {r[1]: r[4] for r in rows if r[2] == "rate_usd_per_kw_month"}
-    assert rates == {c["name"]: c["rate_usd_per_kw_month"] for c in inputs["contracts"]}
+    # a cloud contract's rate is not set: the sheet says "—" (issue 15)
+    assert rates == {c["name"]: c["rate_usd_per_kw_month"] or "—" for c in inputs["contracts"]}
     names = [c for row in ws.iter_rows(min_row=2) for c in row if c.value == FORMULA]
     assert names and all(c.data_type == "s" for c in names)
 

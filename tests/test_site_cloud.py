@@ -267,3 +267,14 @@ def test_a_wildcard_scale_of_rates_leaves_cloud_contracts_alone():
     assert out.contracts[1].rate_usd_per_kw_month == pytest.approx(120.0)
     with pytest.raises(OverrideError, match="set a value instead"):
         overridden(p, [parse_override("contracts[C].rate_usd_per_kw_month", {"scale": 0.8})])
+
+
+def test_summary_names_a_declined_cloud_offers_equivalent_rate(tmp_path: Path):
+    # $1,000M of GPUs per MW for one month of ~$1.15M of revenue: declined; summary.md still
+    # shows its equivalent 2 × 1000 × 0.8 × 24 × 30.4375 / 1000 = $1,168.80/kW-month
+    from realloc.reports.plan_files import write_plan
+
+    r = plan_portfolio(cloud_tiny(dict(gpu_capex_usd_per_it_mw=1e9), start_month="2026-04"))
+    assert r.tables.contracts.empty
+    summary = (write_plan(r, tmp_path / "run") / "summary.md").read_text(encoding="utf-8")
+    assert "Declined: C (cloud: equivalent $1,168.80/kW-month before GPU capex)." in summary
