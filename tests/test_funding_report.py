@@ -647,7 +647,7 @@ def test_board_report_funding_section_chart_schedule_and_sheets(tiny_run, tmp_pa
         'alt="Sources of cash by quarter"' in section and 'alt="Loan-to-value by month"' in section
     )
     assert "<td>Galaxy facility</td><td>2026-Q2</td>" in section.replace(' class=""', "")
-    assert "(a fall of 20%)" in section
+    assert "(a fall of 20%)" in section and "<h3>Debt schedule</h3>" in section
     book = openpyxl.load_workbook(out["xlsx"])
     assert {"funding", "funding_by_quarter", "debt_schedule"} <= set(book.sheetnames)
     assert "ltv_paths" not in book.sheetnames  # one path: no P5–P95
@@ -667,6 +667,7 @@ def test_board_report_ltv_band_across_paths(tiny_run, tmp_path):
     run_dir = with_funding(tiny_run, tmp_path / "run", both, probabilities)
     run = load_run(run_dir)
     section = funding_section(run, charts(run))
+    assert "<h3>Debt schedule, expected over the market paths</h3>" in section
     assert (
         "highest for Galaxy facility in 2026-02: P5 20.0% to P95 40.0% against its 50% limit"
         in section

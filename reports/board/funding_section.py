@@ -64,7 +64,8 @@ def funding_section(run: Run, pngs: dict[str, bytes]) -> str:
     )
     schedule = debt_schedule(funding, run.probabilities)
     if not schedule.empty:
-        parts.append('<div class="keep"><h3>Debt schedule</h3>')
+        title = "Debt schedule" + (", expected over the market paths" if run.expected else "")
+        parts.append(f'<div class="keep"><h3>{esc(title)}</h3>')
         shown = compact_schedule(schedule)[list(SCHEDULE_HEADERS)]
         fmt = {c: money for c in SCHEDULE_HEADERS if c.endswith("_usd")}
         parts += [html_table(shown, SCHEDULE_HEADERS, fmt), "</div>"]
