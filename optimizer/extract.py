@@ -15,6 +15,7 @@ from realloc.models import month_label
 from realloc.optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
+from realloc.optimizer.statistics import AFTER_HORIZON_TERM_NAMES
 from realloc.optimizer.written import BTC, EPS, MW, USD
 
 
@@ -347,7 +348,7 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                 "discount_factor": round(float(ix.discount[t]), 12),
             }
             for name in OBJECTIVE_TERMS:
-                if name in ("terminal_value_usd", "fleet_salvage_usd"):
+                if name in AFTER_HORIZON_TERM_NAMES:  # counted after the horizon, not monthly
                     continue
                 if name == "mining_revenue_usd":
                     val = sum(revenue[w, g, t] * x[m.mine[w, g, t]] for g in range(len(ix.groups)))

@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # type only: the sweep and the reports pass a plan in, nothin
 
 __all__ = [
     "AFTER_HORIZON_TERMS",
+    "AFTER_HORIZON_TERM_NAMES",
     "DECISION_MW_TOLERANCE",
     "GAP_TOLERANCE_USD",
     "INSIDE_HORIZON",
@@ -156,6 +157,9 @@ the value split they fall in: contracted rent after the horizon, and the resale 
 still owned at its end. Every other term is value inside the horizon. A new after-horizon term
 (a GPU residual valued at the horizon, interest after it) joins its bucket here by name."""
 
+AFTER_HORIZON_TERM_NAMES = frozenset(n for names in AFTER_HORIZON_TERMS.values() for n in names)
+"""Every term counted after the horizon: no month's cash flow (cashflows.csv leaves them out)."""
+
 
 def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:
     """A plan's value (its ``value_terms_usd``, expected over the market paths) split by when
@@ -164,7 +168,7 @@ def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:
     (no plan)."""
     if not terms:
         return None
-    after = {name for names in AFTER_HORIZON_TERMS.values() for name in names}
+    after = AFTER_HORIZON_TERM_NAMES
     split = {INSIDE_HORIZON: sum(v for k, v in terms.items() if k not in after)}
     for bucket, names in AFTER_HORIZON_TERMS.items():
         split[bucket] = sum(terms.get(n, 0.0) for n in names)
