@@ -19,6 +19,7 @@ from realloc.optimizer.funding import funding_table
 from realloc.optimizer.funding_summary import funding_keys
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
+from realloc.optimizer.statistics import AFTER_HORIZON_TERM_NAMES
 from realloc.optimizer.written import BTC, EPS, MW, USD
 
 
@@ -378,7 +379,7 @@ def _cashflow_table(m: Model, x: np.ndarray) -> pd.DataFrame:
                 "discount_factor": round(float(ix.discount[t]), 12),
             }
             for name in reported_terms(m):
-                if name in ("terminal_value_usd", "fleet_salvage_usd", *VALUE_ONLY):
+                if name in (*AFTER_HORIZON_TERM_NAMES, *VALUE_ONLY):  # not monthly cash
                     continue
                 if name == "mining_revenue_usd":
                     val = sum(revenue[w, g, t] * x[m.mine[w, g, t]] for g in range(len(ix.groups)))

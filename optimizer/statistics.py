@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # type only: the sweep and the reports pass a plan in, nothin
 
 __all__ = [
     "AFTER_HORIZON_TERMS",
+    "AFTER_HORIZON_TERM_NAMES",
     "DECISION_MW_TOLERANCE",
     "GAP_TOLERANCE_USD",
     "INSIDE_HORIZON",
@@ -150,11 +151,21 @@ INSIDE_HORIZON = "inside_horizon_usd"
 AFTER_HORIZON_TERMS: dict[str, tuple[str, ...]] = {
     "rent_after_horizon_usd": ("terminal_value_usd",),
     "fleet_salvage_usd": ("fleet_salvage_usd",),
+    "interest_after_horizon_usd": ("financing_terminal_interest_usd",),
 }
 """The value terms (names of ``OBJECTIVE_TERMS``) counted after the horizon, by the bucket of
-the value split they fall in: contracted rent after the horizon, and the resale value of rigs
-still owned at its end. Every other term is value inside the horizon. A new after-horizon term
-(a GPU residual valued at the horizon, interest after it) joins its bucket here by name."""
+the value split they fall in: contracted rent after the horizon (with a cloud contract's GPU
+residual when its term ends after the horizon, which is part of ``terminal_value_usd``), the
+resale value of rigs still owned at its end, and interest still owed on debt after it. Every
+other term is value inside the horizon. A new after-horizon term joins its bucket here by
+name."""
+
+ALWAYS_SPLIT = ("rent_after_horizon_usd", "fleet_salvage_usd")
+"""Buckets every split shows; the others (interest owed after the horizon, from a ``financing``
+section) only when the plan reports their terms."""
+
+AFTER_HORIZON_TERM_NAMES = frozenset(n for names in AFTER_HORIZON_TERMS.values() for n in names)
+"""Every term counted after the horizon: no month's cash flow (cashflows.csv leaves them out)."""
 
 
 def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:
@@ -164,10 +175,11 @@ def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:
     (no plan)."""
     if not terms:
         return None
-    after = {name for names in AFTER_HORIZON_TERMS.values() for name in names}
+    after = AFTER_HORIZON_TERM_NAMES
     split = {INSIDE_HORIZON: sum(v for k, v in terms.items() if k not in after)}
     for bucket, names in AFTER_HORIZON_TERMS.items():
-        split[bucket] = sum(terms.get(n, 0.0) for n in names)
+        if bucket in ALWAYS_SPLIT or any(n in terms for n in names):
+            split[bucket] = sum(terms.get(n, 0.0) for n in names)
     return {k: round(float(v), 2) for k, v in split.items()}
 
 

@@ -84,3 +84,28 @@ def without_rent_sentences(summary: dict, name: Callable[[str], str] = str) -> l
             f"{money(summary['value_usd'] - value)} less than this one."
         )
     return [f"Without contracted rent after {end} the plan would " + "; ".join(parts) + "." + cost]
+
+
+SPLIT_KEYS = ("value_split_usd", "baseline_value_split_usd", "uplift_split_usd")
+
+
+def split_rows(summary: dict) -> list[tuple[str, float, str]]:
+    """The three splits as (item, value, unit) rows for the workbook's summary sheet, e.g.
+    ``uplift_split_usd.rent_after_horizon_usd``."""
+    return [
+        (f"{key}.{bucket}", float(v), "USD")
+        for key in SPLIT_KEYS
+        for bucket, v in (summary.get(key) or {}).items()
+    ]
+
+
+def split_key_figures(summary: dict) -> list[tuple[str, str]]:
+    """The uplift's split as key figures of the board report's first page."""
+    up = summary.get("uplift_split_usd")
+    if not up:
+        return []
+    return [
+        ("Uplift inside the horizon", money(up[INSIDE])),
+        ("Uplift from contracted rent after the horizon", money(up[RENT])),
+        ("Uplift from rigs' resale at the end", money(up[SALVAGE])),
+    ]

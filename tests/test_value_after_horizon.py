@@ -244,3 +244,33 @@ def test_the_command_line_switch(tmp_path):
     off = json.loads((tmp_path / "off" / "summary.json").read_text())
     assert "decisions_without_rent_after_horizon" not in off
     assert off["value_usd"] == on["value_usd"]
+
+
+def test_the_board_report_says_it(tmp_path):
+    import html
+
+    import openpyxl
+
+    p = tiny(
+        terminal_value=True,
+        contracts__0__term_months=24,
+        contracts__0__rate_usd_per_kw_month=80,
+        sites__0__fleets=RESOLD_RIGS,
+    )
+    folder = api.plan(p).write(tmp_path / "plan")
+    files = api.build_report(folder, formats=["html", "xlsx"])
+    page = html.unescape(files["html"].read_text(encoding="utf-8"))
+    # uplift $65,605,000 − $22,543,333.33 = $43,061,666.67: rent after the horizon 50 × $960,000
+    # = $48M, salvage $7.5M − $15M = −$7.5M, inside the horizon $2,561,666.67
+    assert (
+        "Of the $43.1M uplift, $48.0M comes from contracted rent after the horizon and -$7.5M "
+        "from rigs' resale at its end; inside the horizon the plan is worth $2.6M more than the "
+        "status quo." in page
+    )
+    assert (
+        "Without contracted rent after 2026-12 the plan would convert 0.0 instead of 50.0" in page
+    )
+    sheet = openpyxl.load_workbook(files["xlsx"])["summary"]
+    rows = {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert rows["uplift_split_usd.rent_after_horizon_usd"] == pytest.approx(48e6, abs=0.01)
+    assert rows["baseline_value_split_usd.fleet_salvage_usd"] == pytest.approx(15e6, abs=0.01)

@@ -13,6 +13,7 @@ from realloc.optimizer import statistics
 from realloc.optimizer.statistics import PAYBACK_TOLERANCE_USD, Payback, weighted_quantile
 from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
 from realloc.reports.summary_md import TERM_LABELS, money, shown_term
+from realloc.reports.value_split import split_key_figures
 
 # --------------------------------------------------------------------------- figures derived
 
@@ -218,6 +219,7 @@ def key_figures(run: Run) -> list[tuple[str, str]]:
         ("Status quo value", money(s.get("baseline_value_usd"))),
         ("Value vs status quo", money(s.get("uplift_usd"))),
     ]
+    rows += split_key_figures(s)  # value inside / after the horizon (reports/value_split.py)
     if s.get("it_mw_converted_total") is not None:
         rows.append(("IT capacity converted", f"{s['it_mw_converted_total']:,.1f} MW"))
     if s.get("btc_sold_total") is not None:

@@ -23,6 +23,7 @@ from realloc.reports.board.figures import (
 from realloc.reports.board.funding_section import FUNDING_SHEETS
 from realloc.reports.board.inputs_appendix import inputs_long_frame
 from realloc.reports.safe_text import xlsx_text
+from realloc.reports.value_split import split_rows
 
 XLSX_SHEETS = (
     "summary",
@@ -131,6 +132,7 @@ def summary_sheet_frame(run: Run) -> pd.DataFrame:
     ):
         if s.get(k) is not None:
             rows.append((k, float(s[k]), unit))
+    rows += split_rows(s)  # value inside / after the horizon (reports/value_split.py)
     if run.status == "unfunded":
         rows.append(("funding_gap_first_month", funding_gap(run)[1] or "", ""))
     pay = payback_month(run)
