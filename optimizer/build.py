@@ -267,7 +267,6 @@ def add_variables(m: Model) -> None:
     if m.risk is not None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
-    add_grid_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -582,6 +581,7 @@ def build_model(index: ModelIndex, relax: bool = False, risk: RiskSpec | None = 
     ``risk`` adds the CVaR rows and weighs CVaR into the objective."""
     m = Model(index=index, relax=relax, risk=risk)
     add_variables(m)
+    add_grid_variables(m)  # grid kept/sold and hall blocks (optimizer/grid_terms.py)
     collect_value_terms(m)
     for add in CONSTRAINT_FAMILIES.values():
         add(m)
