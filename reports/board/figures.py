@@ -12,7 +12,7 @@ import pandas as pd
 from realloc.optimizer import statistics
 from realloc.optimizer.statistics import PAYBACK_TOLERANCE_USD, Payback, weighted_quantile
 from realloc.reports.board.data import RUN_TABLES, STOCHASTIC_TABLES, Run
-from realloc.reports.summary_md import TERM_LABELS, money
+from realloc.reports.summary_md import OPTIONAL_TERMS, TERM_LABELS, money
 
 # --------------------------------------------------------------------------- figures derived
 
@@ -91,6 +91,8 @@ def bridge_frame(run: Run) -> pd.DataFrame:
         if p is None and b is None:
             continue
         p, b = float(p or 0.0), float(b or 0.0)
+        if k in OPTIONAL_TERMS and p == 0.0 and b == 0.0:
+            continue  # inputs most portfolios leave out (grid hold cost, grid sale)
         rows.append(
             {
                 "term": k,
