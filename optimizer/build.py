@@ -295,8 +295,6 @@ def add_variables(m: Model) -> None:
     if m.risk is not None:
         m.eta = m.var("cvar_eta", None, None)
         m.shortfall = np.array([m.var(f"cvar_shortfall_{w}") for w in range(W)], dtype=int)
-    add_grid_variables(m)
-    add_financing_variables(m)
 
 
 def add_build_cumulative(m: Model) -> None:
@@ -641,6 +639,8 @@ def build_model(
         raise ValueError("objective_without is for plans without a CVaR weight")
     m = Model(index=index, relax=relax, risk=risk, objective_without=frozenset(objective_without))
     add_variables(m)
+    add_grid_variables(m)  # grid kept/sold and hall blocks (optimizer/grid_terms.py)
+    add_financing_variables(m)  # loans, notes, equity (optimizer/financing.py)
     site_terms.add_site_variables(m)  # host_new columns (issue 15), after every other column
     collect_value_terms(m)
     for add in CONSTRAINT_FAMILIES.values():

@@ -445,7 +445,9 @@ def plan(
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
     if not over_paths:
-        return _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress)
+        return _plan_deterministic(
+            p, source, sha256, forecast, solver, relax, options, progress, rent_check
+        )
     made = _plan_stochastic(
         p, source, options, solver, relax, forecast, paths, scenarios, cvar_alpha,
         risk_weight, frontier, data_root, progress,
@@ -458,7 +460,9 @@ def plan(
     return made
 
 
-def _plan_deterministic(p, source, sha256, forecast, solver, relax, options, progress) -> Plan:
+def _plan_deterministic(
+    p, source, sha256, forecast, solver, relax, options, progress, rent_check: bool = True
+) -> Plan:
     """A plan for one market: the portfolio's own, or the mean path of ``forecast``."""
     from realloc.optimizer import plan_portfolio
 

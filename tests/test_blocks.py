@@ -188,3 +188,13 @@ def test_summary_names_blocks_the_gap_and_a_block_too_big(tmp_path):
     # halls, at AI PUE 1) is idle: (400 − 50) MW × 12 months = 4,200 MW-months, costing $0
     assert summary["idle_grid_mw_months"] == pytest.approx(4200.0)
     assert summary["idle_grid_cost_usd"] == 0.0
+
+
+def test_cbc_finds_the_same_blocks():
+    # the two-site case above on CBC: A 50 + B 30 MW, $97M
+    p = portfolio([site("A", 60, 25), site("B", 30, 30, capex=1.5e6)], max_it_mw=80)
+    r = plan_portfolio(p, solver="cbc")
+    assert r.verification.ok
+    assert r.value_usd == pytest.approx(97e6, abs=1e-2)
+    built = r.tables.conversions.groupby("site")["it_mw"].sum().to_dict()
+    assert built == pytest.approx({"A": 50.0, "B": 30.0})
