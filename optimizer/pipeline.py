@@ -65,6 +65,11 @@ class PlanResult:
     """The optimized objective: (1 − λ)·E[V] + λ·CVaR; equals ``value_usd`` when λ = 0."""
 
     @property
+    def funding(self) -> pd.DataFrame | None:
+        """``tables.funding``: sources of cash by month (None without financing or a plan)."""
+        return None if self.tables is None else self.tables.funding
+
+    @property
     def uplift_usd(self) -> float | None:
         if self.value_usd is None or self.baseline_value_usd is None:
             return None
