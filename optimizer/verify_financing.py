@@ -160,3 +160,20 @@ def _tail(c, a: int, b: int) -> float:
     """Σ_{u=a}^{b} δ_u over months past the horizon."""
     u = np.arange(max(a, c.T), b + 1)
     return float(((1 + c.p.discount_rate_per_year) ** (-(u + 1) / 12)).sum())
+
+
+def notes_spread_usd(funding: pd.DataFrame | None, financing) -> tuple[float, str]:
+    """Largest difference, over notes and months, between the paths' issues and repayments of
+    a note (first stage: the same on every path), $, and where it is; (0, "") when there is
+    one path or no note."""
+    if funding is None or financing is None or funding["scenario"].nunique() < 2:
+        return 0.0, ""
+    worst, where = 0.0, ""
+    for note in financing.notes:
+        rows = funding[funding["source"] == note.name]
+        for col in ("drawn_usd", "repaid_usd"):
+            by_month = rows.groupby("month")[col]
+            spread = (by_month.max() - by_month.min()).fillna(0.0)
+            if len(spread) and float(spread.max()) > worst:
+                worst, where = float(spread.max()), f"{note.name} {spread.idxmax()}"
+    return worst, where
