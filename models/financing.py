@@ -134,11 +134,13 @@ class Financing(Frozen):
         seen: set[str] = set()
         for kind in ("btc_loans", "notes", "project_loans"):
             for i, item in enumerate(getattr(self, kind)):
-                if item.name in seen or item.name == EQUITY_SOURCE:
+                if item.name in seen or _reserved(item.name):
                     raise FieldError(
                         (kind, i, "name"),
-                        f"financing source name {item.name!r} is used twice (or is reserved); "
-                        "names must be unique across btc_loans, notes and project_loans",
+                        f"financing source name {item.name!r} is used twice or is one the "
+                        f"funding table uses ({EQUITY_SOURCE!r}, 'BTC sold from …', 'Tenant "
+                        "prepayment: …'); names must be unique across btc_loans, notes and "
+                        "project_loans",
                     )
                 seen.add(item.name)
         return self
@@ -146,6 +148,12 @@ class Financing(Frozen):
 
 EQUITY_SOURCE = "ATM equity"
 """The name the equity programme goes by in the funding table."""
+RESERVED_PREFIXES = ("BTC sold from", "Tenant prepayment: ")
+"""Funding-table source names of BTC sales and tenant prepayments (optimizer/funding.py)."""
+
+
+def _reserved(name: str) -> bool:
+    return name == EQUITY_SOURCE or name.startswith(RESERVED_PREFIXES)
 
 
 def check_financing(fin: Financing, start_month: str, months: int, sites: list) -> None:

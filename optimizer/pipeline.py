@@ -26,6 +26,7 @@ from realloc.optimizer.risk import ValueDistribution, distribution
 from realloc.optimizer.solve import solve_plan
 from realloc.optimizer.solvers import SolverOptions, make_backend
 from realloc.optimizer.verify import (
+    ABS,
     REL,
     Check,
     Verification,
@@ -33,6 +34,8 @@ from realloc.optimizer.verify import (
     relative_tolerance,
     verify,
 )
+from realloc.optimizer.verify_financing import notes_spread_usd
+from realloc.optimizer.written import U_USD
 
 
 @dataclass
@@ -70,6 +73,11 @@ class PlanResult:
     without_rent_after_horizon: dict | None = None
     """The decisions if rent after the horizon were ignored (optimizer/without_rent.py), when
     that re-solve was run."""
+
+    @property
+    def funding(self) -> pd.DataFrame | None:
+        """``tables.funding``: sources of cash by month (None without financing or a plan)."""
+        return None if self.tables is None else self.tables.funding
 
     @property
     def uplift_usd(self) -> float | None:
@@ -272,4 +280,9 @@ def verify_plan(
                 c = Check(c.family, c.max_violation, c.tolerance, c.unit, f"{sc.name}: {c.where}")
             if c.family not in worst or c.max_violation > worst[c.family].max_violation:
                 worst[c.family] = c
+    spread, where = notes_spread_usd(tables.funding, portfolio.financing)
+    if spread > 0.0 and "note" in worst:  # notes are first stage: one issue on every path
+        tol = ABS["USD"] + 2 * U_USD
+        if spread / tol > worst["note"].max_violation / worst["note"].tolerance:
+            worst["note"] = Check("note", spread, tol, "USD", where)
     return Verification(list(worst.values()), recomputed)

@@ -79,51 +79,13 @@ def rederive_financing(c, funding: pd.DataFrame | None) -> FinancingFlows:
     w = read_funding(funding, c.pos, T)
     c.funding = w
     for loan in fin.btc_loans:
-        a = month_index(c.p.start_month, loan.first_month)
-        mat = month_index(c.p.start_month, loan.maturity_month)
-        bal = w.get(loan.name, "balance_usd")
-        due = (np.arange(T) > a) & (np.arange(T) <= mat)
-        _debt(
-            flows,
-            w,
-            loan.name,
-            np.where(due, loan.rate_per_year / 12 * _prev(bal), 0.0),
-            loan.fee_share,
-            loan.rate_per_year / 12,
-        )
-        if mat >= T:
-            unit = loan.rate_per_year / 12 * _tail(c, T, mat)
-            flows.value_only += [-unit * bal[-1], unit * abs(bal[-1]), unit * U_USD]
+        _btc_loan_flows(c, w, loan, flows)
     for note in fin.notes:
-        issued = w.get(note.name, "drawn_usd")
-        bal = w.get(note.name, "balance_usd")
-        _debt(
-            flows,
-            w,
-            note.name,
-            note.coupon_per_year / 12 * _prev(bal),
-            note.fee_share,
-            note.coupon_per_year / 12,
-        )
-        option = c.disc * note.option_cost_share * issued
-        tail = np.array([_tail(c, max(T, t + 1), t + note.term_months) for t in range(T)])
-        coupon = note.coupon_per_year / 12 * tail * issued
-        flows.value_only += [
-            -float(option.sum() + coupon.sum()),
-            float(np.abs(option).sum() + np.abs(coupon).sum()),
-            float((c.disc * note.option_cost_share + note.coupon_per_year / 12 * tail).sum())
-            * U_USD,
-        ]
+        _note_flows(c, w, note, flows)
     for loan in fin.project_loans:
         bal = w.get(loan.name, "balance_usd")
-        _debt(
-            flows,
-            w,
-            loan.name,
-            loan.rate_per_year / 12 * _prev(bal),
-            loan.fee_share,
-            loan.rate_per_year / 12,
-        )
+        monthly = loan.rate_per_year / 12
+        _debt(flows, w, loan.name, monthly * _prev(bal), loan.fee_share, monthly)
         coefs = project_tail_interest(loan, T, c.p.discount_rate_per_year)
         draws = w.get(loan.name, "drawn_usd")
         flows.value_only += [
@@ -132,18 +94,56 @@ def rederive_financing(c, funding: pd.DataFrame | None) -> FinancingFlows:
             float(np.abs(coefs).sum()) * U_USD,
         ]
     if fin.equity is not None:
-        issued = w.get(EQUITY_SOURCE, "drawn_usd")
-        flows.principal += issued
-        flows.principal_err += U_USD
-        flows.cost -= fin.equity.fee_share * issued
-        flows.cost_err += fin.equity.fee_share * U_USD
-        share = fin.equity.dilution_cost_share
-        flows.value_only += [
-            -share * float(c.disc @ issued),
-            share * float(c.disc @ np.abs(issued)),
-            share * float(c.disc.sum()) * U_USD,
-        ]
+        _equity_flows(c, w, fin.equity, flows)
     return flows
+
+
+def _btc_loan_flows(c, w: Written, loan, flows: FinancingFlows) -> None:
+    """A facility's principal, interest (months a+1 … maturity) and fees, and the interest on
+    the balance at the horizon held until maturity."""
+    T = c.T
+    a = month_index(c.p.start_month, loan.first_month)
+    mat = month_index(c.p.start_month, loan.maturity_month)
+    bal = w.get(loan.name, "balance_usd")
+    due = (np.arange(T) > a) & (np.arange(T) <= mat)
+    monthly = loan.rate_per_year / 12
+    _debt(flows, w, loan.name, np.where(due, monthly * _prev(bal), 0.0), loan.fee_share, monthly)
+    if mat >= T:
+        unit = monthly * _tail(c, T, mat)
+        flows.value_only += [-unit * bal[-1], unit * abs(bal[-1]), unit * U_USD]
+
+
+def _note_flows(c, w: Written, note, flows: FinancingFlows) -> None:
+    """A note's principal, coupon and fee; its option cost at issue and the coupons after the
+    horizon up to its bullet (value only)."""
+    T = c.T
+    issued = w.get(note.name, "drawn_usd")
+    bal = w.get(note.name, "balance_usd")
+    monthly = note.coupon_per_year / 12
+    _debt(flows, w, note.name, monthly * _prev(bal), note.fee_share, monthly)
+    option = c.disc * note.option_cost_share * issued
+    tail = np.array([_tail(c, max(T, t + 1), t + note.term_months) for t in range(T)])
+    coupon = monthly * tail * issued
+    flows.value_only += [
+        -float(option.sum() + coupon.sum()),
+        float(np.abs(option).sum() + np.abs(coupon).sum()),
+        float((c.disc * note.option_cost_share + monthly * tail).sum()) * U_USD,
+    ]
+
+
+def _equity_flows(c, w: Written, equity, flows: FinancingFlows) -> None:
+    """Equity raised (cash), its fee (cash and value) and its dilution (value only)."""
+    issued = w.get(EQUITY_SOURCE, "drawn_usd")
+    flows.principal += issued
+    flows.principal_err += U_USD
+    flows.cost -= equity.fee_share * issued
+    flows.cost_err += equity.fee_share * U_USD
+    share = equity.dilution_cost_share
+    flows.value_only += [
+        -share * float(c.disc @ issued),
+        share * float(c.disc @ np.abs(issued)),
+        share * float(c.disc.sum()) * U_USD,
+    ]
 
 
 def _debt(flows: FinancingFlows, w: Written, name: str, interest, fee_share, monthly_rate):
@@ -160,3 +160,20 @@ def _tail(c, a: int, b: int) -> float:
     """Σ_{u=a}^{b} δ_u over months past the horizon."""
     u = np.arange(max(a, c.T), b + 1)
     return float(((1 + c.p.discount_rate_per_year) ** (-(u + 1) / 12)).sum())
+
+
+def notes_spread_usd(funding: pd.DataFrame | None, financing) -> tuple[float, str]:
+    """Largest difference, over notes and months, between the paths' issues and repayments of
+    a note (first stage: the same on every path), $, and where it is; (0, "") when there is
+    one path or no note."""
+    if funding is None or financing is None or funding["scenario"].nunique() < 2:
+        return 0.0, ""
+    worst, where = 0.0, ""
+    for note in financing.notes:
+        rows = funding[funding["source"] == note.name]
+        for col in ("drawn_usd", "repaid_usd"):
+            by_month = rows.groupby("month")[col]
+            spread = (by_month.max() - by_month.min()).fillna(0.0)
+            if len(spread) and float(spread.max()) > worst:
+                worst, where = float(spread.max()), f"{note.name} {spread.idxmax()}"
+    return worst, where

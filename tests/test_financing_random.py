@@ -18,6 +18,7 @@ from realloc.models.financing import Financing
 from realloc.optimizer import plan_portfolio
 from realloc.optimizer.verify import verify
 from realloc.reports.plan_files import write_plan
+from tests.helpers import tiny, tiny_financing
 
 
 def random_financing(p: Portfolio, seed: int) -> Financing:
@@ -188,3 +189,22 @@ def test_stochastic_plan_with_financing_verifies_path_by_path(seed):
             index="month", columns="scenario", values="drawn_usd"
         )
         assert np.allclose(rows.to_numpy(), rows.to_numpy()[:, :1])
+
+
+def test_plan_api_exposes_the_funding_table_and_keys():
+    import realloc
+
+    plan = realloc.plan(tiny_financed())
+    assert list(plan.funding.columns)[:3] == ["month", "source", "kind"]
+    assert plan.tables["funding"] is not None
+    assert plan.result.funding is not None
+    for key in ("funding_sources_usd", "financing_cost_usd", "hodl_cost_usd_per_btc_year"):
+        assert key in plan.summary
+    assert realloc.plan(tiny()).funding is None
+
+
+def tiny_financed() -> Portfolio:
+    return tiny(
+        treasury=dict(btc=1000, cash_usd=0, sale_cost_bps=500, min_btc=900),
+        financing=tiny_financing(),
+    )

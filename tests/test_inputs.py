@@ -314,6 +314,10 @@ def test_excel_layout(workbook: Path) -> None:
         "market",
         "power_prices",
         "treasury",
+        "btc_loans",
+        "financing_notes",
+        "project_loans",
+        "equity",
     ]
     ws = wb["contracts"]
     signed = ws[cell(ws, "name", "Ridgeline AI (signed)", "signed_it_mw")].value

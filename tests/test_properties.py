@@ -165,6 +165,7 @@ def test_example_summary_matches_its_tables(example_run):
         read["rig_sales"],
         gap,
         summary["value_usd"],
+        funding=pd.read_csv(out / "funding.csv").assign(scenario="base"),
     )
     assert check.ok, check.failures()
     assert check.recomputed_value_usd == pytest.approx(summary["value_usd"], rel=1e-7)

@@ -145,3 +145,17 @@ def test_a_draw_not_in_the_cash_balance(planned):
     f.loc[(f["source"] == "P") & (f["month"] >= month), "balance_usd"] += 1e3
     got = check(planned, f)
     assert got["cash_balance"] == pytest.approx(990.0, abs=0.01)
+
+
+def test_a_note_issued_differently_on_two_paths(planned):
+    # notes are first stage: a stochastic plan's funding.csv must show one issue on every path
+    # (verify_plan reports the largest difference under the note check)
+    from realloc.optimizer.verify_financing import notes_spread_usd
+
+    p, r = planned
+    f = r.tables.funding
+    two = pd.concat([f, f.assign(scenario="other")], ignore_index=True)
+    assert notes_spread_usd(two, p.financing) == (0.0, "")
+    at = (two["scenario"] == "other") & (two["source"] == "N") & (two["month"] == "2026-03")
+    two.loc[at, "drawn_usd"] += 2e6
+    assert notes_spread_usd(two, p.financing) == (2e6, "N 2026-03")
