@@ -320,12 +320,13 @@ def grid_lines(result: PlanResult, summary: dict) -> list[str]:
         how = "relaxed to fractions (--relax)" if result.relaxed else "whole blocks (integer)"
         lines.append(f"Halls are built in blocks ({sizes}): {how}; gap to the LP bound {gap}.\n")
         lines += [_block_too_big(s) for s in blocks if _block_too_big(s)]
-    mwm, cost = summary["idle_grid_mw_months"], summary["idle_grid_cost_usd"]
-    lines.append(
-        f"Idle grid (kept but neither mining, hosting, constructing nor sold): "
-        f"{mwm:,.1f} MW-months over the horizon, costing {money(cost)} to hold "
-        "(undiscounted).\n"
-    )
+    mwm, cost = summary.get("idle_grid_mw_months"), summary.get("idle_grid_cost_usd")
+    if mwm is not None:  # summary_dict always has it; a hand-made summary may not
+        lines.append(
+            f"Idle grid (kept but neither mining, hosting, constructing nor sold): "
+            f"{mwm:,.1f} MW-months over the horizon, costing {money(cost)} to hold "
+            "(undiscounted).\n"
+        )
     return lines
 
 
