@@ -24,14 +24,6 @@ import pulp
 
 from realloc.models.scenarios import RiskSpec
 from realloc.optimizer import site_terms
-from realloc.optimizer.grid_terms import (
-    GRID_TERMS,
-    add_build_blocks,
-    add_grid_kept,
-    add_grid_variables,
-    grid_flows,
-    site_power_grid,
-)
 from realloc.optimizer.financing import (
     FINANCING_TERMS,
     add_financing_variables,
@@ -47,6 +39,14 @@ from realloc.optimizer.financing_rows import (
     add_loan_to_value,
     add_note_issue,
     add_project_loan_balance,
+)
+from realloc.optimizer.grid_terms import (
+    GRID_TERMS,
+    add_build_blocks,
+    add_grid_kept,
+    add_grid_variables,
+    grid_flows,
+    site_power_grid,
 )
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.site_terms import add_prepaid_capacity, add_prepaid_within_host

@@ -13,10 +13,10 @@ import pandas as pd
 
 from realloc.models import month_label
 from realloc.optimizer.build import OBJECTIVE_TERMS, Model, cash_flow_pairs
-from realloc.optimizer.grid_extract import grid_sold_rows, grid_table, sold_cumulative
 from realloc.optimizer.financing import FINANCING_TERMS
 from realloc.optimizer.funding import funding_table
 from realloc.optimizer.funding_summary import funding_keys
+from realloc.optimizer.grid_extract import grid_sold_rows, grid_table, sold_cumulative
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
 from realloc.optimizer.statistics import AFTER_HORIZON_TERM_NAMES

@@ -108,7 +108,9 @@ def _read_grid_sales(m: Model, frame: pd.DataFrame) -> dict[int, float]:
         col = int(m.grid_sold[site(r.site), month(r.month)]) if m.grid_sold is not None else -1
         if col < 0:
             if float(r.sold_mw) > EPS:
-                raise KeyError(f"grid.csv sells grid at {r.site} in {r.month}, which the model cannot")
+                raise KeyError(
+                    f"grid.csv sells grid at {r.site} in {r.month}, which the model cannot"
+                )
             continue
         values[col] += float(r.sold_mw)
     return values

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from realloc.models import Market, Portfolio, Site, month_index, month_label
-from realloc.optimizer.grid_verify import build_blocks_rows, grid_kept_rows, grid_ledger
 from realloc.models.financing import EQUITY_SOURCE
+from realloc.optimizer.grid_verify import build_blocks_rows, grid_kept_rows, grid_ledger
 from realloc.optimizer.risk import ValueDistribution
 from realloc.optimizer.verify_financing import FinancingFlows, Written, rederive_financing
 from realloc.optimizer.written import EPS, U_BTC, U_MW, U_USD

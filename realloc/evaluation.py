@@ -70,7 +70,6 @@ def read_plan(folder: Path) -> FittedPlan:
     from realloc.api import _edited_files
     from realloc.inputs.files import cut
     from realloc.models import Portfolio
-    from realloc.optimizer.stages import first_stage_tables
     from realloc.reports.atomic import read_owner
 
     if not folder.is_dir():
@@ -95,11 +94,7 @@ def read_plan(folder: Path) -> FittedPlan:
         ) from None
     if summary.get("status") not in ("optimal", "unfunded"):
         raise InputError(f"{folder}: the plan is {summary.get('status')}: no decisions to evaluate")
-    tables = {  # grid.csv and funding.csv exist only with their inputs
-        n: pd.read_csv(folder / f"{n}.csv")
-        for n in first_stage_tables()
-        if (folder / f"{n}.csv").exists()
-    }
+    tables = first_stage_frames(folder)
     return FittedPlan(folder, portfolio, tables, summary, run.get("market_paths"))
 
 
@@ -324,3 +319,15 @@ def _summary(plan: FittedPlan, rows: pd.DataFrame, drawn: dict, log) -> tuple[di
     ins = plan.in_sample["expected_value_usd"]
     summary["optimism_usd"] = None if ins is None else ins - summary["expected_value_usd"]
     return summary, notes
+
+
+def first_stage_frames(folder: Path) -> dict[str, pd.DataFrame]:
+    """The first-stage tables a plan folder holds (optimizer/stages.first_stage_tables; grid.csv
+    and funding.csv exist only with their inputs)."""
+    from realloc.optimizer.stages import first_stage_tables
+
+    return {
+        n: pd.read_csv(folder / f"{n}.csv")
+        for n in first_stage_tables()
+        if (folder / f"{n}.csv").exists()
+    }

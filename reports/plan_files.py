@@ -21,9 +21,9 @@ from pathlib import Path
 import pandas as pd
 
 from realloc.optimizer import OBJECTIVE_TERMS, PlanResult, StochasticAnalysis
-from realloc.optimizer.grid_extract import GRID_COLUMNS, idle_grid
 from realloc.optimizer.financing import FINANCING_TERMS
 from realloc.optimizer.funding import FUNDING_COLUMNS
+from realloc.optimizer.grid_extract import GRID_COLUMNS, idle_grid
 from realloc.optimizer.statistics import headline, path_probabilities, value_split_fields
 from realloc.reports.atomic import MARKER, STAGING, OutputSpec, staged_dir, write_marker
 from realloc.reports.safe_text import write_csv

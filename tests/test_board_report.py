@@ -46,6 +46,8 @@ RENAMED_CONTRACT = "Tessellate Cloud (tenant-funded, 12 yr)"  # signed by the ex
 SECTIONS = ["summary", "decisions", "capacity", "conversions", "treasury", "bridge"]
 SECTIONS += ["inputs", "inputs-sites", "method", "checks"]
 RISK_SECTIONS = [*SECTIONS[:6], "risk", *SECTIONS[6:]]
+FUNDED_SECTIONS = [*SECTIONS[:5], "funding", *SECTIONS[5:]]
+"""The bundled example offers financing: its report adds "Funding the plan" after treasury."""
 """A stochastic plan's report adds "Risk across market paths" after the value bridge."""
 
 CHROMIUM = pdf_engine()
@@ -226,15 +228,16 @@ def test_example_report_builds(example_report) -> None:
     assert money(summary["usd_raised_total"]) in text
     # sections in the order the board reads them
     positions = [text.index('<section class="first" id="summary">')] + [
-        text.index(f'<section id="{i}">') for i in SECTIONS[1:]
+        text.index(f'<section id="{i}">') for i in FUNDED_SECTIONS[1:]
     ]
     assert positions == sorted(positions)
     assert summary["inputs_sha256"] in text
-    # capacity ×2, gantt, treasury, bridge, payback
-    assert text.count("data:image/png;base64,") == 6
+    # capacity ×2, gantt, treasury, bridge, payback, and (the example offers financing) the
+    # funding sources by quarter and the facilities' LTV
+    assert text.count("data:image/png;base64,") == 8
     assert "Unfunded" not in text
     assert f"against its {money(summary['min_cash_usd'])} floor" in text
-    assert section_ids(text) == SECTIONS  # no risk section for a single-market plan
+    assert section_ids(text) == FUNDED_SECTIONS  # no risk section for a single-market plan
 
 
 def test_html_is_self_contained_and_escapes_user_text(example_report) -> None:
@@ -633,13 +636,13 @@ def test_run_folder_without_inputs_json_says_so(tiny_run: Path, tmp_path: Path) 
 def test_pdf_one_page_per_section_with_the_summary_numbers(example_report) -> None:
     """How the page count is known: the print stylesheet starts every <section> on a new page
     and sizes charts and tables so that each section of a portfolio the size of the example
-    fits on one page. So pages == sections (10), and page i begins with section i's heading;
+    fits on one page. So pages == sections (11), and page i begins with section i's heading;
     an overflowing section would push every later heading one page down and fail."""
     run_dir, files = example_report
     summary = json.loads((run_dir / "summary.json").read_text())
     page = files["html"].read_text(encoding="utf-8")
     headings = section_headings(page)
-    assert len(headings) == len(SECTIONS) == 10
+    assert len(headings) == len(FUNDED_SECTIONS) == 11
     assert_one_page_per_section(files["pdf"], headings)
     first = pdf_text(files["pdf"], 1)
     for figure in (

@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 import realloc
+from realloc.evaluation import first_stage_frames
 from realloc.inputs.examples import example_dir
 from realloc.models import Market
 from realloc.optimizer.evaluate import evaluate_path
@@ -23,12 +24,7 @@ from realloc.optimizer.index import Scenario
 from realloc.optimizer.risk import cvar_usd
 from realloc.optimizer.saa import cvar_ci95, cvar_equal, mean_ci95, mmw_bounds, t_quantile
 from realloc.optimizer.solvers import make_backend
-from realloc.optimizer.stages import (
-    FIRST_STAGE,
-    StageFamily,
-    first_stage_tables,
-    register_first_stage,
-)
+from realloc.optimizer.stages import FIRST_STAGE, StageFamily, register_first_stage
 from tests.helpers import run_cli
 from tests.test_cli import tiny_portfolio, write
 
@@ -91,7 +87,7 @@ def test_a_deterministic_plan_on_its_own_market_reproduces_its_value(tmp_path: P
     p = realloc.load(_portfolio(tmp_path))
     plan = realloc.plan(p)
     folder = plan.write(tmp_path / "plan")
-    tables = {n: pd.read_csv(folder / f"{n}.csv") for n in first_stage_tables()}
+    tables = first_stage_frames(folder)
     row = evaluate_path(p, tables, Scenario("own", 1.0, p.market), make_backend("highs"))
     assert row["status"] == "optimal"
     assert row["value_usd"] == pytest.approx(plan.value_usd, rel=1e-6)
@@ -105,7 +101,7 @@ def test_a_path_the_plan_cannot_fund_has_a_shortfall(tmp_path: Path) -> None:
     plan = realloc.plan(p)
     assert plan.tables["conversions"]["it_mw"].sum() > 0
     folder = plan.write(tmp_path / "plan")
-    tables = {n: pd.read_csv(folder / f"{n}.csv") for n in first_stage_tables()}
+    tables = first_stage_frames(folder)
     crash = Market(btc_price_usd=6_700, hashprice_usd_per_ph_day=3.5)
     backend = make_backend("highs")
     own = evaluate_path(p, tables, Scenario("own", 1.0, p.market), backend)

@@ -271,6 +271,8 @@ def test_cash_balance_catches_a_cloud_contract_revenue_figure_off(site_planned):
     got = site_checks(site_planned, contracts=bumped(con, "it_mw", 0.001, c))
     assert not got["cash_balance"].ok
     assert not got["value"].ok
+
+
 def test_grid_kept_catches_a_small_break():
     # tests/test_grid_sale.py: 10 MW sold in January at $50,000/MW, hold $1,000/MW-month.
     # 0.001 MW less sold in grid.csv: plan.csv still says 10 MW released, so the grid_kept

@@ -61,7 +61,6 @@ TEXT_COLUMNS = {
     "unit",
     "where",
     "source",
-    "kind",
 }
 """Columns read as text whatever they hold (a site called ``NA`` or ``1`` stays a name)."""
 
