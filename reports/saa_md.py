@@ -14,4 +14,11 @@ def saa_words(saa: dict) -> str:
         f"the best plan with 95 % confidence (gap estimate {money(saa['gap_usd'])}; "
         f"{saa['replications']} replications of {n} paths, the plan valued on "
         f"{saa['evaluation_paths']} fresh paths)."
+        + (
+            f" Measured on each replication's own paths (common random numbers) the gap is "
+            f"{money(saa['crn_gap_usd'])}, at most {money(saa['crn_gap_bound95_usd'])} with 95 % "
+            "confidence."
+            if saa.get("crn_gap_bound95_usd") is not None
+            else ""
+        )
     )

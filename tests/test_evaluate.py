@@ -221,6 +221,12 @@ def test_replications_record_their_seeds_and_bounds(tmp_path: Path) -> None:
     assert saa["upper_estimate_usd"] == pytest.approx(np.mean(saa["replication_values_usd"]))
     assert saa["gap_usd"] == pytest.approx(saa["upper_estimate_usd"] - saa["plan_value_usd"])
     assert saa["gap_bound95_usd"] >= max(saa["gap_usd"], 0.0)
+    # common random numbers: G_k = optimum k − the plan on replication k's paths;
+    # bound = mean + t(0.95, 1) · s/√2 = mean + 6.314 · |G_1 − G_2| / 2
+    g = saa["crn_gaps_usd"]
+    assert saa["crn_gap_usd"] == pytest.approx(np.mean(g))
+    half = abs(g[0] - g[1]) / 2
+    assert saa["crn_gap_bound95_usd"] == pytest.approx(np.mean(g) + 6.314 * half, abs=1e-6)
     folder = made.write(tmp_path / "plan")
     assert json.loads((folder / "summary.json").read_text())["saa"]["replication_seeds"] == seeds
     assert "N = 3 paths" in (folder / "summary.md").read_text()
