@@ -147,6 +147,11 @@ def _reason(e: dict, kind: str, cols, col_dual, cheapest) -> str:
         return f"not used: dearer than the sources used{against}"
     # reduced cost in value per $ raised (min-form dual → value: one sign flip; $M per $M)
     best = float(-col_dual[live].min())
+    if abs(best) < 5e-5:  # prints as ±0.0000: say it in words
+        return (
+            "not used: at the margin it would neither add nor cost value (the plan is as good "
+            f"without it){against}"
+        )
     return f"not used: each $ raised would change value by ${best:+.4f} at the margin{against}"
 
 
