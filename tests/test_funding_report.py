@@ -678,3 +678,17 @@ def test_board_report_ltv_band_across_paths(tiny_run, tmp_path):
     quarters = book["funding_by_quarter"]
     assert quarters["C2"].value == pytest.approx(125 * M)
     assert not math.isnan(quarters["E2"].value)
+
+
+def test_an_unused_source_at_zero_reduced_cost_is_said_in_words():
+    """A reduced cost of -1e-9 $ per $ used to print as "$-0.0000 at the margin"."""
+    import numpy as np
+
+    from realloc.optimizer.funding_summary import _reason
+
+    entry = {"used_usd": 0.0, "all_in_cost_per_year": 0.0925}
+    text = _reason(entry, "btc_loan", [0, 1], np.array([1e-9, 0.0]), 0.0005)
+    assert "neither add nor cost value" in text and "0.05% a year" in text
+    # a real marginal cost still prints as a figure: each $ would cost 2 cents of value
+    text = _reason(entry, "btc_loan", [0, 1], np.array([0.02, 0.03]), 0.0005)
+    assert "$-0.0200 at the margin" in text
