@@ -37,6 +37,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from realloc.models import month_index
+from realloc.models.financing import EQUITY_SOURCE
+from realloc.optimizer.funding_summary import all_in_cost_per_year
+
 ROOM_USD = 0.5
 """Room below half a dollar is none (tables are in cents)."""
 
@@ -75,26 +79,6 @@ class GapMonths:
     def years(self) -> float:
         """The horizon in years."""
         return len(self.months) / 12
-
-
-def all_in_cost_per_year(kind: str, src, horizon_years: float) -> float:
-    """Interest per year plus one-off costs spread over the source's life in years (the
-    definition of summary.json's ``funding_choices``, optimizer/funding_summary.py)."""
-    if kind == "btc_loan":
-        years = max(_months_between(src.first_month, src.maturity_month), 1) / 12
-        return src.rate_per_year + src.fee_share / years
-    if kind == "note":
-        return src.coupon_per_year + (src.fee_share + src.option_cost_share) * 12 / src.term_months
-    if kind == "project_loan":
-        life = (src.grace_months + (src.term_months + 1) / 2) / 12
-        return src.rate_per_year + src.fee_share / life
-    return (src.fee_share + src.dilution_cost_share) / horizon_years  # equity
-
-
-def _months_between(first: str, last: str) -> int:
-    y0, m0 = (int(x) for x in first.split("-"))
-    y1, m1 = (int(x) for x in last.split("-"))
-    return (y1 - y0) * 12 + (m1 - m0)
 
 
 def _rows(funding: pd.DataFrame | None, source: str | None) -> pd.DataFrame:
@@ -176,8 +160,8 @@ def capex_spent_usd(conversions: pd.DataFrame | None, site: str, month: str) -> 
         return 0.0
     spent = 0.0
     for r in conversions[conversions["site"] == site].itertuples():
-        lead = max(_months_between(r.start_month, r.ready_month), 1)
-        done = min(max(_months_between(r.start_month, month) + 1, 0), lead)
+        lead = max(month_index(r.start_month, r.ready_month), 1)
+        done = min(max(month_index(r.start_month, month) + 1, 0), lead)
         spent += float(r.capex_usd) * done / lead
     return spent
 
@@ -194,7 +178,6 @@ def _project_loan(loan, gm, funding, conversions) -> FundingOption | None:
     return FundingOption(loan.name, "project_loan", cost, month, max(room, 0.0), limit)
 
 
-EQUITY_SOURCE = "ATM equity"
 """The equity programme's source name in the funding table."""
 
 
