@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from realloc.cli_common import handle_errors, say
-from realloc.options import PATHS, WORKERS
+from realloc.options import PATHS, check_scheduler, executor_options
 
 
 def _money(x: float) -> str:
@@ -49,29 +49,7 @@ def _money(x: float) -> str:
     help="Folder for evaluation.csv/.json/.png (default: PLAN_DIR-evaluation beside "
     "the plan; only a folder realloc wrote is replaced).",
 )
-@click.option(
-    "--workers",
-    type=WORKERS,
-    default=None,
-    help="Worker processes (default: one per CPU; ignored with --scheduler).",
-)
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "dask"]),
-    default=None,
-    help="local (default): a process pool; dask: Dask distributed.",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Dask scheduler address; without it --executor dask starts a LocalCluster.",
-)
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
-)
+@executor_options
 @handle_errors
 def evaluate(
     plan_dir, paths, forecast_spec, seed, out_dir, workers, executor, scheduler, progress
@@ -87,8 +65,7 @@ def evaluate(
     """
     from realloc.evaluation import evaluate as run
 
-    if scheduler and executor not in (None, "dask"):
-        raise click.BadParameter("--scheduler needs --executor dask", param_hint="--scheduler")
+    check_scheduler(executor, scheduler)
     out = out_dir or plan_dir.parent / f"{plan_dir.name}-evaluation"
     ev = run(
         plan_dir,

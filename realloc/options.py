@@ -149,3 +149,45 @@ def data_root_option(f):
         "names from this folder's tree; by default only files inside the folder of the file "
         "that names them are read.",
     )(f)
+
+
+def executor_options(f):
+    """``--workers``, ``--executor``, ``--scheduler`` and ``--progress``: where a batch of
+    solves runs (a sweep's variants, an evaluation's paths), taken alike by every batch
+    command. :func:`check_scheduler` checks the pair the decorator cannot."""
+    options = [
+        click.option(
+            "--workers",
+            type=WORKERS,
+            default=None,
+            help="Worker processes (default: one per CPU; ignored with --scheduler).",
+        ),
+        click.option(
+            "--executor",
+            type=click.Choice(["local", "dask"]),
+            default=None,
+            help="local (default): a process pool on this machine; dask: Dask distributed "
+            "(the default with --scheduler).",
+        ),
+        click.option(
+            "--scheduler",
+            default=None,
+            metavar="ADDRESS",
+            help="Dask scheduler address (tcp://host:8786); without it --executor dask starts "
+            "a LocalCluster.",
+        ),
+        click.option(
+            "--progress/--no-progress",
+            default=None,
+            help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def check_scheduler(executor: str | None, scheduler: str | None) -> None:
+    """A scheduler address runs on Dask: refuse it with ``--executor local``."""
+    if scheduler and executor not in (None, "dask"):
+        raise click.BadParameter("--scheduler needs --executor dask", param_hint="--scheduler")

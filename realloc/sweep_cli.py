@@ -22,8 +22,9 @@ from realloc.options import (
     NON_NEGATIVE,
     POSITIVE,
     TIME_LIMIT,
-    WORKERS,
+    check_scheduler,
     data_root_option,
+    executor_options,
 )
 
 
@@ -65,36 +66,12 @@ def _solver_options(f):
     help="Results folder (created; a rerun into it resumes; must be new, empty or a sweep's).",
 )
 @click.option(
-    "--workers",
-    type=WORKERS,
-    default=None,
-    help="Worker processes (default: one per CPU; ignored with --scheduler).",
-)
-@click.option(
-    "--executor",
-    type=click.Choice(["local", "dask"]),
-    default=None,
-    help="local (default): a process pool on this machine; dask: Dask distributed "
-    "(the default with --scheduler).",
-)
-@click.option(
-    "--scheduler",
-    default=None,
-    metavar="ADDRESS",
-    help="Dask scheduler address (tcp://host:8786); without it --executor dask starts a "
-    "LocalCluster.",
-)
-@click.option(
     "--reuse/--rebuild",
     default=True,
     show_default=True,
     help="Keep each worker's solver models and warm-start them from the previous variant.",
 )
-@click.option(
-    "--progress/--no-progress",
-    default=None,
-    help="Progress bar with ETA on stderr (default: when stderr is a terminal).",
-)
+@executor_options
 @_solver_options
 @data_root_option
 @handle_errors
@@ -125,8 +102,7 @@ def sweep(
     """
     from realloc.batch import sweep as run_sweep
 
-    if scheduler and executor not in (None, "dask"):
-        raise click.BadParameter("--scheduler needs --executor dask", param_hint="--scheduler")
+    check_scheduler(executor, scheduler)
     result = run_sweep(
         portfolio,
         variants,
