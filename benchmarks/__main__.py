@@ -2,7 +2,9 @@
 
 Each size runs in a fresh subprocess (so peak RSS is per size and no cache carries over) and
 is compared with the same value-phase problem solved by raw highspy right after, in a child
-process of its own (its peak RSS is the solver's).
+process of its own (its peak RSS is the solver's): the MILP, its LP relaxation with the costs as
+stated, and the relaxation with the costs exactly as realloc passes them (benchmarks/harness.py,
+``reference_solves``).
 
     python -m benchmarks                          # all four sizes
     python -m benchmarks --quick                  # small and medium

@@ -3,9 +3,10 @@
 The stages replay ``optimizer.pipeline.plan_portfolio`` step by step (same calls, same order)
 so each can be timed on its own, then write the plan files into a temporary folder. The
 reference is the value phase of the same model written to an MPS file and solved by raw
-``highspy`` (``readModel`` + ``run``, only ``run`` timed) right after realloc's
-stages, so both run on the same machine at the same moment; the raw solve runs in a child
-process (``benchmarks/raw.py``) so that its peak memory is its own.
+``highspy`` (``readModel`` + ``run``, only ``run`` timed) right after realloc's stages (the MILP
+and its LP relaxation, see :func:`reference_solves`), so both run on the same machine at the
+same moment; the raw solve runs in a child process (``benchmarks/raw.py``) so that its peak
+memory is its own.
 """
 
 from __future__ import annotations

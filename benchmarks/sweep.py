@@ -9,6 +9,10 @@ mean time per variant inside a worker, and whether every configuration found the
     python -m benchmarks.sweep                       # all configurations, 200 variants
     python -m benchmarks.sweep --variants 40        # the first 40 grid points
     python -m benchmarks.sweep --configs rebuild-1,reuse-1 --out sweep_bench.md
+    python -m benchmarks.sweep --breakdown 60       # CPU per variant by stage, in process
+
+Every run also prints the CPU breakdown (benchmarks/sweep_cpu.py) of the first 40 variants
+(``--breakdown 0`` skips it).
 """
 
 from __future__ import annotations
@@ -129,7 +133,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--repeat", type=int, default=1, help="run every configuration R times, in turn; best"
     )
+    parser.add_argument(
+        "--breakdown",
+        type=int,
+        default=40,
+        help="CPU per variant by stage over the first N variants, in process (0: skip)",
+    )
+    parser.add_argument("--only-breakdown", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.breakdown:
+        from benchmarks.sweep_cpu import breakdown
+        from benchmarks.sweep_cpu import render as render_breakdown
+
+        print(render_breakdown(breakdown(args.breakdown)), flush=True)
+        if args.only_breakdown:
+            return 0
     names = [c.strip() for c in args.configs.split(",") if c.strip()]
     unknown = [c for c in names if c not in CONFIGS]
     if unknown:

@@ -265,6 +265,9 @@ class HighsBackend:
     def __init__(self, options: SolverOptions | None = None, reuse: bool = False):
         self.options = options or SolverOptions()
         self.reuse = reuse
+        self.lp_method: str | None = None
+        """HiGHS's ``solver`` option for LP phases that start cold (no basis to restart from,
+        no method of their own): ``ipm``, ``pdlp``, ``simplex``; None lets HiGHS choose."""
         self.stats = ReuseStats()
         self._kept: dict[tuple[str, bool, int], KeptModel] = {}
         self._seen: dict[tuple[str, bool], int] = {}
@@ -307,7 +310,7 @@ class HighsBackend:
         else:
             h = self._fresh_model(problem)
             kept = self._keep(key, h, problem) if self.reuse else None
-        self._set_run_options(h, phase, warm and not problem.is_mip)
+        self._set_run_options(h, phase, problem, warm and not problem.is_mip)
         self._offer_start(h, phase, problem, warm, kept)
         try:
             run_interruptibly(h)
@@ -360,7 +363,9 @@ class HighsBackend:
         if h is not None and (kept is None or kept.highs is not h):
             release(h)
 
-    def _set_run_options(self, h: highspy.Highs, phase: Phase, from_kept_basis: bool) -> None:
+    def _set_run_options(
+        self, h: highspy.Highs, phase: Phase, problem: HighsProblem, from_kept_basis: bool
+    ) -> None:
         """Options of this run: the time limit counts from this run (a kept model's clock does
         not carry over), and an LP restarted from a kept basis uses the simplex method, the one
         method that can start from a basis."""
@@ -368,7 +373,8 @@ class HighsBackend:
         if from_kept_basis:
             h.setOptionValue("solver", "simplex")
         else:
-            h.setOptionValue("solver", phase.method or "choose")
+            cold_lp = phase.basis is None and not problem.is_mip
+            h.setOptionValue("solver", phase.method or (cold_lp and self.lp_method) or "choose")
 
     @staticmethod
     def _offer_start(h, phase: Phase, problem: HighsProblem, warm: bool, kept) -> None:

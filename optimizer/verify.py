@@ -457,11 +457,13 @@ def _fleet_flows(c: Context, si: int, site, run_power: dict, sales_of: dict) -> 
         sold_mw, written = np.zeros(T), np.zeros(T, dtype=bool)
         per_th = 1e6 / g.efficiency_j_per_th
         resale = g.resale_usd_per_th * (1 - g.resale_decay_per_year) ** (np.arange(T) / 12)
-        for r in sales_of.get(g.name, pd.DataFrame(columns=["month", "mw_sold"])).itertuples():
-            t = c.pos[r.month]
-            sold_mw[t] += r.mw_sold
+        sales = sales_of.get(g.name)  # None: no sale of this group was written
+        pairs = [] if sales is None else zip(sales["month"], sales["mw_sold"], strict=True)
+        for month, mw_sold in pairs:
+            t = c.pos[month]
+            sold_mw[t] += mw_sold
             written[t] = True
-            c.ledger.add("rig_proceeds_usd", t, resale[t] * r.mw_sold * per_th)
+            c.ledger.add("rig_proceeds_usd", t, resale[t] * mw_sold * per_th)
         # a month's sale is written to the watt, or left out when at most EPS MW
         read_err = np.where(written, U_MW, EPS)
         sold_rows = np.cumsum(read_err)
