@@ -104,8 +104,10 @@ def split_key_figures(summary: dict) -> list[tuple[str, str]]:
     up = summary.get("uplift_split_usd")
     if not up:
         return []
+    # one row, so the first page keeps room for what holds the plan back
     return [
-        ("Uplift inside the horizon", money(up[INSIDE])),
-        ("Uplift from contracted rent after the horizon", money(up[RENT])),
-        ("Uplift from rigs' resale at the end", money(up[SALVAGE])),
+        (
+            "Uplift inside the horizon / rent after it / rigs' resale",
+            f"{money(up[INSIDE])} / {money(up[RENT])} / {money(up[SALVAGE])}",
+        )
     ]

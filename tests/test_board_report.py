@@ -651,11 +651,11 @@ def test_pdf_one_page_per_section_with_the_summary_numbers(example_report) -> No
         money(summary["baseline_value_usd"]),
         f"{summary['btc_sold_total']:,.0f} BTC",
         f"{summary['it_mw_converted_total']:,.1f} MW",
-        payback_month(load_run(run_dir)),
+        payback_month(load_run(run_dir)) or "not within the horizon",  # financed: no payback
     ):
         assert figure in first, figure
     assert XSS in first  # the hostile site name prints as text
-    assert pdf_image_count(files["pdf"]) == page.count("<img ") == 6
+    assert pdf_image_count(files["pdf"]) == page.count("<img ") == 8  # 6, and the funding charts
     info = subprocess.run(["pdfinfo", str(files["pdf"])], capture_output=True, text=True).stdout
     assert "(A4)" in info
 
@@ -671,12 +671,13 @@ def test_browser_renders_without_console_errors(example_report, tmp_path: Path) 
     assert "<script" not in loaded["dom"].lower()
     text, images, console = rendered(files["html"], tmp_path)
     assert console == []
-    assert images == files["html"].read_text(encoding="utf-8").count("<img ") == 6
+    # 6, and the example's funding sources by quarter and facilities' LTV
+    assert images == files["html"].read_text(encoding="utf-8").count("<img ") == 8
     for figure in (
         money(summary["uplift_usd"]),
         money(summary["usd_raised_total"]),
         f"{summary['btc_sold_total']:,.2f} BTC",
-        payback_month(load_run(run_dir)),
+        payback_month(load_run(run_dir)) or "not within the horizon",  # financed: no payback
         XSS,
     ):
         assert figure in text, figure

@@ -26,7 +26,6 @@ from realloc.reports.board.markup import esc, html_table, img, kv_table, yes_no
 from realloc.reports.board.risk_section import risk_section
 from realloc.reports.summary_md import binding_constraints, money
 from realloc.reports.value_split import (
-    uplift_split_sentence,
     value_split_sentences,
     without_rent_sentences,
 )
@@ -116,7 +115,6 @@ def _summary_sentences(run: Run) -> list[str]:
     return [
         *_paths_sentence(run),
         *_value_sentence(run),
-        *uplift_split_sentence(run.summary),
         *_decision_sentences(run),
         *_btc_sentence(run),
         *_payback_sentence(run),
