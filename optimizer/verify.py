@@ -927,7 +927,7 @@ def check_project_loan(c: Context) -> Check:
     each draw repaid in N equal parts after its grace, the balance recursion, interest and fee;
     cumulative draws ≤ ltc × conversion capex paid at the site so far (conversions.csv); and
     with ``min_dscr``, hosting NOI (contracts.csv) ≥ dscr × (interest + principal) from month
-    g + 1."""
+    g + 1 when the loan draws at all on the path (a loan never drawn imposes no covenant)."""
     rows = Rows("project_loan", "USD", c.rel)
     fin = c.p.financing
     if fin is None:
@@ -947,7 +947,7 @@ def check_project_loan(c: Context) -> Check:
         cap = loan.max_loan_to_cost_share * np.cumsum(_site_capex(c, site))
         err = U_USD * (np.arange(c.T) + 1) * (1 + loan.max_loan_to_cost_share)
         rows.add(cum_drawn - cap, cum_drawn + cap, err, [f"{name} {m}" for m in c.months])
-        if loan.min_dscr is not None:
+        if loan.min_dscr is not None and drawn.max(initial=0.0) > 0:
             noi, noi_err = _site_noi(c, site)
             service = loan.min_dscr * (interest + repaid)
             late = np.arange(c.T) > g
