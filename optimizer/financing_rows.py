@@ -129,8 +129,9 @@ def add_loan_to_cost(m: Model) -> None:
 def add_debt_service_coverage(m: Model) -> None:
     """NOI[s_p,t,ω] ≥ dscr_p · (r_p/12 · owed[p,t−1,ω] + repay[p,t,ω]) − B_t · (1 − used[p,ω])
     for t ≥ g_p + 1 (loans with ``min_dscr``): NOI is the site's hosting rent − AI opex − AI
-    power not passed through; ``used[p,ω]`` (binary) is 1 when the loan draws on the path
-    (Σ_t draw[p,t,ω] ≤ D_p · used[p,ω], D_p = ltc × the site's largest capex), so a loan never
+    power and firm-load charges not passed through; ``used[p,ω]`` (binary) is 1 when the loan
+    draws on the path (Σ_t draw[p,t,ω] ≤ D_p · used[p,ω], D_p = ltc × the site's largest
+    capex), so a loan never
     drawn imposes no covenant; B_t is the largest loss the site's hosting can make in month t."""
     if m.fin is None:
         return
@@ -156,12 +157,16 @@ def add_debt_service_coverage(m: Model) -> None:
                 m.row("debt_service_coverage", (p, t, w), pairs, GE, -loss)
 
 
+NOI_TERMS = ("ai_revenue_usd", "ai_opex_usd", "ai_power_usd", "firm_load_charge_usd")
+"""The cash-flow terms of a site's hosting NOI (GPU capex and residual are capital, not NOI)."""
+
+
 def site_noi_pairs(m: Model, t: int, w: int, hosts: set[int]) -> dict[int, float]:
     """Month t's hosting net operating income at the site whose host columns are ``hosts``
-    ($M per MW): rent − AI opex − AI power not passed through."""
+    ($M per MW): rent − AI opex − AI power and firm-load charges not passed through."""
     flows = m.cash_flows(t, w)
     pairs: dict[int, float] = {}
-    for name in ("ai_revenue_usd", "ai_opex_usd", "ai_power_usd"):
+    for name in NOI_TERMS:
         for col, coef in flows[name].items():
             if col in hosts:
                 _put(pairs, col, coef)

@@ -902,8 +902,8 @@ def _site_capex(c: Context, site) -> np.ndarray:
 
 def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
     """Hosting net operating income at ``site`` by month from contracts.csv: rent − AI opex −
-    AI power not passed through (as ``_contract_flows``: a cloud contract's revenue and its own
-    AI opex when stated), and its read error."""
+    AI power and firm-load charges not passed through (as ``_contract_flows``: a cloud
+    contract's revenue and its own AI opex when stated), and its read error."""
     conv, T = site.conversion, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     noi, err = np.zeros(T), np.zeros(T)
@@ -917,6 +917,7 @@ def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
         net = 1000 * _rates(c.p, k, ts, a) - 1000 * opex
         if not k.power_pass_through:
             net = net - conv.ai_pue * price_mwh[ts] * c.hours[ts]
+            net = net - 1000 * conv.ai_pue * site.firm_load_charge_usd_per_kw_month
         noi[ts] += net * r.it_mw
         err[ts] += np.abs(net) * U_MW
     return noi, err
