@@ -131,8 +131,8 @@ def add_debt_service_coverage(m: Model) -> None:
     for t ≥ g_p + 1 (loans with ``min_dscr``): NOI is the site's hosting rent − AI opex − AI
     power and firm-load charges not passed through; ``used[p,ω]`` (binary) is 1 when the loan
     draws on the path (Σ_t draw[p,t,ω] ≤ D_p · used[p,ω], D_p = ltc × the site's largest
-    capex), so a loan never
-    drawn imposes no covenant; B_t is the largest loss the site's hosting can make in month t."""
+    capex), so a loan never drawn imposes no covenant; B_t is the largest loss the site's
+    hosting can make in month t."""
     if m.fin is None:
         return
     fin = m.index.portfolio.financing
