@@ -84,6 +84,20 @@ def cash_identity_usd(p, folder: Path) -> float:
     return float(np.abs(resid).max())
 
 
+def cashflow_terms_off(folder: Path) -> list[str]:
+    """cashflows.csv's columns, discounted and summed, against summary.json's value terms of
+    the same name."""
+    cf = pd.read_csv(folder / "cashflows.csv")
+    terms = json.loads((folder / "summary.json").read_text())["value_terms_usd"]
+    bad = []
+    for col in cf.columns:
+        if col in terms:
+            pv = float((cf[col] * cf["discount_factor"]).sum())
+            if abs(pv - terms[col]) > 0.01 * len(cf) + 1e-7 * abs(terms[col]):
+                bad.append(f"cashflows.csv {col} worth {pv} but value term {terms[col]}")
+    return bad
+
+
 def plan_and_check(p, folder: Path, seed: int, stochastic: bool = False) -> list[str]:
     """Plan ``p`` and return every failure found (empty: all good)."""
     scenarios = random_scenarios(p, seed, n=2 + seed % 2) if stochastic else None
@@ -101,5 +115,6 @@ def plan_and_check(p, folder: Path, seed: int, stochastic: bool = False) -> list
         off = cash_identity_usd(p, folder)
         if off > 0.01 * (len(r.tables.cashflows) + 1) + 1e-9 * abs(p.treasury.cash_usd):
             bad.append(f"cash identity off by ${off:,.2f}")
+        bad += cashflow_terms_off(folder)
     bad += summary_checks(folder)
     return bad
