@@ -49,6 +49,11 @@ def summary_checks(folder: Path) -> list[str]:
         total = sum(split.values())
         if abs(total - s["value_usd"]) > 1e-6 * max(1.0, abs(s["value_usd"])) + 0.02:
             bad.append(f"value_split {total} != value {s['value_usd']}")
+    base = s.get("baseline_value_split_usd")
+    if base and s.get("baseline_value_usd") is not None:
+        total, want = sum(base.values()), s["baseline_value_usd"]
+        if abs(total - want) > 1e-6 * max(1.0, abs(want)) + 0.02:
+            bad.append(f"baseline value_split {total} != status quo value {want}")
     terms = s.get("value_terms_usd")
     if terms and s.get("value_usd") is not None:
         total = sum(terms.values())
