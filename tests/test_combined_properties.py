@@ -69,3 +69,40 @@ def test_an_undrawn_project_loan_imposes_no_covenant():
     assert offered.verification.ok, offered.verification.failures()
     # (hosting loses 12 × $100,000 = $1.2M; tiny's 100 MW mine earns the rest)
     assert offered.tables.value_terms_usd["ai_opex_usd"] == pytest.approx(-12 * 300_000)
+
+
+def test_excel_template_round_trips_every_new_field_at_once(tmp_path: Path):
+    from realloc.inputs.excel_loader import load_excel
+    from realloc.inputs.excel_writer import write_excel
+
+    data = tiny(
+        sites__0__curtailment_credit_usd_per_mw_month=3000.0,
+        sites__0__curtailment_enrolled_share=0.5,
+        sites__0__firm_load_charge_usd_per_kw_month=4.0,
+        sites__0__grid_hold_cost_usd_per_mw_month=2000.0,
+        sites__0__grid_sale_usd_per_mw=150_000.0,
+        sites__0__grid_sale_first_month="2026-04",
+        sites__0__conversion__block_it_mw=2.5,
+        contracts__0__tenant_capex_share=0.5,
+    ).model_dump()
+    data["contracts"].append(
+        dict(
+            name="Cloud",
+            kind="cloud",
+            usd_per_gpu_hour=2.0,
+            gpus_per_it_mw=1000.0,
+            utilization_share=0.8,
+            gpu_capex_usd_per_it_mw=20e6,
+            gpu_residual_share=0.2,
+            ai_opex_usd_per_kw_month=20.0,
+            start_month="2026-07",
+            term_months=24,
+            max_it_mw=5.0,
+            eligible_sites=["A"],
+        )
+    )
+    # the template's market sheet is monthly: a flat price is read back as 12 equal months
+    data["market"] = dict(btc_price_usd=[70000.0] * 12, hashprice_usd_per_ph_day=[35.0] * 12)
+    p = Portfolio.model_validate(data | {"financing": tiny_financing()})
+    write_excel(p, tmp_path / "p.xlsx")
+    assert load_excel(tmp_path / "p.xlsx") == p
