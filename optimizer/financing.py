@@ -64,6 +64,7 @@ class ProjectCols:
     repay: np.ndarray
     owed: np.ndarray
     drawn: np.ndarray
+    used: np.ndarray | None = None  # [W] binary: the loan draws on the path (with min_dscr)
 
 
 @dataclass
@@ -84,6 +85,16 @@ def _grid(m: Model, name: str, months, up=None) -> np.ndarray:
         for t in months:
             cols[w, t] = m.var(f"{name}_{t}_{w}", 0.0, up)
     return cols
+
+
+def _used(m: Model, p: int) -> np.ndarray:
+    """[W] binaries ``project_used_{p}_{ω}``: project loan p draws on path ω (its covenant
+    applies only then; continuous with ``--relax``)."""
+    cat = pulp.LpContinuous if m.relax else pulp.LpInteger
+    return np.array(
+        [m.var(f"project_used_{p}_{w}", 0, 1, cat) for w in range(len(m.index.scenarios))],
+        dtype=int,
+    )
 
 
 def add_financing_variables(m: Model) -> None:
@@ -127,6 +138,7 @@ def add_financing_variables(m: Model) -> None:
                 _grid(m, f"project_repay_{p}", every),
                 _grid(m, f"project_owed_{p}", every),
                 _grid(m, f"project_drawn_{p}", every),
+                None if loan.min_dscr is None else _used(m, p),
             )
         )
     if fin.equity is not None:

@@ -127,8 +127,12 @@ def add_loan_to_cost(m: Model) -> None:
 
 
 def add_debt_service_coverage(m: Model) -> None:
-    """NOI[s_p,t,ω] ≥ dscr_p · (r_p/12 · owed[p,t−1,ω] + repay[p,t,ω]) for t ≥ g_p + 1 (loans
-    with ``min_dscr``): NOI is the site's hosting rent − AI opex − AI power not passed through."""
+    """NOI[s_p,t,ω] ≥ dscr_p · (r_p/12 · owed[p,t−1,ω] + repay[p,t,ω]) − B_t · (1 − used[p,ω])
+    for t ≥ g_p + 1 (loans with ``min_dscr``): NOI is the site's hosting rent − AI opex − AI
+    power and firm-load charges not passed through; ``used[p,ω]`` (binary) is 1 when the loan
+    draws on the path (Σ_t draw[p,t,ω] ≤ D_p · used[p,ω], D_p = ltc × the site's largest
+    capex), so a loan never drawn imposes no covenant; B_t is the largest loss the site's
+    hosting can make in month t."""
     if m.fin is None:
         return
     fin = m.index.portfolio.financing
@@ -137,20 +141,32 @@ def add_debt_service_coverage(m: Model) -> None:
         if loan.min_dscr is None:
             continue
         hosts = {int(m.host[i]) for i, (s, _) in enumerate(ix.pairs) if s == c.site}
+        conv = ix.portfolio.sites[c.site].conversion
+        most_mw = conv.max_it_mw if conv is not None else 0.0
+        top = loan.max_loan_to_cost_share * most_mw * (conv.capex_usd_per_it_mw if conv else 0.0)
         for w in _scenarios(m):
+            draws = {int(col): 1.0 for col in c.draw[w] if col >= 0}
+            draws[int(c.used[w])] = -top / USD_PER_MUSD
+            m.row("debt_service_coverage", (p, "used", w), draws, LE, 0.0)
             for t in range(loan.grace_months + 1, ix.n_months):
                 pairs = site_noi_pairs(m, t, w, hosts)
+                loss = sum(-v * min(m.col_ub[k], most_mw) for k, v in pairs.items() if v < 0)
                 _put(pairs, c.repay[w, t], -loan.min_dscr)
                 _put(pairs, c.owed[w, t - 1], -loan.min_dscr * loan.rate_per_year / 12)
-                m.row("debt_service_coverage", (p, t, w), pairs, GE, 0.0)
+                _put(pairs, c.used[w], -loss)
+                m.row("debt_service_coverage", (p, t, w), pairs, GE, -loss)
+
+
+NOI_TERMS = ("ai_revenue_usd", "ai_opex_usd", "ai_power_usd", "firm_load_charge_usd")
+"""The cash-flow terms of a site's hosting NOI (GPU capex and residual are capital, not NOI)."""
 
 
 def site_noi_pairs(m: Model, t: int, w: int, hosts: set[int]) -> dict[int, float]:
     """Month t's hosting net operating income at the site whose host columns are ``hosts``
-    ($M per MW): rent − AI opex − AI power not passed through."""
+    ($M per MW): rent − AI opex − AI power and firm-load charges not passed through."""
     flows = m.cash_flows(t, w)
     pairs: dict[int, float] = {}
-    for name in ("ai_revenue_usd", "ai_opex_usd", "ai_power_usd"):
+    for name in NOI_TERMS:
         for col, coef in flows[name].items():
             if col in hosts:
                 _put(pairs, col, coef)

@@ -20,6 +20,9 @@ more cash the optimizer may re-time its sales and draws):
   is raised); a project loan ``max_loan_to_cost_share × capex spent at its site so far − drawn
   so far`` (capex spent evenly over each conversion's build months); equity ``min(monthly cap
   − issued that month, programme size − issued so far)``.
+  Room below $0.50 + 1e-5 × the limit is none (solver noise at a limit in $M).
+- The input to raise is named only when raising it by the rest of the gap stays within the
+  source's other limit (a facility's LTV, the equity programme's size).
 - Fees are paid in cash on the amount raised, in the month: closing a gap of $G from a source
   with fee share f takes G / (1 − f) (interest from the next month on is left out).
 - All-in annual cost (a share per year), as summary.json's ``funding_choices`` defines it
@@ -43,6 +46,15 @@ from realloc.optimizer.funding_summary import all_in_cost_per_year
 
 ROOM_USD = 0.5
 """Room below half a dollar is none (tables are in cents)."""
+ROOM_SHARE = 1e-5
+"""Room below this share of the limit is none too: the solver leaves a source a few dollars
+short of a $M-scale limit it has reached (money is in $M inside the model)."""
+
+
+def _room(limit: float, used: float) -> float:
+    """``limit − used``, with solver noise (``ROOM_USD`` + ``ROOM_SHARE`` × limit) as 0."""
+    room = float(limit) - float(used)
+    return room if room > ROOM_USD + ROOM_SHARE * abs(float(limit)) else 0.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +72,7 @@ class FundingOption:
     fee_share: float = (
         0.0  # paid in cash on the amount raised, in the month: $1 raised nets 1 − fee
     )
+    headroom_usd: float = float("inf")  # room raising cap_field can add before another limit
 
     def gross(self, net_usd: float) -> float:
         """What must be raised for ``net_usd`` of cash after the fee."""
@@ -129,13 +142,23 @@ def _facility(loan, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
         else funding[(funding["kind"] == "btc_loan") & (funding["source"] != loan.name)]
     )
     free_btc = max(float(gm.held[t]) - _at(others, month, "pledged_btc"), 0.0)
-    by_size = float(loan.max_usd) - owed
-    by_ltv = float(loan.max_ltv_share) * float(gm.price[t]) * free_btc - owed
+    by_size = _room(loan.max_usd, owed)
+    by_ltv = _room(float(loan.max_ltv_share) * float(gm.price[t]) * free_btc, owed)
     cost = all_in_cost_per_year("btc_loan", loan, gm.years)
-    room = max(min(by_size, by_ltv), 0.0)
+    room = min(by_size, by_ltv)
     if by_size <= by_ltv:
         field = f"financing.btc_loans[{loan.name}].max_usd"
-        return FundingOption(loan.name, "btc_loan", cost, month, room, "at its size", 0.0, field)
+        return FundingOption(
+            loan.name,
+            "btc_loan",
+            cost,
+            month,
+            room,
+            "at its size",
+            0.0,
+            field,
+            headroom_usd=by_ltv - by_size,
+        )
     return FundingOption(loan.name, "btc_loan", cost, month, room, "at its loan-to-value limit")
 
 
@@ -172,10 +195,12 @@ def _project_loan(loan, gm, funding, conversions) -> FundingOption | None:
         return None
     month = gm.months[t]
     drawn = _at(_rows(funding, loan.name), month, "drawn_usd", upto=True)
-    room = loan.max_loan_to_cost_share * capex_spent_usd(conversions, loan.site, month) - drawn
+    room = _room(
+        loan.max_loan_to_cost_share * capex_spent_usd(conversions, loan.site, month), drawn
+    )
     cost = all_in_cost_per_year("project_loan", loan, gm.years)
     limit = "at its loan-to-cost limit (capex spent so far)"
-    return FundingOption(loan.name, "project_loan", cost, month, max(room, 0.0), limit)
+    return FundingOption(loan.name, "project_loan", cost, month, room, limit)
 
 
 """The equity programme's source name in the funding table."""
@@ -186,15 +211,24 @@ def _equity(equity, gm: GapMonths, funding: pd.DataFrame | None) -> FundingOptio
     if t is None:
         return None
     month, rows = gm.months[t], _rows(funding, EQUITY_SOURCE)
-    monthly = float(equity.max_usd_per_month) - _at(rows, month, "drawn_usd")
-    total = float(equity.max_usd_total) - _at(rows, month, "drawn_usd", upto=True)
+    monthly = _room(equity.max_usd_per_month, _at(rows, month, "drawn_usd"))
+    total = _room(equity.max_usd_total, _at(rows, month, "drawn_usd", upto=True))
     cost = all_in_cost_per_year("equity", equity, gm.years)
-    room = max(min(monthly, total), 0.0)
-    limit, field = (
-        ("at its monthly cap", "financing.equity.max_usd_per_month")
-        if monthly <= total
-        else ("at the programme size", "financing.equity.max_usd_total")
-    )
+    room = min(monthly, total)
+    if monthly <= total:
+        field, limit = "financing.equity.max_usd_per_month", "at its monthly cap"
+        return FundingOption(
+            EQUITY_SOURCE,
+            "equity",
+            cost,
+            month,
+            room,
+            limit,
+            0.0,
+            field,
+            headroom_usd=total - monthly,
+        )
+    field, limit = "financing.equity.max_usd_total", "at the programme size"
     return FundingOption(EQUITY_SOURCE, "equity", cost, month, room, limit, 0.0, field)
 
 
@@ -261,8 +295,8 @@ def closing_text(options: Sequence[FundingOption], gap_usd: float, money) -> lis
 
 def _raise_cap(options: Sequence[FundingOption], usd: float, money) -> str:
     """ " Raising <input> by $X …": the cheapest source held back by a size that the user sets
-    ('' when none is)."""
-    capped = [o for o in options if o.cap_field is not None]
+    and whose other limits leave room for the $X ('' when none is)."""
+    capped = [o for o in options if o.cap_field is not None and o.gross(usd) <= o.headroom_usd]
     if not capped:
         return ""
     o = capped[0]

@@ -904,8 +904,8 @@ def _site_capex(c: Context, site) -> np.ndarray:
 
 def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
     """Hosting net operating income at ``site`` by month from contracts.csv: rent − AI opex −
-    AI power not passed through (as ``_contract_flows``: a cloud contract's revenue and its own
-    AI opex when stated), and its read error."""
+    AI power and firm-load charges not passed through (as ``_contract_flows``: a cloud
+    contract's revenue and its own AI opex when stated), and its read error."""
     conv, T = site.conversion, c.T
     price_mwh = _series(site.power_price_usd_per_mwh, T)
     noi, err = np.zeros(T), np.zeros(T)
@@ -919,6 +919,7 @@ def _site_noi(c: Context, site) -> tuple[np.ndarray, np.ndarray]:
         net = 1000 * _rates(c.p, k, ts, a) - 1000 * opex
         if not k.power_pass_through:
             net = net - conv.ai_pue * price_mwh[ts] * c.hours[ts]
+            net = net - 1000 * conv.ai_pue * site.firm_load_charge_usd_per_kw_month
         noi[ts] += net * r.it_mw
         err[ts] += np.abs(net) * U_MW
     return noi, err
@@ -929,7 +930,7 @@ def check_project_loan(c: Context) -> Check:
     each draw repaid in N equal parts after its grace, the balance recursion, interest and fee;
     cumulative draws ≤ ltc × conversion capex paid at the site so far (conversions.csv); and
     with ``min_dscr``, hosting NOI (contracts.csv) ≥ dscr × (interest + principal) from month
-    g + 1."""
+    g + 1 when the loan draws at all on the path (a loan never drawn imposes no covenant)."""
     rows = Rows("project_loan", "USD", c.rel)
     fin = c.p.financing
     if fin is None:
@@ -949,7 +950,7 @@ def check_project_loan(c: Context) -> Check:
         cap = loan.max_loan_to_cost_share * np.cumsum(_site_capex(c, site))
         err = U_USD * (np.arange(c.T) + 1) * (1 + loan.max_loan_to_cost_share)
         rows.add(cum_drawn - cap, cum_drawn + cap, err, [f"{name} {m}" for m in c.months])
-        if loan.min_dscr is not None:
+        if loan.min_dscr is not None and drawn.max(initial=0.0) > 0:
             noi, noi_err = _site_noi(c, site)
             service = loan.min_dscr * (interest + repaid)
             late = np.arange(c.T) > g

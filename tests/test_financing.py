@@ -315,3 +315,31 @@ def test_debt_service_coverage_caps_a_project_loan_below_its_loan_to_cost():
     assert f["drawn_usd"][0] == pytest.approx(30 * M, abs=0.01)
     assert list(f["repaid_usd"][1:6]) == pytest.approx([6 * M] * 5, abs=0.01)
     assert r.value_usd == pytest.approx(40 * M - 12.5 * M * 0.01 / 0.99, abs=0.01)
+
+
+def test_debt_service_coverage_counts_the_firm_load_charge_the_operator_pays():
+    # As above, but the operator pays the contract's power (free here: $0/MWh) and so the
+    # site's firm-load charge: $30/kW-month × 1,000 × η 1.0 × 50 MW = $1.5M a month. Hosting NOI
+    # is 7.5 − 1.5 = $6M a month, so D ≤ 6 × 5 / 1.25 = $24M. Month 0 needs 50 − 7.5 + 1.5 =
+    # $44M: the other $20M comes from BTC sales at 1 %: sale cost 20/0.99 × 0.01.
+    # Value: rent 12 × 7.5 − capex 50 − firm 12 × 1.5 = $22M, less the sale cost.
+    loan = dict(
+        name="P",
+        site="A",
+        max_loan_to_cost_share=1.0,
+        rate_per_year=0.0,
+        grace_months=0,
+        term_months=5,
+        min_dscr=1.25,
+    )
+    p = convert(
+        financing=dict(project_loans=[loan]),
+        sites__0__power_price_usd_per_mwh=0.0,
+        sites__0__firm_load_charge_usd_per_kw_month=30.0,
+        contracts__0__power_pass_through=False,
+    )
+    r = plan_portfolio(p)
+    assert r.verification.ok, r.verification.failures()
+    f = rows(r, "P")
+    assert f["drawn_usd"][0] == pytest.approx(24 * M, abs=0.01)
+    assert r.value_usd == pytest.approx(22 * M - 20 * M * 0.01 / 0.99, abs=0.01)

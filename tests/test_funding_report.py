@@ -469,11 +469,39 @@ def test_what_the_plan_already_raised_leaves_less_room():
     text = closing_text(options, 600 * M, money)[0]
     # nets: project loan 0.99 × 25.5, facility 0.99 × 10, equity 0.97 × its $50M monthly cap
     rest = 600 * M - 0.99 * 25.5 * M - 0.99 * 10 * M - 0.97 * 50 * M  # $516,355,000
+    # a larger monthly cap would not close it: the $500M programme leaves $450M after March's
+    # $50M, less than the $532,324,742 (rest / 0.97) it would take, so no input is named
     assert text.endswith(
-        f"would close all but {money(rest)} of it; the offered sources have no more room. "
-        f"Raising financing.equity.max_usd_per_month by {money(rest / 0.97)} would close it "
-        "(about "
+        f"would close all but {money(rest)} of it; the offered sources have no more room."
+    )
+    # a $100M gap: after $25.245M + $9.9M + $48.5M net, $16,355,000 is left; raising the
+    # monthly cap by $16,355,000 / 0.97 = $16,860,825 fits in the programme's $450M
+    text = closing_text(options, 100 * M, money)[0]
+    assert text.endswith(
+        "Raising financing.equity.max_usd_per_month by $16,860,825 would close it (about "
         "46.0%/yr all-in, the cheapest source held back by its size)."
+    )
+
+
+def test_solver_noise_at_a_limit_is_no_room():
+    # the facility owes $1.98 less than its $150M and the equity raised $1.03 less than its
+    # $50M cap: a few dollars short of a $M-scale limit is the solver's tolerance, not room
+    # (below $0.50 + 1e-5 × the limit = $1,500.50 and $500.50)
+    near = pd.DataFrame(
+        [
+            *rows("Galaxy facility", "btc_loan", balance_usd=[150 - 1.98e-6] * 6),
+            *rows("ATM equity", "equity", drawn_usd=[0, 0, 50 - 1.03e-6, 0, 0, 0]),
+        ]
+    ).drop(columns="scenario")
+    capped = SimpleNamespace(
+        btc_loans=offered().btc_loans, notes=[], project_loans=[], equity=offered().equity
+    )
+    rich = GapMonths(MONTHS, GAP.in_gap, GAP.price, np.full(6, 1e4))
+    options = {o.source: o for o in funding_options(capped, rich, near)}
+    assert options["Galaxy facility"].room_usd == 0.0
+    assert options["ATM equity"].room_usd == 0.0
+    assert closing_text(list(options.values()), 1 * M, money)[0].startswith(
+        "Financing: no offered source has room left"
     )
 
 
