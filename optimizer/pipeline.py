@@ -149,15 +149,20 @@ def plan_portfolio(
             tables.treasury,
             portfolio,
             tables.cashflows,
-            getattr(tables, "funding", None),  # issue 14: None without financing
+            tables.funding,  # None without financing
             tables.conversions,
         )
+    _raise_unless_verified(check)
+    return result
+
+
+def _raise_unless_verified(check) -> None:
+    """A plan that fails its own verification is an error, never written as a plan."""
     if not check.ok:
         worst = "; ".join(
             f"{c.family} off by {c.max_violation:.6g} {c.unit}" for c in check.failures()
         )
         raise PlanVerificationError(f"the solved plan fails verification: {worst}")
-    return result
 
 
 def _solved(portfolio, model, mf, run, relax: bool, risk, seconds: dict) -> PlanResult:

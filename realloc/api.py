@@ -303,16 +303,7 @@ def build_report(
         progress(f"warning: {warning}")
     run_dir = _as_path(run_dir, "run_dir")
     load_run(run_dir)  # NotARunFolder (with its own hint) before anything is staged
-    edited = _edited_files(run_dir)
-    if edited and not allow_edited:
-        raise NotARunFolder(
-            f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
-            f"{'them' if len(edited) > 1 else 'it'}, so a report would show figures realloc did "
-            "not compute; rerun realloc plan for this folder, or pass --allow-edited to report "
-            "the edited figures"
-        )
-    if edited:
-        progress(f"warning: reporting edited files: {', '.join(edited[:5])}")
+    _refuse_edited(run_dir, allow_edited, progress)
     if evaluation is not None:
         from realloc.reports.board.evaluation_section import load_evaluation
 
@@ -343,6 +334,23 @@ def build_report(
                 f"{type(e).__name__}: {cut(e, 80)}); rerun realloc plan for this folder"
             ) from None
     return {k: target / f.name for k, f in files.items()}
+
+
+def _refuse_edited(run_dir: Path, allow_edited: bool, progress: Progress) -> None:
+    """Refuse a plan folder whose files differ from run.json's hashes (a report would show
+    figures realloc did not compute), unless ``allow_edited``: then warn."""
+    from realloc.reports.board.data import NotARunFolder
+
+    edited = _edited_files(run_dir)
+    if edited and not allow_edited:
+        raise NotARunFolder(
+            f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
+            f"{'them' if len(edited) > 1 else 'it'}, so a report would show figures realloc did "
+            "not compute; rerun realloc plan for this folder, or pass --allow-edited to report "
+            "the edited figures"
+        )
+    if edited:
+        progress(f"warning: reporting edited files: {', '.join(edited[:5])}")
 
 
 def _edited_files(run_dir: Path) -> list[str]:
@@ -434,12 +442,9 @@ def plan(
     frontier 0, 0.25, 0.5, 0.75, 1. These four shape a plan over market paths only: given to a
     deterministic plan they raise :class:`InputError` rather than being ignored.
 
-    ``rent_check``: for a deterministic plan whose contracts run past the horizon, also plan
-    once more ignoring the rent after the horizon and record where the decisions would differ
-    (summary.json's ``decisions_without_rent_after_horizon``; optimizer/without_rent.py). It
-    changes no figure of the plan; plans over market paths never run it.
-
-    ``replications`` K adds the optimality-gap bounds (``Plan.saa``; realloc/replications.py).
+    ``rent_check``: a deterministic plan is planned once more without the rent after the
+    horizon, and the decisions that differ are recorded (optimizer/without_rent.py; no figure
+    changes). ``replications`` K adds the optimality-gap bounds (``Plan.saa``).
     """
     over_paths = stochastic or scenarios is not None
     _refuse_path_options(over_paths, paths, cvar_alpha, risk_weight, frontier)
@@ -450,9 +455,10 @@ def plan(
     paths, cvar_alpha, risk_weight, frontier = _path_options(
         paths, cvar_alpha, risk_weight, frontier
     )
-    forecast = _as_path(forecast, "forecast") if forecast is not None else None
-    scenarios = _as_path(scenarios, "scenarios") if scenarios is not None else None
-    data_root = _as_path(data_root, "data_root") if data_root is not None else None
+    forecast, scenarios, data_root = (
+        _as_path(v, name) if v is not None else None
+        for v, name in ((forecast, "forecast"), (scenarios, "scenarios"), (data_root, "data_root"))
+    )
     p, source = _resolve_portfolio(portfolio, data_root, progress)
     sha256 = _file_sha256(source)
     if not over_paths:
