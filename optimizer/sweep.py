@@ -134,13 +134,14 @@ def solve_variant(task: SweepTask) -> VariantOutcome:
         if backend is not None:
             backend.new_plan()
             before = backend.stats.reused
+        options = SolverOptions(time_limit_s=s.time_limit_s, mip_rel_gap=s.mip_rel_gap)
         result = plan_portfolio(
-            task.portfolio,
-            solver=s.solver,
-            relax=s.relax,
-            options=SolverOptions(time_limit_s=s.time_limit_s, mip_rel_gap=s.mip_rel_gap),
-            backend=backend,
+            task.portfolio, solver=s.solver, relax=s.relax, options=options, backend=backend
         )
+        if backend is not None and result.status == "infeasible":
+            # a kept, warm-started model once called infeasible a problem that a cold solve
+            # found unfunded (seen in realloc evaluate): an infeasible verdict is confirmed cold
+            result = plan_portfolio(task.portfolio, solver=s.solver, relax=s.relax, options=options)
         reused = backend.stats.reused - before if backend is not None else 0
         row = _summary_row(
             result, time.perf_counter() - started, time.process_time() - cpu_started, reused

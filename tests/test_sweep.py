@@ -150,6 +150,29 @@ def test_solve_variant_records_failures_instead_of_raising():
     assert out.status == "error" and "AttributeError" in out.row["reason"]
 
 
+def test_an_infeasible_verdict_of_a_kept_model_is_confirmed_cold(monkeypatch):
+    """A warm-started kept model once called a path infeasible that a cold solve found merely
+    unfunded (realloc evaluate, 2 of 2,000 paths): a sweep re-solves such a variant cold and
+    stores the cold result."""
+    from realloc.optimizer import sweep as sweep_module
+
+    calls = []
+
+    def flaky(portfolio, backend=None, **kw):
+        calls.append(backend)
+        result = plan_portfolio(portfolio, backend=backend, **kw)
+        if backend is not None:  # the kept model's verdict, made wrong on purpose
+            result.status = "infeasible"
+        return result
+
+    monkeypatch.setattr(sweep_module, "plan_portfolio", flaky)
+    p, s = tiny(), SweepSettings()
+    out = solve_variant(SweepTask(task_key(p, s), p, s))
+    assert [b is None for b in calls] == [False, True]  # warm first, then cold
+    assert out.status == "optimal"
+    assert out.row["value_usd"] == pytest.approx(plan_portfolio(p).value_usd, rel=1e-9)
+
+
 def test_resume_solves_only_what_is_missing_and_gives_the_same_store(tmp_path, tiny_yaml):
     variants = variant_file(tmp_path, GRID)
     out = tmp_path / "out"
