@@ -19,7 +19,7 @@ from realloc.optimizer.funding_summary import funding_keys
 from realloc.optimizer.grid_extract import grid_sold_rows, grid_table, sold_cumulative
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
 from realloc.optimizer.solve import Outcome
-from realloc.optimizer.statistics import AFTER_HORIZON_TERM_NAMES
+from realloc.optimizer.value_terms import AFTER_HORIZON_TERM_NAMES
 from realloc.optimizer.written import BTC, EPS, MW, USD
 
 

@@ -33,6 +33,12 @@ import numpy as np
 import pandas as pd
 
 from realloc.optimizer.risk import ValueDistribution, cvar_usd, distribution, weighted_quantile
+from realloc.optimizer.value_terms import (
+    AFTER_HORIZON_TERM_NAMES,
+    AFTER_HORIZON_TERMS,
+    ALWAYS_SPLIT,
+    INSIDE_HORIZON,
+)
 
 if TYPE_CHECKING:  # type only: the sweep and the reports pass a plan in, nothing is solved here
     from realloc.optimizer.pipeline import PlanResult
@@ -145,27 +151,8 @@ def paths_ahead(scenario_values: pd.DataFrame) -> tuple[int, int] | None:
 
 # --------------------------------------------------------------------------- value by when
 
-INSIDE_HORIZON = "inside_horizon_usd"
-"""The split's bucket of every value term not named in :data:`AFTER_HORIZON_TERMS`."""
-
-AFTER_HORIZON_TERMS: dict[str, tuple[str, ...]] = {
-    "rent_after_horizon_usd": ("terminal_value_usd",),
-    "fleet_salvage_usd": ("fleet_salvage_usd",),
-    "interest_after_horizon_usd": ("financing_terminal_interest_usd",),
-}
-"""The value terms (names of ``OBJECTIVE_TERMS``) counted after the horizon, by the bucket of
-the value split they fall in: contracted rent after the horizon (with a cloud contract's GPU
-residual when its term ends after the horizon, which is part of ``terminal_value_usd``), the
-resale value of rigs still owned at its end, and interest still owed on debt after it. Every
-other term is value inside the horizon. A new after-horizon term joins its bucket here by
-name."""
-
-ALWAYS_SPLIT = ("rent_after_horizon_usd", "fleet_salvage_usd")
-"""Buckets every split shows; the others (interest owed after the horizon, from a ``financing``
-section) only when the plan reports their terms."""
-
-AFTER_HORIZON_TERM_NAMES = frozenset(n for names in AFTER_HORIZON_TERMS.values() for n in names)
-"""Every term counted after the horizon: no month's cash flow (cashflows.csv leaves them out)."""
+# The bucket names live in optimizer/value_terms.py: the plan's tables (extract.py) need them
+# too, and that module imports nothing.
 
 
 def value_split(terms: Mapping[str, float] | None) -> dict[str, float] | None:

@@ -295,6 +295,7 @@ def build_report(
     from realloc.reports.board import PdfPrintError, choose_formats
     from realloc.reports.board import build_report as build
     from realloc.reports.board.data import NotARunFolder, load_run
+    from realloc.reports.plan_files import edited_files
 
     if str(paper).lower() not in ("a4", "letter"):
         raise InputError(f"paper must be a4 or letter, not {paper!r:.40}")
@@ -325,7 +326,7 @@ def build_report(
         except (PdfPrintError, OutputWriteError):
             raise
         except Exception as e:
-            edited = _edited_files(run_dir)
+            edited = edited_files(run_dir)
             if not edited:
                 raise  # the folder is as realloc wrote it: a bug, reported as one
             raise NotARunFolder(
@@ -340,8 +341,9 @@ def _refuse_edited(run_dir: Path, allow_edited: bool, progress: Progress) -> Non
     """Refuse a plan folder whose files differ from run.json's hashes (a report would show
     figures realloc did not compute), unless ``allow_edited``: then warn."""
     from realloc.reports.board.data import NotARunFolder
+    from realloc.reports.plan_files import edited_files
 
-    edited = _edited_files(run_dir)
+    edited = edited_files(run_dir)
     if edited and not allow_edited:
         raise NotARunFolder(
             f"{run_dir}: {', '.join(edited[:5])} changed since `realloc plan` wrote "
@@ -351,48 +353,6 @@ def _refuse_edited(run_dir: Path, allow_edited: bool, progress: Progress) -> Non
         )
     if edited:
         progress(f"warning: reporting edited files: {', '.join(edited[:5])}")
-
-
-def _edited_files(run_dir: Path) -> list[str]:
-    """Files of a plan folder whose bytes differ from the SHA-256 that ``run.json`` recorded
-    when the plan was written (``["run.json"]`` when it holds no such record).
-
-    A report that fails on a plan folder must say whether the folder was edited (bad input:
-    exit 2, naming the files) or is exactly as realloc wrote it (a bug: exit 1). Hand-edited
-    CSVs (text where numbers were, a column removed, a 3-million-row plan.csv) used to end
-    in internal errors from pandas, Arrow or openpyxl.
-    """
-    import json
-
-    try:
-        recorded = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["files_sha256"]
-        assert isinstance(recorded, dict)
-    except Exception:
-        return ["run.json"]
-    return [
-        str(name)
-        for name, digest in sorted(recorded.items())
-        if _regular_file_sha256(run_dir / str(name)) != digest
-    ]
-
-
-def _regular_file_sha256(path: Path) -> str | None:
-    """SHA-256 of a regular file's bytes, or None for anything else (missing, a symlink, a FIFO
-    or device: opened without following links and without blocking, so a FIFO planted in the
-    folder cannot hang the check)."""
-    import hashlib
-    import os
-    import stat
-
-    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        fd = os.open(path, flags)
-    except (OSError, ValueError):
-        return None
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def _resolve_portfolio(

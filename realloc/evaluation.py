@@ -67,10 +67,10 @@ class FittedPlan:
 
 def read_plan(folder: Path) -> FittedPlan:
     """The plan folder as realloc wrote it, or :class:`InputError` saying why not."""
-    from realloc.api import _edited_files
     from realloc.inputs.files import cut
     from realloc.models import Portfolio
     from realloc.reports.atomic import read_owner
+    from realloc.reports.plan_files import edited_files
 
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder: give a `realloc plan` output folder")
@@ -78,7 +78,7 @@ def read_plan(folder: Path) -> FittedPlan:
     if owner is None or owner.kind != "plan":
         what = "not realloc's output" if owner is None else f"a realloc {owner.kind}"
         raise InputError(f"{folder} is {what}, not a plan folder (`realloc plan --out DIR`)")
-    edited = _edited_files(folder)
+    edited = edited_files(folder)
     if edited:
         raise InputError(
             f"{folder}: {', '.join(edited[:5])} changed since `realloc plan` wrote the folder "

@@ -25,8 +25,9 @@ import pandas as pd
 
 from realloc.optimizer.statistics import expected_over_paths, path_probabilities, quarter
 from realloc.optimizer.statistics import weighted_quantile as _quantile
+from realloc.reports.md_format import md_table as _table
+from realloc.reports.md_format import money
 from realloc.reports.safe_text import md_text
-from realloc.reports.summary_md import _table, money
 
 KIND_ORDER = ("btc_sale", "tenant_prepayment", "btc_loan", "note", "project_loan", "equity")
 """Kinds of source, in the order the tables list and the chart stacks them (BTC sales first:

@@ -11,8 +11,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import platform
 import socket
+import stat
 import sys
 from collections.abc import Callable
 from importlib import metadata
@@ -260,3 +262,39 @@ def _write_tables(
             analysis.frontier if analysis is not None else None,
             summary["stochastic"],
         )
+
+
+def edited_files(run_dir: Path) -> list[str]:
+    """Files of a plan folder whose bytes differ from the SHA-256 that ``run.json`` recorded
+    when the plan was written (``["run.json"]`` when it holds no such record).
+
+    A report that fails on a plan folder must say whether the folder was edited (bad input:
+    exit 2, naming the files) or is exactly as realloc wrote it (a bug: exit 1). Hand-edited
+    CSVs (text where numbers were, a column removed, a 3-million-row plan.csv) used to end
+    in internal errors from pandas, Arrow or openpyxl.
+    """
+    try:
+        recorded = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["files_sha256"]
+        assert isinstance(recorded, dict)
+    except Exception:
+        return ["run.json"]
+    return [
+        str(name)
+        for name, digest in sorted(recorded.items())
+        if _regular_file_sha256(run_dir / str(name)) != digest
+    ]
+
+
+def _regular_file_sha256(path: Path) -> str | None:
+    """SHA-256 of a regular file's bytes, or None for anything else (missing, a symlink, a FIFO
+    or device: opened without following links and without blocking, so a FIFO planted in the
+    folder cannot hang the check)."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except (OSError, ValueError):
+        return None
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return hashlib.file_digest(f, "sha256").hexdigest()

@@ -15,7 +15,11 @@ from realloc.optimizer.statistics import (
     lowest_cash_usd,
     path_probabilities,
 )
+from realloc.reports import funding_report
+from realloc.reports.md_format import md_table as _table
+from realloc.reports.md_format import money
 from realloc.reports.safe_text import md_text
+from realloc.reports.value_split import value_split_sentences, without_rent_sentences
 
 if TYPE_CHECKING:  # type only: reading summary helpers must not load the solvers
     from realloc.optimizer import PlanResult
@@ -102,35 +106,6 @@ def shown_term(key: str, plan: float | None, base: float | None) -> bool:
     return key not in OPTIONAL_TERMS or bool(plan) or bool(base)
 
 
-def money(v: float | None) -> str:
-    """$ with M/B suffixes, as boards read it."""
-    if v is None:
-        return "n/a"
-    a = abs(v)
-    sign = "-" if v < 0 else ""
-    if a >= 1e9:
-        return f"{sign}${a / 1e9:,.2f}B"
-    if a >= 1e6:
-        return f"{sign}${a / 1e6:,.1f}M"
-    return f"{sign}${a:,.0f}"
-
-
-def _table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "_none_\n"
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join(_cell(v) for v in row) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def _cell(v) -> str:
-    if isinstance(v, float):
-        return f"{v:,.2f}"
-    return md_text(v)  # names: markup and pipes in them are shown, not acted on
-
-
 def binding_constraints(shadow: pd.DataFrame, name: Callable[[str], str] = str) -> list[str]:
     """Sentences for the limits that hold the plan back (non-zero shadow prices); ``name``
     formats a site or contract name for the document (:func:`md_text` for Markdown)."""
@@ -191,10 +166,8 @@ def summary_markdown(result: PlanResult, summary: dict) -> str:
     lines += flexibility_lines(result.flexibility)
     lines += grid_lines(result, summary)
     lines += _btc_lines(result, summary)
-    if getattr(t, "funding", None) is not None:  # only a portfolio that offers financing
-        from realloc.reports.funding_report import funding_markdown  # lazy: it imports money
-
-        lines += funding_markdown(result, summary)
+    if t.funding is not None:  # only a portfolio that offers financing
+        lines += funding_report.funding_markdown(result, summary)
     if "stochastic" in summary:
         lines += stochastic_lines(summary["stochastic"])
     lines += ["## What binds", ""]
@@ -261,8 +234,6 @@ def _value_lines(result: PlanResult, summary: dict) -> list[str]:
 def _split_lines(summary: dict) -> list[str]:
     """Value inside and after the horizon, and decisions without the rent after it
     (reports/value_split.py), from summary.json's figures."""
-    from realloc.reports.value_split import value_split_sentences, without_rent_sentences
-
     said = value_split_sentences(summary) + without_rent_sentences(summary, md_text)
     return [line for sentence in said for line in (sentence, "")]
 

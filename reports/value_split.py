@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from realloc.reports.summary_md import money
+from realloc.reports.md_format import money
 
 INSIDE, RENT, SALVAGE = "inside_horizon_usd", "rent_after_horizon_usd", "fleet_salvage_usd"
 
