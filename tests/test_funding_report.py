@@ -694,7 +694,7 @@ def test_board_report_ltv_band_across_paths(tiny_run, tmp_path):
     probabilities = {"bust": 0.25, "boom": 0.75}
     run_dir = with_funding(tiny_run, tmp_path / "run", both, probabilities)
     run = load_run(run_dir)
-    section = funding_section(run, charts(run))
+    section = funding_section(run, charts(run) | funding_charts(run))
     assert "<h3>Debt schedule, expected over the market paths</h3>" in section
     assert (
         "highest for Galaxy facility in 2026-02: P5 20.0% to P95 40.0% against its 50% limit"

@@ -10,6 +10,7 @@ from pathlib import Path
 from realloc.reports.atomic import replace_file
 from realloc.reports.board.charts import charts
 from realloc.reports.board.data import UNDATED, load_run
+from realloc.reports.board.funding_charts import funding_charts
 from realloc.reports.board.html import render_html
 from realloc.reports.board.pdf import (
     PAPER_SIZES,
@@ -80,7 +81,10 @@ def build_report(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written: dict[str, Path] = {}
-    pngs = charts(run) if {"html", "pdf"} & set(formats) else {}
+    pngs = {}
+    if {"html", "pdf"} & set(formats):
+        # funding charts: {} unless the plan has financing (funding.csv)
+        pngs = charts(run) | funding_charts(run)
     if "html" in formats or "pdf" in formats:
         path = out / "report.html"
         text = render_html(run, pngs)

@@ -649,7 +649,4 @@ def charts(run: Run) -> dict[str, bytes]:
     frontier = frontier_frame(run)
     if block and not frontier.empty:
         out["frontier"] = frontier_chart(frontier, block)
-    from realloc.reports.board.funding_charts import funding_charts  # lazy: it draws with ours
-
-    out.update(funding_charts(run))  # {} unless the plan has financing (funding.csv)
     return out

@@ -20,6 +20,7 @@ from realloc.reports.board.figures import (
     source_files,
     verification_frame,
 )
+from realloc.reports.board.funding_charts import funding_charts
 from realloc.reports.board.funding_section import funding_section
 from realloc.reports.board.inputs_appendix import inputs_sections
 from realloc.reports.board.markup import esc, html_table, img, kv_table, yes_no
@@ -619,7 +620,7 @@ def render_html(run: Run, pngs: dict[str, bytes] | None = None, paper: str | Non
     ``paper`` (a CSS page size such as ``A4`` or ``letter``) fixes the printed page size, for
     the PDF; without it the reader's printer settings decide (the layout fits both).
     """
-    pngs = charts(run) if pngs is None else pngs
+    pngs = charts(run) | funding_charts(run) if pngs is None else pngs
     sections = [
         _summary_section(run, pngs),
         _decisions_section(run),
