@@ -13,16 +13,13 @@ rate/12 × the balance at the end of month t−1; draws and repayments count in 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
 
 from realloc.models import month_index
 from realloc.optimizer.index import USD_PER_MUSD
-
-if TYPE_CHECKING:
-    from realloc.optimizer.build import Model
+from realloc.optimizer.model import Model
 
 FINANCING_TERMS = (
     "financing_interest_usd",

@@ -6,15 +6,11 @@ Columns come from ``optimizer/financing.py``; every family adds nothing without 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pulp
 
 from realloc.optimizer.financing import _put
 from realloc.optimizer.index import USD_PER_MUSD
-
-if TYPE_CHECKING:
-    from realloc.optimizer.build import Model
+from realloc.optimizer.model import Model
 
 EQ, LE, GE = pulp.LpConstraintEQ, pulp.LpConstraintLE, pulp.LpConstraintGE
 

@@ -16,15 +16,12 @@ table read it like a colocation rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pulp
 
 from realloc.optimizer.index import USD_PER_MUSD, ModelIndex
-
-if TYPE_CHECKING:  # the builder imports this module
-    from realloc.optimizer.build import Model
+from realloc.optimizer.model import Model
 
 SITE_TERMS = (
     "curtailment_credit_usd",
