@@ -23,6 +23,7 @@ import pytest
 
 from realloc.optimizer import plan_portfolio
 from realloc.optimizer.diagnose import funding_gap_text
+from realloc.optimizer.funding import FUNDING_COLUMNS
 from realloc.optimizer.funding_options import (
     GapMonths,
     capex_spent_usd,
@@ -42,19 +43,7 @@ from tests.helpers import tiny
 
 M = 1e6
 MONTHS = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05", "2026-06"]
-COLUMNS = [
-    "month",
-    "scenario",
-    "source",
-    "kind",
-    "drawn_usd",
-    "repaid_usd",
-    "balance_usd",
-    "interest_usd",
-    "fees_usd",
-    "pledged_btc",
-    "ltv_share",
-]
+COLUMNS = FUNDING_COLUMNS  # the table funding.csv is written from (optimizer/funding.py)
 
 
 def rows(source: str, kind: str, scenario: str = "base", **musd_by_month) -> list[dict]:

@@ -150,6 +150,12 @@ def capacity_chart(plan: pd.DataFrame) -> bytes:
     ax.yaxis.set_major_formatter(_MW)
     ax.margins(x=0)
     ax.grid(axis="y", alpha=0.3)
+    _stacked_legend(ax)
+    return _png(fig)
+
+
+def _stacked_legend(ax) -> None:
+    """The legend right of the plot, in the stacking order read top down (last series first)."""
     handles, labels = ax.get_legend_handles_labels()
     ax.legend(
         handles[::-1],
@@ -159,7 +165,6 @@ def capacity_chart(plan: pd.DataFrame) -> bytes:
         fontsize=8,
         frameon=False,
     )
-    return _png(fig)
 
 
 def site_capacity_chart(plan: pd.DataFrame) -> bytes:

@@ -9,7 +9,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from realloc.reports.board.charts import _USD, _figure, _months_x, _mpl, _png, _shades
+from realloc.reports.board.charts import (
+    _USD,
+    _figure,
+    _months_x,
+    _mpl,
+    _png,
+    _shades,
+    _stacked_legend,
+)
 from realloc.reports.board.data import Run
 from realloc.reports.funding_report import (
     KIND_ORDER,
@@ -62,15 +70,7 @@ def sources_chart(by_q: pd.DataFrame, colors: dict[str, object], expected: bool)
     ax.grid(axis="y", alpha=0.3)
     title = "Sources of cash by quarter" + (", expected over market paths" if expected else "")
     ax.set_title(title, fontsize=12, fontweight="bold", loc="left")
-    handles, labels = ax.get_legend_handles_labels()
-    ax.legend(
-        handles[::-1],
-        labels[::-1],
-        loc="upper left",
-        bbox_to_anchor=(1.01, 1.0),
-        fontsize=8,
-        frameon=False,
-    )
+    _stacked_legend(ax)
     return _png(fig)
 
 
